@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from . import outbox
+
+
+@shared_task(acks_late=True)
+def send_outbox_message(message_id: int) -> None:
+    outbox.outbox_send(message_id=message_id)
+
+
+@shared_task(acks_late=True)
+def flush_outbox() -> int:
+    return outbox.outbox_flush()

@@ -1,0 +1,56 @@
+"""Small presentation helpers used on every page (registered as template builtins)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+def _relative(value: dt.datetime | dt.date, now: dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        days = (timezone.localtime(value).date() - timezone.localtime(now).date()).days
+        seconds = (value - now).total_seconds()
+        if days == 0:
+            if abs(seconds) < 90:
+                return "just now" if seconds <= 0 else "in a minute"
+            hours = round(abs(seconds) / 3600)
+            if hours == 0:
+                minutes = round(abs(seconds) / 60)
+                return f"{minutes} minutes ago" if seconds < 0 else f"in {minutes} minutes"
+            unit = "hour" if hours == 1 else "hours"
+            return f"{hours} {unit} ago" if seconds < 0 else f"in {hours} {unit}"
+    else:
+        days = (value - timezone.localtime(now).date()).days
+        if days == 0:
+            return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+@register.simple_tag
+def when(value: dt.datetime | dt.date | None, empty: str = "—") -> str:
+    """`<time>` saying "in 3 days", with the exact date in its title and datetime."""
+    if value is None:
+        return empty
+    now = timezone.now()
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value)
+        exact = local.strftime("%a %-d %b %Y, %H:%M %Z")
+        iso = value.isoformat()
+    else:
+        exact = value.strftime("%a %-d %b %Y")
+        iso = value.isoformat()
+    return format_html('<time datetime="{}" title="{}">{}</time>', iso, exact, _relative(value, now))
+
+
+@register.inclusion_tag("partials/status_badge.html")
+def status_badge(status: str, label: str) -> dict:
+    return {"status": status, "label": label}

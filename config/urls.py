@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("intros.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("follow-ups/", include("followups.urls")),
+    path("cohorts/", include("cohorts.urls")),
+]

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts.timezones import all_time_zones, validate_time_zone
+
+
+class Strength(models.TextChoices):
+    """How well two people really know each other."""
+
+    CLOSE = "close", "Close — we know each other well"
+    ACQUAINTED = "acquainted", "Acquainted — we have met and talked"
+    ONLINE_ONLY = "online_only", "Online only — connected, never really talked"
+    NEVER_MET = "never_met", "Never met"
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS_ALL = 0b1111111
+WEEKDAYS_WORK = 0b0011111  # Monday (bit 0) to Friday (bit 4)
+
+
+def weekdays_to_mask(days: set[int] | list[int]) -> int:
+    mask = 0
+    for day in days:
+        mask |= 1 << int(day)
+    return mask
+
+
+def mask_to_weekdays(mask: int) -> frozenset[int]:
+    return frozenset(day for day in range(7) if mask & (1 << day))
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a person may be contacted. `followups.policy` reads this; it knows no ORM."""
+
+    time_zone: str
+    weekdays: frozenset[int]
+    hours_start: dt.time
+    hours_end: dt.time
+    unavailable_until: dt.datetime | None = None  # aware; nothing before it
+    min_days_between: int = 0
+    last_contact_at: dt.datetime | None = None
+    do_not_contact: bool = False
+
+
+class Tag(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_tags")
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="tag_unique_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def owned_by(self, user) -> ContactQuerySet:
+        return self.filter(owner=user)
+
+    def shared_with(self, user) -> ContactQuerySet:
+        """Contacts other members of `user`'s cohorts chose to share (names, never details).
+
+        The cohort relation is followed by name so that this app does not import
+        `cohorts`, which sits above it.
+        """
+        return (
+            self.filter(
+                shareable=True,
+                owner__cohort_memberships__cohort__memberships__user=user,
+            )
+            .exclude(owner=user)
+            .distinct()
+        )
+
+    def search(self, text: str) -> ContactQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(organisation__icontains=text)
+            | Q(title__icontains=text)
+            | Q(email__icontains=text)
+        )
+
+
+class Contact(models.Model):
+    """Someone a user knows, and the window in which they may be contacted."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    organisation = models.CharField(max_length=150, blank=True)
+    title = models.CharField("role or title", max_length=150, blank=True)
+    profile_url = models.URLField("profile URL", blank=True, max_length=500)
+    strength = models.CharField(
+        "relationship strength", max_length=20, choices=Strength.choices, default=Strength.ACQUAINTED
+    )
+    how_we_know = models.TextField("how we know each other", blank=True)
+    notes = models.TextField("private notes", blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    shareable = models.BooleanField(
+        "share with my cohort",
+        default=False,
+        help_text="Cohort members see the name, role and organisation — never the email or notes.",
+    )
+    connected_on = models.DateField(null=True, blank=True)
+
+    # The availability window.
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    weekdays = models.PositiveSmallIntegerField(default=WEEKDAYS_WORK, help_text="Bit 0 is Monday.")
+    hours_start = models.TimeField(default=dt.time(9, 0))
+    hours_end = models.TimeField(default=dt.time(17, 0))
+    unavailable_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Busy through this date (in their time zone); nobody writes before the next day.",
+    )
+    min_days_between = models.PositiveSmallIntegerField(
+        "minimum days between contacts", default=0, validators=[MaxValueValidator(365)]
+    )
+    do_not_contact = models.BooleanField(default=False)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["owner", "organisation"]),
+            models.Index(fields=["owner", "email"]),
+            models.Index(fields=["shareable", "organisation"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekdays__gt=0) & Q(weekdays__lte=WEEKDAYS_ALL),
+                name="contact_window_has_weekdays",
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_end__gt=models.F("hours_start")), name="contact_window_hours_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.time_zone not in all_time_zones():
+            errors["time_zone"] = f"“{self.time_zone}” is not a time zone we know; the window could never open."
+        if not self.weekdays or not (0 < self.weekdays <= WEEKDAYS_ALL):
+            errors["weekdays"] = "Choose at least one weekday, or the window could never open."
+        if self.hours_start is not None and self.hours_end is not None and self.hours_end <= self.hours_start:
+            errors["hours_end"] = (
+                "The hours must end after they start (e.g. 09:00–17:00), or the window could never open."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def weekday_set(self) -> frozenset[int]:
+        return mask_to_weekdays(self.weekdays)
+
+    @property
+    def weekday_names(self) -> list[str]:
+        return [WEEKDAY_NAMES[d] for d in sorted(self.weekday_set)]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def unavailable_until_moment(self) -> dt.datetime | None:
+        """The first instant after the busy date: local midnight of the next day."""
+        if self.unavailable_until is None:
+            return None
+        next_day = self.unavailable_until + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=self.zone)
+
+    def window(self) -> Window:
+        return Window(
+            time_zone=self.time_zone,
+            weekdays=self.weekday_set,
+            hours_start=self.hours_start,
+            hours_end=self.hours_end,
+            unavailable_until=self.unavailable_until_moment(),
+            min_days_between=self.min_days_between,
+            last_contact_at=self.last_contacted_at,
+            do_not_contact=self.do_not_contact,
+        )

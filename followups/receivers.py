@@ -1,0 +1,68 @@
+"""Transitions create follow-ups (DESIGN.md, "Follow-ups and reminders")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.dispatch import receiver
+from django.utils import timezone
+
+from intros.signals import intro_transitioned
+
+from .models import FollowUp
+
+DAY = dt.timedelta(days=1)
+
+
+def _not_before_window(intro, wanted: dt.datetime) -> dt.datetime:
+    opens = intro.target.unavailable_until_moment()
+    return max(wanted, opens) if opens else wanted
+
+
+@receiver(intro_transitioned)
+def create_followups(sender, *, intro, transition: str, event, **kwargs) -> None:
+    now = event.created_at or timezone.now()
+    target_name = intro.target.name
+    connector_name = intro.connector.full_name
+    specs: list[tuple[str, object, str, dt.datetime]] = []
+    if event.to_status == "introduced":
+        if intro.target_writes_first:
+            # They said they would write: the seeker waits; a gentle note only some days after their date.
+            specs.append(
+                (
+                    FollowUp.Kind.WAIT_FOR_TARGET,
+                    intro.seeker,
+                    target_name,
+                    _not_before_window(intro, now) + 3 * DAY,
+                )
+            )
+        else:
+            specs.append((FollowUp.Kind.REACH_OUT, intro.seeker, target_name, _not_before_window(intro, now + 2 * DAY)))
+        specs.append((FollowUp.Kind.THANK_CONNECTOR, intro.seeker, connector_name, now + DAY))
+    elif event.to_status == "met":
+        specs += [
+            (FollowUp.Kind.THANK_TARGET, intro.seeker, target_name, now + DAY),
+            (FollowUp.Kind.REPORT_OUTCOME, intro.seeker, connector_name, now + 7 * DAY),
+            (
+                FollowUp.Kind.CONNECTOR_CHECK_IN,
+                intro.connector,
+                f"{intro.seeker.full_name} and {target_name}",
+                now + 3 * DAY,
+            ),
+        ]
+    elif event.to_status in {"withdrawn", "dropped_by_target", "closed"}:
+        FollowUp.objects.filter(intro=intro, status=FollowUp.Status.OPEN).update(
+            status=FollowUp.Status.SKIPPED, next_action_at=None
+        )
+    elif event.to_status == "outcome":
+        FollowUp.objects.filter(intro=intro, kind=FollowUp.Kind.REPORT_OUTCOME, status=FollowUp.Status.OPEN).update(
+            status=FollowUp.Status.DONE, done_at=now, next_action_at=None
+        )
+    if specs:
+        FollowUp.objects.bulk_create(
+            [
+                FollowUp(owner=owner, intro=intro, kind=kind, counterpart=who, due_at=due, next_action_at=due)
+                for kind, owner, who, due in specs
+            ],
+            ignore_conflicts=True,
+        )

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.models import Contact, Strength
+
+from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
+
+# A request cannot be submitted until each of these says something real.
+PREPARATION_FIELDS = (
+    "goal",
+    "research_company",
+    "research_person",
+    "questions",
+    "followup_plan",
+    "fit",
+    "blurb",
+)
+
+
+class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
+    def visible_to(self, user) -> IntroRequestQuerySet:
+        """Requests the user takes part in, as seeker or as connector."""
+        return self.filter(Q(seeker=user) | Q(connector=user))
+
+    def of_seeker(self, user) -> IntroRequestQuerySet:
+        return self.filter(seeker=user)
+
+    def of_connector(self, user) -> IntroRequestQuerySet:
+        return self.filter(connector=user).exclude(status=Status.DRAFT)
+
+    def awaiting_connector(self, user) -> IntroRequestQuerySet:
+        return self.filter(connector=user, status=Status.SUBMITTED)
+
+    def open(self) -> IntroRequestQuerySet:
+        return self.filter(status__in=OPEN_STATES)
+
+    def with_people(self) -> IntroRequestQuerySet:
+        return self.select_related("seeker", "connector", "target")
+
+    def track_record(self, seeker) -> dict[str, int]:
+        """The seeker's history so far, in one query, for the connector's vetting page."""
+        return (
+            self.filter(seeker=seeker)
+            .exclude(status=Status.DRAFT)
+            .aggregate(
+                requested=Count("pk"),
+                approved=Count("pk", filter=~Q(mode="")),  # the mode is chosen on approval
+                declined_by_connector=Count("pk", filter=Q(status=Status.DECLINED_BY_CONNECTOR)),
+                introduced=Count(
+                    "pk", filter=Q(status__in=[Status.INTRODUCED, Status.MET, Status.OUTCOME, Status.CLOSED])
+                ),
+                met=Count("pk", filter=Q(status__in=[Status.MET, Status.OUTCOME, Status.CLOSED])),
+                outcomes_reported=Count("pk", filter=~Q(outcome="")),
+                withdrawn=Count("pk", filter=Q(status=Status.WITHDRAWN)),
+                dropped_by_target=Count("pk", filter=Q(status=Status.DROPPED_BY_TARGET)),
+                hires=Count("pk", filter=Q(outcome__in=[Outcome.HIRED, Outcome.OFFER])),
+            )
+        )
+
+
+class IntroRequest(models.Model):
+    """A seeker's request that a connector introduce them to one of the connector's contacts."""
+
+    seeker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_made")
+    connector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_received")
+    target = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="intro_requests")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="The introduction whose outcome led to this one (a referral chain).",
+    )
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.DRAFT)
+    mode = models.CharField(max_length=20, choices=Mode.choices, blank=True)
+
+    # The seeker's preparation.
+    goal = models.TextField("what you hope to get from this conversation", blank=True)
+    research_company = models.TextField("what you know about their organisation", blank=True)
+    research_person = models.TextField("what you know about them", blank=True)
+    questions = models.TextField("the questions you will ask", blank=True)
+    followup_plan = models.TextField("how you will follow up", blank=True)
+    fit = models.TextField("why you fit (qualifications, experience)", blank=True)
+    blurb = models.TextField(
+        "forwardable blurb",
+        blank=True,
+        help_text="A short paragraph about you the connector can forward as it stands.",
+    )
+
+    # The connector's vouch and messages.
+    vouch_strength = models.CharField(
+        "how well the connector knows the seeker", max_length=20, choices=Strength.choices, blank=True
+    )
+    vouch_note = models.TextField(blank=True)
+    connector_message = models.TextField(blank=True, help_text="The connector's latest note to the seeker.")
+
+    # The target's answer and terms.
+    target_writes_first = models.BooleanField(null=True, blank=True)
+    deferred_until = models.DateField(null=True, blank=True)
+    reask_count = models.PositiveSmallIntegerField(default=0)
+
+    met_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+
+    # When the beat sweep should next look at this request (a re-ask, an expiry).
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IntroRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [
+            models.Index(fields=["seeker", "status"]),
+            models.Index(fields=["connector", "status"]),
+            models.Index(
+                fields=["next_action_at"],
+                condition=Q(next_action_at__isnull=False),
+                name="intro_next_action_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(seeker=models.F("connector")), name="intro_seeker_is_not_connector"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seeker} → {self.target} (via {self.connector})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("intros:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATES
+
+    @property
+    def target_details_visible_to_seeker(self) -> bool:
+        return self.status in TARGET_DETAILS_VISIBLE
+
+    def role_of(self, user) -> Actor | None:
+        if user.pk == self.seeker_id:
+            return Actor.SEEKER
+        if user.pk == self.connector_id:
+            return Actor.CONNECTOR
+        return None
+
+    def missing_preparation(self) -> dict[str, str]:
+        """Each preparation field that is empty or too thin to help, with what is missing."""
+        from .preparation import check_preparation
+
+        return check_preparation({name: getattr(self, name) for name in PREPARATION_FIELDS})
+
+
+class IntroEvent(models.Model):
+    """One transition, kept for ever: who, when, from, to, and why."""
+
+    intro = models.ForeignKey(IntroRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_role = models.CharField(max_length=12, choices=[(a.value, a.value) for a in Actor])
+    transition = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=32, choices=Status.choices)
+    to_status = models.CharField(max_length=32, choices=Status.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["intro", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.intro_id}: {self.from_status} → {self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Intro events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class TargetLink(models.Model):
+    """A signed, expiring, single-use link emailed to a target (who has no login)."""
+
+    class Purpose(models.TextChoices):
+        ANSWER = "answer", "Answer the request"
+        STEP_BACK = "step_back", "Step back"
+        FEEDBACK = "feedback", "Feedback on the match"
+
+    intro = models.ForeignKey(IntroRequest, on_delete=models.CASCADE, related_name="target_links")
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    nonce = models.CharField(max_length=64, default=secrets.token_urlsafe, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_for = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["intro", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for intro {self.intro_id}"

@@ -1,0 +1,595 @@
+"""Workflows of an introduction. Each is atomic, locks the request row, checks who
+may act and from which state, writes an IntroEvent, and is idempotent: repeating a
+transition that already happened changes nothing and says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.outbox import outbox_enqueue
+from contacts.models import Contact, Strength, weekdays_to_mask
+
+from .models import PREPARATION_FIELDS, IntroEvent, IntroRequest, TargetLink
+from .signals import intro_transitioned
+from .states import TRANSITIONS, Actor, Mode, Outcome, Status
+
+LINK_SALT = "intros.target-link"
+
+
+class IntroError(Exception):
+    """A transition that cannot happen; its message is for the person who tried."""
+
+
+class NotAllowed(IntroError):
+    pass
+
+
+class PreparationIncomplete(IntroError):
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__("The preparation is not complete yet: " + ", ".join(problems))
+
+
+@dataclass(frozen=True)
+class Result:
+    intro: IntroRequest
+    changed: bool
+    message: str
+
+
+def _transition(
+    *,
+    intro_id: int,
+    name: str,
+    role: Actor,
+    user=None,
+    note: str = "",
+    updates: dict[str, Any] | None = None,
+    check=None,
+) -> Result:
+    """Apply one transition from the table. Must run inside `transaction.atomic()`."""
+    spec = TRANSITIONS[name]
+    intro = IntroRequest.objects.select_for_update().select_related("seeker", "connector", "target").get(pk=intro_id)
+    if role not in spec.actors:
+        raise NotAllowed(f"Only the {' or '.join(sorted(spec.actors))} can do this.")
+    if role is Actor.SEEKER and (user is None or intro.seeker_id != user.pk):
+        raise NotAllowed("Only the person who asked for this introduction can do this.")
+    if role is Actor.CONNECTOR and (user is None or intro.connector_id != user.pk):
+        raise NotAllowed("Only the connector of this introduction can do this.")
+    if intro.status not in spec.sources:
+        if intro.events.filter(transition=name).exists():
+            return Result(intro, False, f"Nothing changed: this was already done ({spec.verb}).")
+        raise NotAllowed(f"This can't be done now: the introduction is “{intro.get_status_display()}”.")
+    if check is not None:
+        check(intro)
+    from_status = intro.status
+    fields = ["status", "updated_at"]
+    for field, value in (updates or {}).items():
+        setattr(intro, field, value)
+        fields.append(field)
+    intro.status = spec.target
+    intro.save(update_fields=fields)
+    event = IntroEvent.objects.create(
+        intro=intro,
+        actor=user,
+        actor_role=role.value,
+        transition=name,
+        from_status=from_status,
+        to_status=spec.target,
+        note=note,
+    )
+    intro_transitioned.send(sender=IntroRequest, intro=intro, transition=name, event=event, actor=user)
+    return Result(intro, True, spec.verb)
+
+
+# --- links for the target (no login) ---------------------------------------------------
+
+
+def _link_expiry() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.TARGET_LINK_MAX_AGE_DAYS)
+
+
+def target_link_create(*, intro: IntroRequest, purpose: str) -> tuple[TargetLink, str]:
+    link = TargetLink.objects.create(intro=intro, purpose=purpose, expires_at=_link_expiry())
+    token = signing.dumps({"l": link.pk, "n": link.nonce}, salt=LINK_SALT, compress=True)
+    return link, token
+
+
+def target_link_url(*, intro: IntroRequest, token: str) -> str:
+    return settings.SITE_URL + reverse("intros:target", args=[intro.pk, token])
+
+
+class LinkProblem(IntroError):
+    """Why a target link cannot be used: shown on a page of its own."""
+
+    def __init__(self, kind: str, message: str, link: TargetLink | None = None):
+        self.kind = kind
+        self.link = link
+        super().__init__(message)
+
+
+def target_link_resolve(*, intro_id: int, token: str) -> TargetLink:
+    """The link a token names, if it is genuine, current and for this request."""
+    max_age = dt.timedelta(days=settings.TARGET_LINK_MAX_AGE_DAYS)
+    try:
+        payload = signing.loads(token, salt=LINK_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkProblem("expired", "This link has expired.") from None
+    except signing.BadSignature:
+        raise LinkProblem("invalid", "This link is not valid. It may have been copied incompletely.") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("l"), int) or not isinstance(payload.get("n"), str):
+        raise LinkProblem("invalid", "This link is not valid.")
+    link = (
+        TargetLink.objects.select_related("intro__seeker", "intro__connector", "intro__target")
+        .filter(pk=payload["l"])
+        .first()
+    )
+    if link is None or link.nonce != payload["n"]:
+        raise LinkProblem("invalid", "This link is not valid.")
+    if link.intro_id != intro_id:
+        raise LinkProblem("wrong_request", "This link belongs to a different introduction.")
+    if link.expires_at <= timezone.now():
+        raise LinkProblem("expired", "This link has expired.", link)
+    return link
+
+
+def _use_link(link_id: int, used_for: str) -> TargetLink:
+    link = TargetLink.objects.select_for_update().get(pk=link_id)
+    if link.used_at is not None:
+        raise LinkProblem("used", "This link has already been used.", link)
+    link.used_at = timezone.now()
+    link.used_for = used_for
+    link.save(update_fields=["used_at", "used_for"])
+    return link
+
+
+# --- the seeker -----------------------------------------------------------------------
+
+
+def intro_create_draft(
+    *, seeker, target: Contact, parent: IntroRequest | None = None, **preparation: str
+) -> IntroRequest:
+    if target.owner_id == seeker.pk:
+        raise NotAllowed("This is your own contact: you can write to them yourself.")
+    unknown = set(preparation) - set(PREPARATION_FIELDS)
+    if unknown:
+        raise TypeError(f"Not preparation fields: {sorted(unknown)}")
+    with transaction.atomic():
+        intro = IntroRequest.objects.create(
+            seeker=seeker, connector=target.owner, target=target, parent=parent, **preparation
+        )
+        IntroEvent.objects.create(
+            intro=intro,
+            actor=seeker,
+            actor_role=Actor.SEEKER.value,
+            transition="create",
+            from_status=Status.DRAFT,
+            to_status=Status.DRAFT,
+            note="Started the request.",
+        )
+    return intro
+
+
+def intro_update_preparation(*, intro: IntroRequest, seeker, preparation: dict[str, str]) -> IntroRequest:
+    with transaction.atomic():
+        locked = IntroRequest.objects.select_for_update().get(pk=intro.pk)
+        if locked.seeker_id != seeker.pk:
+            raise NotAllowed("Only the person who asked for this introduction can edit it.")
+        if locked.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
+            raise NotAllowed("The preparation can be edited only while it is a draft or changes are asked.")
+        for field in PREPARATION_FIELDS:
+            if field in preparation:
+                setattr(locked, field, preparation[field])
+        locked.save(update_fields=[*PREPARATION_FIELDS, "updated_at"])
+    return locked
+
+
+def intro_submit(*, intro: IntroRequest, seeker) -> Result:
+    def check(locked: IntroRequest) -> None:
+        problems = locked.missing_preparation()
+        if problems:
+            raise PreparationIncomplete(problems)
+
+    with transaction.atomic():
+        result = _transition(intro_id=intro.pk, name="submit", role=Actor.SEEKER, user=seeker, check=check)
+        if result.changed:
+            i = result.intro
+            outbox_enqueue(
+                to=[i.connector.email],
+                subject=f"{i.seeker.full_name} asks you for an introduction to {i.target.name}",
+                template="intro_submitted",
+                context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
+            )
+    return result
+
+
+def intro_withdraw(*, intro: IntroRequest, seeker, note: str = "") -> Result:
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="withdraw",
+            role=Actor.SEEKER,
+            user=seeker,
+            note=note,
+            updates={"next_action_at": None},
+        )
+        if result.changed and result.intro.events.exclude(transition__in=["create"]).count() > 1:
+            i = result.intro
+            outbox_enqueue(
+                to=[i.connector.email],
+                subject=f"{i.seeker.full_name} withdrew the request to meet {i.target.name}",
+                template="intro_withdrawn",
+                context={"intro": i, "note": note},
+            )
+    return result
+
+
+def intro_record_meeting(*, intro: IntroRequest, seeker, met_on: dt.date, note: str = "") -> Result:
+    if met_on > timezone.localdate():
+        raise NotAllowed("The meeting date can't be in the future.")
+    with transaction.atomic():
+        return _transition(
+            intro_id=intro.pk,
+            name="record_meeting",
+            role=Actor.SEEKER,
+            user=seeker,
+            note=note,
+            updates={"met_on": met_on},
+        )
+
+
+def intro_record_outcome(
+    *, intro: IntroRequest, seeker, outcome: str, note: str = "", referred_to: dict[str, str] | None = None
+) -> Result:
+    """Report the outcome. `referred_on` needs `referred_to` (name, organisation, title)
+    and starts the next request in the chain, to be vetted by the same connector."""
+    if outcome not in Outcome.values:
+        raise NotAllowed("Choose one of the outcomes.")
+    if outcome == Outcome.REFERRED_ON and not (referred_to and referred_to.get("name", "").strip()):
+        raise NotAllowed("Say who they referred you to.")
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="record_outcome",
+            role=Actor.SEEKER,
+            user=seeker,
+            note=note,
+            updates={"outcome": outcome, "outcome_note": note},
+        )
+        if not result.changed:
+            return result
+        i = result.intro
+        if outcome == Outcome.REFERRED_ON:
+            person = Contact.objects.create(
+                owner=i.connector,
+                name=referred_to["name"].strip()[:150],
+                organisation=referred_to.get("organisation", "").strip()[:150],
+                title=referred_to.get("title", "").strip()[:150],
+                strength=Strength.NEVER_MET,
+                how_we_know=f"{i.target.name} referred {i.seeker.full_name} on to them (introduction #{i.pk}).",
+            )
+            intro_create_draft(seeker=i.seeker, target=person, parent=i, blurb=i.blurb, fit=i.fit)
+        outbox_enqueue(
+            to=[i.connector.email],
+            subject=f"{i.seeker.full_name} reports: {i.get_outcome_display()} after meeting {i.target.name}",
+            template="intro_outcome",
+            context={"intro": i},
+        )
+    return result
+
+
+def intro_close(*, intro: IntroRequest, user) -> Result:
+    role = intro.role_of(user)
+    if role is None:
+        raise NotAllowed("Only the seeker or the connector can close this.")
+    with transaction.atomic():
+        return _transition(intro_id=intro.pk, name="close", role=role, user=user)
+
+
+# --- the connector ----------------------------------------------------------------------
+
+
+def intro_request_changes(*, intro: IntroRequest, connector, note: str) -> Result:
+    if not note.strip():
+        raise NotAllowed("Say what should change, so they can improve it.")
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="request_changes",
+            role=Actor.CONNECTOR,
+            user=connector,
+            note=note,
+            updates={"connector_message": note},
+        )
+        if result.changed:
+            i = result.intro
+            outbox_enqueue(
+                to=[i.seeker.email],
+                subject=f"{i.connector.full_name} asks for a few changes before introducing you to {i.target.name}",
+                template="intro_changes_requested",
+                context={"intro": i, "note": note, "url": settings.SITE_URL + i.get_absolute_url()},
+            )
+    return result
+
+
+def intro_decline(*, intro: IntroRequest, connector, note: str) -> Result:
+    if not note.strip():
+        raise NotAllowed("Write a kind word to the seeker: they will read it.")
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="decline",
+            role=Actor.CONNECTOR,
+            user=connector,
+            note=note,
+            updates={"connector_message": note},
+        )
+        if result.changed:
+            i = result.intro
+            outbox_enqueue(
+                to=[i.seeker.email],
+                subject=f"About your request to meet {i.target.name}",
+                template="intro_declined_by_connector",
+                context={"intro": i, "note": note},
+            )
+    return result
+
+
+def intro_approve(
+    *,
+    intro: IntroRequest,
+    connector,
+    vouch_strength: str,
+    vouch_note: str,
+    mode: str,
+    parent: IntroRequest | None = None,
+) -> Result:
+    """Approve and vouch. Double opt-in asks the target; mention-my-name lets the seeker write."""
+    if vouch_strength not in Strength.values:
+        raise NotAllowed("Say how well you know the seeker.")
+    if not vouch_note.strip():
+        raise NotAllowed("Write a vouch note: the target reads it before deciding.")
+    if mode not in Mode.values:
+        raise NotAllowed("Choose how the introduction is made.")
+
+    def check(locked: IntroRequest) -> None:
+        if not locked.target.email:
+            raise NotAllowed(
+                f"Add {locked.target.name}'s email address to the contact first: it is needed to write to them."
+            )
+        if locked.target.do_not_contact:
+            raise NotAllowed(f"{locked.target.name} is marked “do not contact”.")
+
+    updates: dict[str, Any] = {"vouch_strength": vouch_strength, "vouch_note": vouch_note, "mode": mode}
+    if parent is not None:
+        updates["parent"] = parent
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="approve",
+            role=Actor.CONNECTOR,
+            user=connector,
+            note=vouch_note,
+            updates=updates,
+            check=check,
+        )
+        if not result.changed:
+            return result
+        if mode == Mode.DOUBLE_OPT_IN:
+            _ask_target(result.intro)
+        else:
+            _mention_name(result.intro)
+    return _reload(result)
+
+
+def _reload(result: Result) -> Result:
+    return Result(IntroRequest.objects.with_people().get(pk=result.intro.pk), result.changed, result.message)
+
+
+def _ask_target(intro: IntroRequest, *, transition: str = "ask_target") -> None:
+    result = _transition(intro_id=intro.pk, name=transition, role=Actor.SYSTEM, updates={"next_action_at": None})
+    i = result.intro
+    _, token = target_link_create(intro=i, purpose=TargetLink.Purpose.ANSWER)
+    outbox_enqueue(
+        to=[i.target.email],
+        reply_to=[i.connector.email],
+        subject=f"{i.connector.full_name} would like to introduce you to {i.seeker.full_name}",
+        template="target_ask",
+        context={"intro": i, "url": target_link_url(intro=i, token=token), "reask": transition == "reask"},
+        key=f"intro:{i.pk}:{transition}:{i.reask_count}",
+    )
+
+
+def _mention_name(intro: IntroRequest) -> None:
+    result = _transition(intro_id=intro.pk, name="mention_name", role=Actor.SYSTEM)
+    i = result.intro
+    outbox_enqueue(
+        to=[i.seeker.email],
+        subject=f"You may write to {i.target.name}, mentioning {i.connector.full_name}",
+        template="intro_mention_name_seeker",
+        context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
+    )
+    outbox_enqueue(
+        to=[i.connector.email],
+        subject=f"{i.seeker.full_name} will write to {i.target.name}, mentioning you",
+        template="intro_mention_name_connector",
+        context={"intro": i},
+    )
+
+
+def intro_reask(*, intro: IntroRequest) -> Result:
+    """The deferral date has come: ask the target once more, with a new link."""
+    with transaction.atomic():
+        locked = IntroRequest.objects.select_for_update().get(pk=intro.pk)
+        if locked.status != Status.DEFERRED:
+            return Result(locked, False, "Nothing to re-ask.")
+        IntroRequest.objects.filter(pk=locked.pk).update(reask_count=locked.reask_count + 1)
+        _ask_target(locked, transition="reask")
+    return _reload(Result(locked, True, "asked again"))
+
+
+# --- the target (through a link) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetTerms:
+    busy_until: dt.date | None = None
+    weekdays: list[int] | None = None
+    hours_start: dt.time | None = None
+    hours_end: dt.time | None = None
+    time_zone: str | None = None
+    target_writes_first: bool = False
+
+
+def _link_for_answer(link: TargetLink, purpose: str, used_for: str) -> TargetLink:
+    if link.purpose != purpose:
+        raise LinkProblem("wrong_purpose", "This link is for something else.", link)
+    return _use_link(link.pk, used_for)
+
+
+def target_accept(*, link: TargetLink, terms: TargetTerms) -> Result:
+    """Accept, with the target's terms, then introduce both (double opt-in)."""
+    with transaction.atomic():
+        _link_for_answer(link, TargetLink.Purpose.ANSWER, "accept")
+        contact = Contact.objects.select_for_update().get(pk=link.intro.target_id)
+        changed_window = []
+        if terms.busy_until is not None:
+            contact.unavailable_until = terms.busy_until
+            changed_window.append("unavailable_until")
+        if terms.weekdays:
+            contact.weekdays = weekdays_to_mask(terms.weekdays)
+            changed_window.append("weekdays")
+        if terms.hours_start is not None and terms.hours_end is not None:
+            contact.hours_start, contact.hours_end = terms.hours_start, terms.hours_end
+            changed_window += ["hours_start", "hours_end"]
+        if terms.time_zone:
+            contact.time_zone = terms.time_zone
+            changed_window.append("time_zone")
+        if changed_window:
+            contact.full_clean(validate_unique=False, validate_constraints=False)
+            contact.save(update_fields=[*changed_window, "updated_at"])
+        note = _describe_terms(contact, terms) if (changed_window or terms.target_writes_first) else ""
+        result = _transition(
+            intro_id=link.intro_id,
+            name="target_accept",
+            role=Actor.TARGET,
+            note=note,
+            updates={"target_writes_first": terms.target_writes_first, "next_action_at": None},
+        )
+        _introduce(result.intro)
+    return _reload(result)
+
+
+def _describe_terms(contact: Contact, terms: TargetTerms) -> str:
+    parts = []
+    if terms.busy_until:
+        parts.append(f"busy through {terms.busy_until:%a %-d %b %Y}")
+    if terms.weekdays or terms.hours_start:
+        parts.append(
+            f"prefers {', '.join(contact.weekday_names)}, {contact.hours_start:%H:%M}–{contact.hours_end:%H:%M} "
+            f"({contact.time_zone})"
+        )
+    parts.append("will write first" if terms.target_writes_first else "the seeker writes first")
+    return "; ".join(parts).capitalize() + "."
+
+
+def _introduce(intro: IntroRequest) -> None:
+    result = _transition(intro_id=intro.pk, name="introduce", role=Actor.SYSTEM)
+    i = result.intro
+    _, step_back_token = target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
+    outbox_enqueue(
+        to=[i.target.email, i.seeker.email],
+        cc=[i.connector.email],
+        subject=f"Introduction: {i.seeker.full_name} ↔ {i.target.name}",
+        template="intro_introduction",
+        context={
+            "intro": i,
+            "step_back_url": target_link_url(intro=i, token=step_back_token),
+            "seeker_url": settings.SITE_URL + i.get_absolute_url(),
+        },
+        key=f"intro:{i.pk}:introduce",
+    )
+
+
+def target_decline(*, link: TargetLink, note: str = "") -> Result:
+    with transaction.atomic():
+        _link_for_answer(link, TargetLink.Purpose.ANSWER, "decline")
+        result = _transition(
+            intro_id=link.intro_id,
+            name="target_decline",
+            role=Actor.TARGET,
+            note=note,
+            updates={"next_action_at": None},
+        )
+        i = result.intro
+        outbox_enqueue(
+            to=[i.seeker.email],
+            cc=[i.connector.email],
+            subject=f"{i.target.name} can't take the introduction right now",
+            template="target_declined",
+            context={"intro": i},
+        )
+    return _reload(result)
+
+
+def target_defer(*, link: TargetLink, until: dt.date, note: str = "") -> Result:
+    """ "Not now — ask me after DATE": the request waits and is re-asked once, at that date."""
+    today = timezone.localdate(timezone=link.intro.target.zone)
+    if until <= today:
+        raise NotAllowed("Choose a date after today.")
+    if until > today + dt.timedelta(days=365):
+        raise NotAllowed("Choose a date within the next year.")
+    with transaction.atomic():
+        _link_for_answer(link, TargetLink.Purpose.ANSWER, "defer")
+        contact = link.intro.target
+        reask_at = dt.datetime.combine(until, contact.hours_start, tzinfo=contact.zone)
+        result = _transition(
+            intro_id=link.intro_id,
+            name="target_defer",
+            role=Actor.TARGET,
+            note=note or f"Ask again after {until:%a %-d %b %Y}.",
+            updates={"deferred_until": until, "next_action_at": reask_at},
+        )
+        i = result.intro
+        outbox_enqueue(
+            to=[i.seeker.email],
+            cc=[i.connector.email],
+            subject=f"{i.target.name} says: not now — ask again after {until:%-d %b}",
+            template="target_deferred",
+            context={"intro": i},
+        )
+    return _reload(result)
+
+
+def target_step_back(*, link: TargetLink, note: str = "") -> Result:
+    with transaction.atomic():
+        _link_for_answer(link, TargetLink.Purpose.STEP_BACK, "step_back")
+        result = _transition(
+            intro_id=link.intro_id,
+            name="target_step_back",
+            role=Actor.TARGET,
+            note=note,
+            updates={"next_action_at": None},
+        )
+        i = result.intro
+        outbox_enqueue(
+            to=[i.connector.email],
+            subject=f"{i.target.name} stepped back from the introduction to {i.seeker.full_name}",
+            template="target_stepped_back_connector",
+            context={"intro": i, "note": note, "url": settings.SITE_URL + i.get_absolute_url()},
+        )
+        outbox_enqueue(
+            to=[i.seeker.email],
+            subject=f"{i.target.name} has stepped back from the introduction",
+            template="target_stepped_back_seeker",
+            context={"intro": i},
+        )
+    return _reload(result)

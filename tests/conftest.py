@@ -1,0 +1,70 @@
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; live_server's ORM
+# calls from that thread are safe here (one thread per test).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    """Tasks run inline in tests (the real worker is exercised in tests/test_services.py)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture
+def seeker(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(full_name="Janet Seeker")
+
+
+@pytest.fixture
+def connector(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(full_name="Jill Connector")
+
+
+@pytest.fixture
+def outsider(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(full_name="Olive Outsider")
+
+
+@pytest.fixture
+def cohort(db, seeker, connector):
+    from tests.factories import CohortFactory, MembershipFactory
+
+    cohort = CohortFactory()
+    MembershipFactory(cohort=cohort, user=seeker)
+    MembershipFactory(cohort=cohort, user=connector)
+    return cohort
+
+
+@pytest.fixture
+def member(db, cohort):
+    """A third member of the same cohort: not the seeker, not the connector."""
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(full_name="Max Member")
+    MembershipFactory(cohort=cohort, user=user)
+    return user
+
+
+@pytest.fixture
+def target(db, connector):
+    from tests.factories import ContactFactory
+
+    return ContactFactory(owner=connector, name="Carol Target", email="carol@example.org", shareable=True)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
