@@ -132,6 +132,7 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL names an unknown database scheme.")
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default works on a fresh clone
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True
