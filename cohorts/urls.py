@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "cohorts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.cohort_list, name="list"),
+]

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "contacts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.contact_list, name="list"),
+]
