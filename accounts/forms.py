@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.urls import reverse
+
+from .models import User
+from .outbox import outbox_enqueue
+from .timezones import time_zone_choices
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in with an email address; any case matches (see `UserManager.get_by_natural_key`)."""
+
+    username = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email address and password do not match an account. Check both and try again.",
+    }
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the email written to the outbox rather than sent inline."""
+
+    email = forms.EmailField(
+        label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        outbox_enqueue(
+            to=[to_email],
+            subject="Reset your Warm Intros password",
+            template="password_reset",
+            context={
+                "user": context["user"],
+                "reset_url": settings.SITE_URL + path,
+                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            },
+        )
+
+
+def _hour_label(hour: int) -> str:
+    return f"{hour:02d}:00"
+
+
+class ProfileForm(forms.ModelForm):
+    """Name, time zone, quiet hours and digest hour; `User.clean` refuses equal quiet hours."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        help_text="Dates, reminders and your digest follow this time zone.",
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Daily digest at",
+        coerce=int,
+        choices=[(h, _hour_label(h)) for h in range(24)],
+        help_text="Your local time. The digest lists what is due that day.",
+    )
+
+    class Meta:
+        model = User
+        fields = ["full_name", "time_zone", "quiet_hours_start", "quiet_hours_end", "digest_hour"]
+        labels = {
+            "full_name": "Full name",
+            "quiet_hours_start": "Quiet from",
+            "quiet_hours_end": "Quiet until",
+        }
+        help_texts = {
+            "quiet_hours_start": "No reminder reaches you from this local time…",
+            "quiet_hours_end": "…until this one. It may pass midnight, e.g. 21:00 to 08:00.",
+        }
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean_full_name(self) -> str:
+        name = self.cleaned_data["full_name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter your name as others should see it.", code="required")
+        return name
