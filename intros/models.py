@@ -214,3 +214,43 @@ class TargetLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} link for intro {self.intro_id}"
+
+
+NEXT_STEP_FOR_SEEKER = {
+    Status.DRAFT: "Finish your preparation and submit it to {connector}.",
+    Status.NEEDS_CHANGES: "Make the changes {connector} asked for, then submit again.",
+    Status.SUBMITTED: "Waiting for {connector} to read your preparation.",
+    Status.APPROVED: "Approved — {target} is being asked.",
+    Status.AWAITING_TARGET: "Waiting for {target} to answer.",
+    Status.DEFERRED: "{target} asked to be asked again after {deferred_until}.",
+    Status.ACCEPTED: "{target} accepted — the introduction email is on its way.",
+    Status.MET: "Report the outcome to {connector}.",
+    Status.OUTCOME: "Close the introduction when nothing is left to do.",
+}
+NEXT_STEP_FOR_CONNECTOR = {
+    Status.SUBMITTED: "Vet the request: approve, ask for changes, or decline.",
+    Status.NEEDS_CHANGES: "Waiting for {seeker} to make the changes you asked for.",
+    Status.AWAITING_TARGET: "Waiting for {target} to answer.",
+    Status.DEFERRED: "{target} will be asked again after {deferred_until}.",
+    Status.INTRODUCED: "Introduced — {seeker} follows up.",
+    Status.MET: "They met — {seeker} reports the outcome.",
+}
+
+
+def next_step(intro: IntroRequest, role: Actor) -> str:
+    """What the person in `role` should know or do next, in one sentence."""
+    if role is Actor.SEEKER and intro.status == Status.INTRODUCED:
+        template = (
+            "Wait for {target} to write to you, as they asked."
+            if intro.target_writes_first
+            else "Write to {target}" + (", mentioning {connector}." if intro.mode == Mode.MENTION_NAME else ".")
+        )
+    else:
+        table = NEXT_STEP_FOR_SEEKER if role is Actor.SEEKER else NEXT_STEP_FOR_CONNECTOR
+        template = table.get(intro.status, "Nothing left to do.")
+    return template.format(
+        connector=intro.connector.full_name,
+        seeker=intro.seeker.full_name,
+        target=intro.target.name,
+        deferred_until=f"{intro.deferred_until:%a %-d %b}" if intro.deferred_until else "a date",
+    )

@@ -1,13 +1,449 @@
+"""Pages of an introduction: the seeker's home, the connector's inbox, the request
+itself (with the vetting for the connector) and the target's page behind a link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from contacts.models import Contact
+
+from . import services
+from .forms import (
+    AcceptForm,
+    ConnectorNoteForm,
+    DeferForm,
+    MeetingForm,
+    OutcomeForm,
+    PreparationForm,
+    TargetNoteForm,
+    VouchForm,
+)
+from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
+from .states import FINAL_STATES, Actor, Status
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if getattr(request, "htmx", False) else redirect(url)
+
+
+def _done(request: HttpRequest, intro: IntroRequest, result: services.Result, success: str) -> HttpResponse:
+    if result.changed:
+        messages.success(request, success)
+    else:
+        messages.info(request, result.message)
+    return _go(request, intro.get_absolute_url())
+
+
+# --- seeker -----------------------------------------------------------------------------
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "base.html", {"nav": "home"})
+    user = request.user
+    intros = list(IntroRequest.objects.of_seeker(user).open().with_people().order_by("-updated_at"))
+    for intro in intros:
+        intro.next_step = next_step(intro, Actor.SEEKER)
+    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
+    due = list(
+        user.followups.filter(status="open", due_at__lte=end_of_today)
+        .select_related("intro__target")
+        .order_by("due_at")[:20]
+    )
+    recent = list(
+        IntroRequest.objects.of_seeker(user)
+        .exclude(status__in=[s.value for s in Status if s not in FINAL_STATES and s != Status.OUTCOME])
+        .with_people()
+        .order_by("-updated_at")[:5]
+    )
+    return render(
+        request,
+        "intros/home.html",
+        {
+            "nav": "home",
+            "intros": intros,
+            "due": due,
+            "recent": recent,
+            "waiting_on_me": IntroRequest.objects.awaiting_connector(user).count(),
+        },
+    )
+
+
+@login_required
+def find(request: HttpRequest) -> HttpResponse:
+    """Contacts my cohort shares, to ask for an introduction (names and roles only)."""
+    query = request.GET.get("q", "").strip()[:100]
+    contacts = Contact.objects.shared_with(request.user)
+    if query:
+        # Names, roles and organisations only: never match on details the seeker can't see.
+        contacts = contacts.filter(
+            Q(name__icontains=query) | Q(organisation__icontains=query) | Q(title__icontains=query)
+        )
+    contacts = contacts.select_related("owner").order_by("organisation", "name", "pk")
+    page = Paginator(contacts, 30).get_page(request.GET.get("page"))
+    context = {"nav": "home", "page": page, "query": query}
+    template = "intros/find.html#results" if request.htmx else "intros/find.html"
+    return render(request, template, context)
+
+
+@login_required
+def intro_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    target = get_object_or_404(Contact.objects.shared_with(request.user).select_related("owner"), pk=contact_pk)
+    form = PreparationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        intro = services.intro_create_draft(
+            seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in PREPARATION_FIELDS}
+        )
+        if "submit" in request.POST:
+            return _submit_or_explain(request, intro)
+        messages.success(request, "Draft saved. Submit it when your preparation is ready.")
+        return _go(request, intro.get_absolute_url())
+    status = 422 if request.method == "POST" else 200
+    return render(request, "intros/intro_form.html", {"nav": "home", "form": form, "target": target}, status=status)
+
+
+def _submit_or_explain(request: HttpRequest, intro: IntroRequest) -> HttpResponse:
+    try:
+        result = services.intro_submit(intro=intro, seeker=request.user)
+    except services.PreparationIncomplete as incomplete:
+        form = PreparationForm(instance=intro, data={f: getattr(intro, f) for f in PREPARATION_FIELDS})
+        form.is_valid()
+        for field, problem in incomplete.problems.items():
+            form.add_error(field, problem)
+        messages.warning(
+            request,
+            f"Saved as a draft. Before it goes to {intro.connector.full_name}, "
+            f"{len(incomplete.problems)} part(s) of the preparation need more.",
+        )
+        return render(
+            request,
+            "intros/intro_form.html",
+            {"nav": "home", "form": form, "intro": intro, "target": intro.target},
+            status=422,
+        )
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    return _done(request, intro, result, f"Sent to {intro.connector.full_name} to vet.")
+
+
+@login_required
+def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
+    if intro.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
+        messages.info(request, "This request can no longer be edited.")
+        return _go(request, intro.get_absolute_url())
+    form = PreparationForm(request.POST or None, instance=intro)
+    if request.method == "POST" and form.is_valid():
+        intro = services.intro_update_preparation(intro=intro, seeker=request.user, preparation=form.cleaned_data)
+        if "submit" in request.POST:
+            return _submit_or_explain(request, intro)
+        messages.success(request, "Draft saved.")
+        return _go(request, intro.get_absolute_url())
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "intros/intro_form.html",
+        {"nav": "home", "form": form, "intro": intro, "target": intro.target},
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def intro_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
+    return _submit_or_explain(request, intro)
+
+
+@require_POST
+@login_required
+def intro_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user), pk=pk)
+    try:
+        result = services.intro_withdraw(intro=intro, seeker=request.user, note=request.POST.get("note", "")[:2000])
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    return _done(request, intro, result, "Request withdrawn.")
+
+
+@require_POST
+@login_required
+def intro_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
+    form = MeetingForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, intro, status=422, meeting_form=form)
+    try:
+        result = services.intro_record_meeting(intro=intro, seeker=request.user, met_on=form.cleaned_data["met_on"])
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    return _done(request, intro, result, "Meeting recorded. Your thank-you follow-ups are on your list.")
+
+
+@require_POST
+@login_required
+def intro_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, intro, status=422, outcome_form=form)
+    data = form.cleaned_data
+    try:
+        result = services.intro_record_outcome(
+            intro=intro,
+            seeker=request.user,
+            outcome=data["outcome"],
+            note=data["note"],
+            referred_to={
+                "name": data["referred_name"],
+                "organisation": data["referred_organisation"],
+                "title": data["referred_title"],
+            },
+        )
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    return _done(request, intro, result, f"Outcome reported to {intro.connector.full_name}.")
+
+
+@require_POST
+@login_required
+def intro_close(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.visible_to(request.user), pk=pk)
+    try:
+        result = services.intro_close(intro=intro, user=request.user)
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    return _done(request, intro, result, "Introduction closed.")
+
+
+# --- both: the request page ---------------------------------------------------------------
+
+
+def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **forms) -> HttpResponse:
+    role = intro.role_of(request.user)
+    context = {
+        "nav": "home" if role is Actor.SEEKER else "inbox",
+        "intro": intro,
+        "role": role.value,
+        "next_step": next_step(intro, role),
+        "events": intro.events.select_related("actor"),
+        "followups": intro.followups.select_related("owner").order_by("due_at"),
+        "show_target_email": role is Actor.CONNECTOR or intro.target_details_visible_to_seeker,
+        "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
+        "today": timezone.localdate(),
+    }
+    if role is Actor.CONNECTOR and intro.status == Status.SUBMITTED:
+        context["track_record"] = IntroRequest.objects.track_record(intro.seeker)
+        context["vouch_form"] = forms.get("vouch_form") or VouchForm(connector=request.user)
+        context["changes_form"] = forms.get("changes_form") or ConnectorNoteForm(prefix="changes")
+        context["decline_form"] = forms.get("decline_form") or ConnectorNoteForm(prefix="decline")
+    if role is Actor.SEEKER:
+        if intro.status in {Status.DRAFT, Status.NEEDS_CHANGES}:
+            context["missing"] = intro.missing_preparation()
+        if intro.status == Status.INTRODUCED:
+            context["meeting_form"] = forms.get("meeting_form") or MeetingForm(initial={"met_on": timezone.localdate()})
+        if intro.status == Status.MET:
+            context["outcome_form"] = forms.get("outcome_form") or OutcomeForm()
+    template = "intros/intro_detail.html"
+    if request.htmx and status == 422:
+        template += "#actions"
+    return render(request, template, context, status=status)
+
+
+@login_required
+def intro_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
+    if intro.status == Status.DRAFT and intro.connector_id == request.user.pk:
+        # A draft is the seeker's own until submitted.
+        return render(request, "404.html", status=404)
+    return _detail(request, intro)
+
+
+# --- connector ------------------------------------------------------------------------------
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "base.html", {"nav": "inbox"})
+    user = request.user
+    waiting = list(IntroRequest.objects.awaiting_connector(user).with_people().order_by("updated_at"))
+    in_progress = list(IntroRequest.objects.of_connector(user).open().exclude(status=Status.SUBMITTED).with_people())
+    for intro in in_progress:
+        intro.next_step = next_step(intro, Actor.CONNECTOR)
+    past = list(
+        IntroRequest.objects.of_connector(user)
+        .filter(status__in=[*FINAL_STATES, Status.MET, Status.OUTCOME])
+        .with_people()
+        .order_by("-updated_at")[:20]
+    )
+    return render(
+        request, "intros/inbox.html", {"nav": "inbox", "waiting": waiting, "in_progress": in_progress, "past": past}
+    )
+
+
+def _connector_intro(request: HttpRequest, pk: int) -> IntroRequest:
+    return get_object_or_404(IntroRequest.objects.of_connector(request.user).with_people(), pk=pk)
+
+
+@require_POST
+@login_required
+def intro_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = _connector_intro(request, pk)
+    form = VouchForm(request.POST, connector=request.user)
+    if not form.is_valid():
+        return _detail(request, intro, status=422, vouch_form=form)
+    try:
+        result = services.intro_approve(
+            intro=intro,
+            connector=request.user,
+            vouch_strength=form.cleaned_data["vouch_strength"],
+            vouch_note=form.cleaned_data["vouch_note"],
+            mode=form.cleaned_data["mode"],
+            parent=form.cleaned_data.get("parent"),
+        )
+    except services.NotAllowed as problem:
+        form.add_error(None, str(problem))
+        return _detail(request, intro, status=422, vouch_form=form)
+    success = (
+        f"Approved. {intro.target.name} has been asked; names and emails are shared only if they agree."
+        if result.intro.status == Status.AWAITING_TARGET
+        else f"Approved. {intro.seeker.full_name} may now write to {intro.target.name}, mentioning you."
+    )
+    return _done(request, intro, result, success)
+
+
+def _connector_note(request: HttpRequest, pk: int, *, prefix: str, action, success: str) -> HttpResponse:
+    intro = _connector_intro(request, pk)
+    form = ConnectorNoteForm(request.POST, prefix=prefix)
+    if not form.is_valid():
+        return _detail(request, intro, status=422, **{f"{prefix}_form": form})
+    try:
+        result = action(intro=intro, connector=request.user, note=form.cleaned_data["note"])
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    return _done(request, intro, result, success)
+
+
+@require_POST
+@login_required
+def intro_request_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    return _connector_note(
+        request,
+        pk,
+        prefix="changes",
+        action=services.intro_request_changes,
+        success="Your note was sent; the request comes back to you when it is improved.",
+    )
+
+
+@require_POST
+@login_required
+def intro_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return _connector_note(
+        request,
+        pk,
+        prefix="decline",
+        action=services.intro_decline,
+        success="Declined. Your note was sent to the seeker.",
+    )
+
+
+# --- the target, through a link (no login) --------------------------------------------------
+
+
+def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    try:
+        link = services.target_link_resolve(intro_id=pk, token=token)
+    except services.LinkProblem as problem:
+        status = {"expired": 410, "used": 410}.get(problem.kind, 400)
+        return render(request, "intros/target_problem.html", {"problem": problem}, status=status)
+    intro = link.intro
+    if link.used_at is not None:
+        return render(
+            request,
+            "intros/target_problem.html",
+            {"problem": services.LinkProblem("used", "You have already answered.", link), "intro": intro},
+            status=410,
+        )
+    still_open = (
+        intro.status == Status.AWAITING_TARGET
+        if link.purpose == TargetLink.Purpose.ANSWER
+        else intro.status in {Status.ACCEPTED, Status.INTRODUCED}
+    )
+    if not still_open:
+        problem = services.LinkProblem("closed", "This introduction is no longer waiting for an answer.", link)
+        return render(request, "intros/target_problem.html", {"problem": problem, "intro": intro}, status=410)
+
+    contact = intro.target
+    forms = {
+        "accept_form": AcceptForm(prefix="accept", contact=contact),
+        "defer_form": DeferForm(prefix="defer", contact=contact),
+        "decline_form": TargetNoteForm(prefix="decline"),
+        "step_back_form": TargetNoteForm(prefix="step_back"),
+    }
+    status = 200
+    open_panel = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            result = _target_answer(request, link, action, forms)
+        except services.LinkProblem as problem:
+            return render(request, "intros/target_problem.html", {"problem": problem, "intro": intro}, status=410)
+        except services.NotAllowed as problem:
+            messages.error(request, str(problem))
+            result = None
+        if result is not None:
+            return render(request, "intros/target_thanks.html", {"intro": result.intro, "action": action})
+        status, open_panel = 422, action
+    return render(
+        request,
+        "intros/target.html",
+        {"intro": intro, "link": link, "open_panel": open_panel, **forms},
+        status=status,
+    )
+
+
+def _target_answer(request: HttpRequest, link: TargetLink, action: str, forms: dict):
+    contact = link.intro.target
+    if link.purpose == TargetLink.Purpose.ANSWER and action == "accept":
+        form = forms["accept_form"] = AcceptForm(request.POST, prefix="accept", contact=contact)
+        if not form.is_valid():
+            return None
+        d = form.cleaned_data
+        terms = services.TargetTerms(
+            busy_until=d["busy_until"],
+            weekdays=d["weekdays"] or None,
+            hours_start=d["hours_start"],
+            hours_end=d["hours_end"],
+            time_zone=d["time_zone"] or None,
+            target_writes_first=d["writes_first"] == "target",
+        )
+        return services.target_accept(link=link, terms=terms)
+    if link.purpose == TargetLink.Purpose.ANSWER and action == "defer":
+        form = forms["defer_form"] = DeferForm(request.POST, prefix="defer", contact=contact)
+        if not form.is_valid():
+            return None
+        return services.target_defer(link=link, until=form.cleaned_data["until"], note=form.cleaned_data["note"])
+    if link.purpose == TargetLink.Purpose.ANSWER and action == "decline":
+        form = forms["decline_form"] = TargetNoteForm(request.POST, prefix="decline")
+        if not form.is_valid():
+            return None
+        return services.target_decline(link=link, note=form.cleaned_data["note"])
+    if link.purpose == TargetLink.Purpose.STEP_BACK and action == "step_back":
+        form = forms["step_back_form"] = TargetNoteForm(request.POST, prefix="step_back")
+        if not form.is_valid():
+            return None
+        return services.target_step_back(link=link, note=form.cleaned_data["note"])
+    raise services.NotAllowed("Choose one of the answers below.")

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from accounts.timezones import time_zone_choices
+from contacts.models import WEEKDAY_NAMES, Strength
+
+from .models import PREPARATION_FIELDS, IntroRequest
+from .preparation import RULES
+from .states import Mode, Outcome
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class PreparationForm(forms.ModelForm):
+    """The seeker's preparation. Saving a draft accepts anything; submitting checks substance."""
+
+    class Meta:
+        model = IntroRequest
+        fields = PREPARATION_FIELDS
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in PREPARATION_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.help_text = RULES[name][1]
+            field.widget.attrs["aria-describedby"] = f"id_{name}_helptext"
+        self.fields["blurb"].widget.attrs["rows"] = 4
+
+
+class VouchForm(forms.Form):
+    checked_preparation = forms.BooleanField(label="I read the preparation: the goal and questions are specific")
+    checked_fit = forms.BooleanField(label="The fit is real: this is worth their time")
+    checked_relationship = forms.BooleanField(label="I know the seeker well enough to put my name on this")
+    vouch_strength = forms.ChoiceField(
+        label="How well do you really know the seeker?",
+        choices=Strength.choices,
+        widget=forms.RadioSelect,
+        help_text="Be honest: the target sees this before deciding.",
+    )
+    vouch_note = forms.CharField(
+        label="Your vouch note to them",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="A sentence or two in your own words. The target reads it with the blurb.",
+    )
+    mode = forms.ChoiceField(
+        label="How should the introduction be made?",
+        choices=Mode.choices,
+        initial=Mode.DOUBLE_OPT_IN,
+        widget=forms.RadioSelect,
+    )
+    parent = forms.ModelChoiceField(
+        label="This follows from one of your own introductions (optional)",
+        queryset=IntroRequest.objects.none(),
+        required=False,
+        help_text="For a referral chain: the introduction whose outcome opened this one.",
+    )
+
+    def __init__(self, *args, connector=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        chains = (
+            IntroRequest.objects.of_seeker(connector)
+            .filter(outcome__in=[Outcome.HIRED, Outcome.OFFER, Outcome.REFERRED_ON])
+            .select_related("target")
+            if connector is not None
+            else IntroRequest.objects.none()
+        )
+        if connector is not None and chains.exists():
+            self.fields["parent"].queryset = chains
+            self.fields["parent"].label_from_instance = lambda i: f"{i.target.name} ({i.get_outcome_display()})"
+        else:
+            del self.fields["parent"]
+
+    def clean_vouch_note(self) -> str:
+        note = self.cleaned_data["vouch_note"].strip()
+        if len(note.split()) < 4:
+            raise forms.ValidationError("Write at least a sentence: the target decides on it.")
+        return note
+
+
+class ConnectorNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Your note to the seeker",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError("Write a note: the seeker will read it.")
+        return note
+
+
+class MeetingForm(forms.Form):
+    met_on = forms.DateField(label="When did you meet?", widget=DateInput)
+
+    def clean_met_on(self) -> dt.date:
+        met_on = self.cleaned_data["met_on"]
+        if met_on > timezone.localdate():
+            raise forms.ValidationError("The meeting date can't be in the future.")
+        return met_on
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label="What came of it?", choices=Outcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="A few words for your connector",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+    referred_name = forms.CharField(label="Who did they refer you to?", required=False, max_length=150)
+    referred_organisation = forms.CharField(label="Their organisation", required=False, max_length=150)
+    referred_title = forms.CharField(label="Their role", required=False, max_length=150)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == Outcome.REFERRED_ON and not data.get("referred_name", "").strip():
+            self.add_error("referred_name", "Say who they referred you to, so the next introduction can start.")
+        return data
+
+
+# --- the target's answers -------------------------------------------------------------
+
+
+class AcceptForm(forms.Form):
+    WRITES_FIRST = [("seeker", "They should write to me"), ("target", "I'll reach out to them")]
+
+    writes_first = forms.ChoiceField(
+        label="Who writes first?", choices=WRITES_FIRST, initial="seeker", widget=forms.RadioSelect
+    )
+    busy_until = forms.DateField(
+        label="I'm busy through (optional)",
+        required=False,
+        widget=DateInput,
+        help_text="Nobody will be asked to write to you before the day after.",
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Days that suit me (optional)",
+        required=False,
+        coerce=int,
+        choices=[(i, name) for i, name in enumerate(WEEKDAY_NAMES)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    hours_start = forms.TimeField(label="From (optional)", required=False, widget=TimeInput)
+    hours_end = forms.TimeField(label="Until (optional)", required=False, widget=TimeInput)
+    time_zone = forms.ChoiceField(label="My time zone", required=False, choices=())
+
+    def __init__(self, *args, contact=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", "— keep as it is —"), *time_zone_choices()]
+        self.contact = contact
+
+    def clean_busy_until(self):
+        busy = self.cleaned_data.get("busy_until")
+        if busy is not None:
+            today = timezone.localdate(timezone=self.contact.zone) if self.contact else timezone.localdate()
+            if busy < today:
+                raise forms.ValidationError("That date has passed; leave it empty if you are free now.")
+            if busy > today + dt.timedelta(days=365):
+                raise forms.ValidationError("Choose a date within the next year.")
+        return busy
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("hours_start"), data.get("hours_end")
+        if (start is None) != (end is None):
+            self.add_error("hours_end" if start else "hours_start", "Give both the start and the end of your hours.")
+        elif start is not None and end <= start:
+            self.add_error("hours_end", "The hours must end after they start (e.g. 09:00–17:00).")
+        return data
+
+
+class DeferForm(forms.Form):
+    until = forms.DateField(label="Ask me again after", widget=DateInput)
+    note = forms.CharField(
+        label="A note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+    def __init__(self, *args, contact=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        today = timezone.localdate(timezone=self.contact.zone) if self.contact else timezone.localdate()
+        if until <= today:
+            raise forms.ValidationError("Choose a date after today.")
+        if until > today + dt.timedelta(days=365):
+            raise forms.ValidationError("Choose a date within the next year.")
+        return until
+
+
+class TargetNoteForm(forms.Form):
+    note = forms.CharField(
+        label="A note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
