@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -12,6 +13,19 @@ from django.utils import timezone
 class CohortQuerySet(models.QuerySet["Cohort"]):
     def coached_by(self, user) -> CohortQuerySet:
         return self.filter(coach=user)
+
+    def joined_by(self, user) -> CohortQuerySet:
+        # A subquery rather than a join, so a later Count("memberships") counts everyone.
+        return self.filter(pk__in=Membership.objects.filter(user=user).values("cohort_id"))
+
+    def visible_to(self, user) -> CohortQuerySet:
+        """Cohorts this person coaches or belongs to; everyone else's are a 404."""
+        return self.filter(
+            models.Q(coach=user) | models.Q(pk__in=Membership.objects.filter(user=user).values("cohort_id"))
+        )
+
+    def with_member_count(self) -> CohortQuerySet:
+        return self.annotate(member_count=models.Count("memberships"))
 
 
 class Cohort(models.Model):
@@ -32,6 +46,9 @@ class Cohort(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("cohorts:detail", args=[self.pk])
 
+    def is_coached_by(self, user) -> bool:
+        return user.is_authenticated and self.coach_id == user.pk
+
 
 class Membership(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
@@ -49,6 +66,10 @@ class Membership(models.Model):
 class InvitationQuerySet(models.QuerySet["Invitation"]):
     def pending(self) -> InvitationQuerySet:
         return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+    def for_email(self, email: str) -> InvitationQuerySet:
+        # Matches the Lower("email") index.
+        return self.annotate(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
 
 
 class Invitation(models.Model):
@@ -73,3 +94,19 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.cohort}"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    def cancel(self) -> None:
+        """Stop the link working; the row stays as a record of who was invited."""
+        self.expires_at = timezone.now()
+        self.save(update_fields=["expires_at"])
+
+    def is_for(self, user) -> bool:
+        """Whether this is the person the coach invited: the same email, in any case."""
+        return user.is_authenticated and user.email.strip().lower() == self.email.strip().lower()
