@@ -385,6 +385,13 @@ def intro_approve(
             return result
         if mode == Mode.DOUBLE_OPT_IN:
             _ask_target(result.intro)
+            i = result.intro
+            outbox_enqueue(
+                to=[i.seeker.email],
+                subject=f"{i.connector.full_name} approved your request: {i.target.name} is being asked",
+                template="intro_approved_seeker",
+                context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
+            )
         else:
             _mention_name(result.intro)
     return _reload(result)

@@ -1,0 +1,285 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import OutboxMessage
+from intros.models import IntroRequest, TargetLink
+from intros.states import Status
+from tests.factories import ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
+from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
+
+pytestmark = pytest.mark.django_db
+
+SEEKER_PAGES = ["intros:detail", "intros:edit"]
+POST_ACTIONS = [
+    "intros:submit",
+    "intros:withdraw",
+    "intros:approve",
+    "intros:request_changes",
+    "intros:decline",
+    "intros:meeting",
+    "intros:outcome",
+    "intros:close",
+]
+
+
+@pytest.fixture
+def intro(cohort, seeker, connector, target):
+    return submitted(seeker=seeker, target=target)
+
+
+def test_home_and_inbox_show_what_waits(client, intro, seeker, connector):
+    client.force_login(seeker)
+    home = client.get(reverse("intros:home"))
+    assert home.status_code == 200
+    assert "Waiting for Jill Connector to read your preparation." in home.content.decode()
+    client.force_login(connector)
+    inbox = client.get(reverse("intros:inbox"))
+    assert "Janet Seeker asks to meet Carol Target" in inbox.content.decode()
+
+
+@pytest.mark.parametrize("name", ["intros:detail"])
+def test_outsiders_and_cohort_members_get_404_on_the_request(client, intro, member, outsider, name):
+    url = reverse(name, args=[intro.pk])
+    for user in (member, outsider):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+@pytest.mark.parametrize("name", POST_ACTIONS)
+def test_outsiders_and_members_get_404_on_every_action(client, intro, member, outsider, name):
+    url = reverse(name, args=[intro.pk])
+    for user in (member, outsider):
+        client.force_login(user)
+        assert client.post(url, {"note": "x"}).status_code == 404
+    intro.refresh_from_db()
+    assert intro.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("name", POST_ACTIONS)
+def test_actions_refuse_get(client, intro, seeker, name):
+    client.force_login(seeker)
+    assert client.get(reverse(name, args=[intro.pk])).status_code == 405
+
+
+def test_seeker_and_connector_both_see_the_request(client, intro, seeker, connector):
+    for user in (seeker, connector):
+        client.force_login(user)
+        assert client.get(reverse("intros:detail", args=[intro.pk])).status_code == 200
+
+
+def test_a_draft_is_not_shown_to_the_connector(client, cohort, seeker, connector, target):
+    draft = IntroRequestFactory(seeker=seeker, target=target)
+    client.force_login(connector)
+    assert client.get(reverse("intros:detail", args=[draft.pk])).status_code == 404
+    assert client.post(reverse("intros:approve", args=[draft.pk]), {}).status_code == 404
+
+
+def test_connector_sees_the_vetting_page_with_track_record(client, intro, connector):
+    client.force_login(connector)
+    page = client.get(reverse("intros:detail", args=[intro.pk])).content.decode()
+    assert "track record so far" in page
+    assert "Vet and approve" in page
+    assert intro.goal in page
+
+
+def test_approve_with_missing_vouch_shows_errors_next_to_fields(client, intro, connector):
+    client.force_login(connector)
+    response = client.post(reverse("intros:approve", args=[intro.pk]), {"vouch_note": ""})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="id_vouch_note_error"' in page and 'id="id_checked_fit_error"' in page
+    intro.refresh_from_db()
+    assert intro.status == Status.SUBMITTED
+
+
+def test_approve_through_the_page(client, intro, connector):
+    client.force_login(connector)
+    response = client.post(
+        reverse("intros:approve", args=[intro.pk]),
+        {
+            "checked_preparation": "on",
+            "checked_fit": "on",
+            "checked_relationship": "on",
+            "vouch_strength": "acquainted",
+            "vouch_note": "We sat on a board together for two years.",
+            "mode": "double_opt_in",
+        },
+    )
+    assert response.status_code == 302
+    intro.refresh_from_db()
+    assert intro.status == Status.AWAITING_TARGET
+
+
+def test_approve_by_htmx_answers_with_a_client_redirect(client, intro, connector):
+    client.force_login(connector)
+    response = client.post(
+        reverse("intros:approve", args=[intro.pk]),
+        {
+            "checked_preparation": "on",
+            "checked_fit": "on",
+            "checked_relationship": "on",
+            "vouch_strength": "close",
+            "vouch_note": "We sat on a board together for two years.",
+            "mode": "mention_name",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == reverse("intros:detail", args=[intro.pk])
+
+
+def test_target_email_is_hidden_from_the_seeker_until_acceptance(client, cohort, seeker, connector, target):
+    intro = awaiting_target(seeker=seeker, target=target)
+    client.force_login(seeker)
+    page = client.get(reverse("intros:detail", args=[intro.pk])).content.decode()
+    assert target.email not in page
+    assert "Shared once they accept" in page
+    to_seeker = [m for m in OutboxMessage.objects.all() if seeker.email in m.to + m.cc]
+    assert to_seeker  # the seeker was told things; none of it carried the target's email
+    for message in to_seeker:
+        assert target.email not in message.body_text + message.body_html
+    link, _ = last_link_token(intro)
+    from intros import services
+
+    services.target_accept(link=link, terms=services.TargetTerms())
+    page = client.get(reverse("intros:detail", args=[intro.pk])).content.decode()
+    assert target.email in page
+
+
+def test_create_request_only_for_contacts_shared_with_me(client, cohort, seeker, connector, outsider):
+    shared = ContactFactory(owner=connector, shareable=True)
+    private = ContactFactory(owner=connector, shareable=False)
+    strangers = ContactFactory(owner=outsider, shareable=True)
+    client.force_login(seeker)
+    assert client.get(reverse("intros:create", args=[shared.pk])).status_code == 200
+    assert client.get(reverse("intros:create", args=[private.pk])).status_code == 404
+    assert client.get(reverse("intros:create", args=[strangers.pk])).status_code == 404
+    find = client.get(reverse("intros:find"), {"q": shared.name.split()[0]}).content.decode()
+    assert shared.name in find and private.name not in find
+    assert shared.email not in find
+
+
+def test_find_answers_htmx_with_only_the_results(client, cohort, seeker, target):
+    client.force_login(seeker)
+    response = client.get(reverse("intros:find"), {"q": "Carol"}, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert 'id="results"' in page and "<html" not in page
+    assert "Carol Target" in page
+
+
+def test_submitting_thin_preparation_keeps_the_draft_and_names_each_gap(client, cohort, seeker, target):
+    client.force_login(seeker)
+    response = client.post(
+        reverse("intros:create", args=[target.pk]), {"goal": "Connect", "blurb": "Hi", "submit": "1"}
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="id_goal_error"' in page and 'id="id_questions_error"' in page
+    draft = IntroRequest.objects.get(seeker=seeker)
+    assert draft.status == Status.DRAFT and draft.goal == "Connect"  # nothing typed is lost
+
+
+def test_target_page_shows_blurb_and_vouch_and_three_answers(client, intro):
+    from intros import services
+
+    services.intro_approve(
+        intro=intro,
+        connector=intro.connector,
+        vouch_strength="acquainted",
+        vouch_note="Janet ran our budget well.",
+        mode="double_opt_in",
+    )
+    _link, token = last_link_token(intro)
+    url = reverse("intros:target", args=[intro.pk, token])
+    page = client.get(url).content.decode()
+    assert intro.blurb[:30] in page
+    assert "Janet ran our budget well." in page
+    assert "Acquainted" in page
+    for answer in ("Yes, introduce us", "Not now", "No, thank you"):
+        assert answer in page
+    assert intro.seeker.email not in page
+
+
+def test_target_accepts_through_the_page_with_terms(client, intro):
+    from intros import services
+
+    services.intro_approve(
+        intro=intro,
+        connector=intro.connector,
+        vouch_strength="close",
+        vouch_note="Known her for years.",
+        mode="double_opt_in",
+    )
+    _, token = last_link_token(intro)
+    url = reverse("intros:target", args=[intro.pk, token])
+    busy = (timezone.localdate() + dt.timedelta(days=4)).isoformat()
+    response = client.post(url, {"action": "accept", "accept-writes_first": "target", "accept-busy_until": busy})
+    assert response.status_code == 200
+    assert "You accepted" in response.content.decode()
+    intro.refresh_from_db()
+    assert intro.status == Status.INTRODUCED and intro.target_writes_first
+    again = client.post(url, {"action": "accept", "accept-writes_first": "seeker"})
+    assert again.status_code == 410
+    assert "already answered" in again.content.decode()
+
+
+def test_target_form_errors_keep_the_panel_open(client, intro):
+    from intros import services
+
+    services.intro_approve(
+        intro=intro,
+        connector=intro.connector,
+        vouch_strength="close",
+        vouch_note="Known her for years.",
+        mode="double_opt_in",
+    )
+    link, token = last_link_token(intro)
+    response = client.post(
+        reverse("intros:target", args=[intro.pk, token]), {"action": "defer", "defer-until": "2001-01-01"}
+    )
+    assert response.status_code == 422
+    assert "Choose a date after today." in response.content.decode()
+    link.refresh_from_db()
+    assert link.used_at is None
+
+
+@pytest.mark.parametrize("mutation", ["tamper", "other_request", "garbage"])
+def test_bad_target_links_get_a_clear_page(client, mutation):
+    intro = awaiting_target()
+    other = awaiting_target()
+    _, token = last_link_token(intro)
+    pk = intro.pk
+    if mutation == "tamper":
+        token = token[:-2] + ("xy" if token[-2:] != "xy" else "yz")
+    elif mutation == "other_request":
+        pk = other.pk
+    else:
+        token = "not-a-token"
+    response = client.get(reverse("intros:target", args=[pk, token]))
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode() or "different introduction" in response.content.decode()
+
+
+def test_step_back_link_works_until_the_meeting(client):
+    intro = accepted()
+    _, token = last_link_token(intro, TargetLink.Purpose.STEP_BACK)
+    url = reverse("intros:target", args=[intro.pk, token])
+    assert "Step back" in client.get(url).content.decode()
+    response = client.post(url, {"action": "step_back", "step_back-note": "Busy season."})
+    assert response.status_code == 200
+    intro.refresh_from_db()
+    assert intro.status == Status.DROPPED_BY_TARGET
+
+
+def test_cohort_member_cannot_request_through_a_contact_of_another_cohort(client, seeker):
+    other_member = UserFactory()
+    MembershipFactory(user=other_member)
+    contact = ContactFactory(owner=other_member, shareable=True)
+    client.force_login(seeker)
+    assert client.post(reverse("intros:create", args=[contact.pk]), {"goal": "x"}).status_code == 404
+    assert not IntroRequest.objects.exists()
