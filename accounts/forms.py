@@ -4,12 +4,15 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.urls import reverse
 
 from .models import User
 from .outbox import outbox_enqueue
 from .timezones import time_zone_choices
+
+# Django's own help is an HTML list; this says the same in a sentence that fits under a field.
+PASSWORD_HELP = "At least 8 characters, not only digits, not a common password, and not too like your name or email."
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -57,6 +60,13 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
             },
         )
+
+
+class NewPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_HELP
+        self.fields["new_password2"].label = "New password again"
 
 
 def _hour_label(hour: int) -> str:

@@ -16,7 +16,7 @@ class HtmxHttpRequest(HttpRequest):
 @login_required
 def profile(request: HtmxHttpRequest) -> HttpResponse:
     """Name, time zone, quiet hours and digest hour: what every reminder is timed by."""
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST":
         if not form.is_valid():
             template = "accounts/profile.html#profile-form" if request.htmx else "accounts/profile.html"

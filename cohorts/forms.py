@@ -7,6 +7,7 @@ from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from accounts.forms import PASSWORD_HELP
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 
@@ -65,14 +66,15 @@ class InvitationSignupForm(SetPasswordMixin, forms.Form):
     full_name = forms.CharField(
         label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
+    # Read-only in the page; whatever is posted, the account gets the invited address.
     email = forms.EmailField(
         label="Email address",
-        disabled=True,
         required=False,
         help_text="The address your invitation was sent to.",
-        widget=forms.EmailInput(attrs={"readonly": True}),
+        widget=forms.EmailInput(attrs={"readonly": True, "autocomplete": "email"}),
     )
     password1, password2 = SetPasswordMixin.create_password_fields(label2="Password again")
+    password1.help_text = PASSWORD_HELP
     time_zone = forms.ChoiceField(
         label="Time zone",
         choices=time_zone_choices,
@@ -90,6 +92,9 @@ class InvitationSignupForm(SetPasswordMixin, forms.Form):
         if not name:
             raise ValidationError("Enter your name as others should see it.", code="required")
         return name
+
+    def clean_email(self) -> str:
+        return self.invitation.email
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -39,7 +39,7 @@ def cohort_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def cohort_create(request: HtmxHttpRequest) -> HttpResponse:
-    form = CohortForm(request.POST or None)
+    form = CohortForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             cohort = services.cohort_create(name=form.cleaned_data["name"], coach=request.user)
@@ -148,7 +148,7 @@ def invitation_join(request: HtmxHttpRequest, token: str) -> HttpResponse:
     if User.objects.filter(email__iexact=invitation.email).exists():
         return render(request, "cohorts/join.html", {**context, "mode": "login"})
 
-    form = InvitationSignupForm(request.POST or None, invitation=invitation)
+    form = InvitationSignupForm(request.POST if request.method == "POST" else None, invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():

@@ -263,3 +263,19 @@ def test_logged_in_with_another_email_gets_a_clear_page(client, invitation, outs
 def test_join_page_queries_are_few(client, invitation, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         client.get(join_url(invitation))
+
+
+def test_wrong_account_can_log_out_and_come_back_to_sign_up(client, invitation, outsider):
+    url = join_url(invitation)
+    login(client, outsider)
+    response = client.post(reverse("accounts:logout"), {"next": url})
+    assert response.url == url
+    response = client.get(url)
+    assert response.context["mode"] == "signup"
+
+
+def test_empty_sign_up_post_shows_errors(client, invitation):
+    response = client.post(join_url(invitation), {})
+    assert response.status_code == 422
+    assert set(response.context["form"].errors) >= {"full_name", "password1", "password2", "time_zone"}
+    assert b"<ul><li>" not in response.content  # password rules read as a sentence under the field
