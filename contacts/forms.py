@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.db import transaction
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
+from django.urls import reverse_lazy
+
+from accounts.models import User
+from accounts.timezones import time_zone_choices
+
+from .models import WEEKDAY_NAMES, Contact, ContactQuerySet, Strength, Tag, mask_to_weekdays, weekdays_to_mask
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+TAGS_PER_CONTACT = 20
+
+
+def split_tags(text: str) -> list[str]:
+    """Comma-separated names, trimmed, inner spaces collapsed, repeats (in any case) dropped."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for raw in text.split(","):
+        name = re.sub(r"\s+", " ", raw).strip()
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    return names
+
+
+def tags_named(*, owner: User, names: list[str]) -> list[Tag]:
+    """The owner's tags with these names, reusing one that differs only in case, creating the rest."""
+    wanted = {name.lower(): name for name in names}
+    if not wanted:
+        return []
+    # Compared in Python: SQLite's LOWER() leaves non-ASCII letters alone, and one
+    # person's tags are few.
+    existing = {tag.name.lower(): tag for tag in Tag.objects.filter(owner=owner)}
+    tags = []
+    for lowered, name in wanted.items():
+        tag = existing.get(lowered)
+        if tag is None:
+            tag, _ = Tag.objects.get_or_create(owner=owner, name=name)
+        tags.append(tag)
+    return tags
+
+
+class ContactForm(forms.ModelForm):
+    """A contact and their window. The model's `clean()` names the field a window that can never open."""
+
+    tags = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Separate tags with commas, e.g. recruiter, fintech, Berlin.",
+    )
+    # Not required here: with no day ticked the model's own message ("Choose at least one
+    # weekday, or the window could never open.") is the one the person sees.
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Weekdays they may be contacted",
+        choices=list(enumerate(WEEKDAY_NAMES)),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    time_zone = forms.ChoiceField(
+        label="Their time zone",
+        choices=time_zone_choices,  # a callable: read (and cached) only when the form is used
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a time zone we know; the window could never open.",
+        },
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "name",
+            "email",
+            "organisation",
+            "title",
+            "profile_url",
+            "connected_on",
+            "strength",
+            "how_we_know",
+            "shareable",
+            "notes",
+            "time_zone",
+            "weekdays",
+            "hours_start",
+            "hours_end",
+            "unavailable_until",
+            "min_days_between",
+            "do_not_contact",
+        ]
+        labels = {
+            "hours_start": "From (their local time)",
+            "hours_end": "Until (their local time)",
+            "unavailable_until": "Busy through",
+            "connected_on": "Connected since",
+        }
+        help_texts = {
+            "min_days_between": "0 means no minimum.",
+        }
+        widgets = {
+            "connected_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "unavailable_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "min_days_between": forms.NumberInput(attrs={"min": 0, "max": 365}),
+            "how_we_know": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, owner: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.instance.owner = owner
+        if self.instance.pk is None:
+            # A new contact most often lives where their owner does.
+            self.initial.setdefault("time_zone", owner.time_zone)
+        else:
+            self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
+        # A new instance carries the model's default days; a saved one its own.
+        mask = self.initial.get("weekdays", self.instance.weekdays)
+        if isinstance(mask, int):
+            self.initial["weekdays"] = sorted(mask_to_weekdays(mask))
+
+    def clean_weekdays(self) -> int:
+        return weekdays_to_mask(self.cleaned_data["weekdays"])
+
+    def clean_tags(self) -> list[str]:
+        names = split_tags(self.cleaned_data["tags"])
+        too_long = [name for name in names if len(name) > TAG_MAX_LENGTH]
+        if too_long:
+            raise forms.ValidationError(
+                "“%(name)s” is too long for a tag; keep each to %(limit)s characters or fewer.",
+                code="tag_too_long",
+                params={"name": too_long[0], "limit": TAG_MAX_LENGTH},
+            )
+        if len(names) > TAGS_PER_CONTACT:
+            raise forms.ValidationError(
+                "That is %(count)s tags; %(limit)s is the most one contact can carry.",
+                code="too_many_tags",
+                params={"count": len(names), "limit": TAGS_PER_CONTACT},
+            )
+        return names
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> Contact:
+        if not commit:
+            raise ValueError("ContactForm saves the contact and its tags together; call save().")
+        contact = super().save()
+        contact.tags.set(tags_named(owner=self.owner, names=self.cleaned_data["tags"]))
+        return contact
+
+
+class ContactFilterForm(forms.Form):
+    """The list's search and filters, read from the query string. A value that is not
+    (or no longer) a choice is dropped rather than shown as an error."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    organisation = forms.ChoiceField(label="Organisation", required=False)
+    strength = forms.ChoiceField(label="Strength", required=False, choices=[("", "Any strength"), *Strength.choices])
+    tag = forms.ChoiceField(label="Tag", required=False)
+
+    def __init__(self, data: QueryDict, *, owner: User) -> None:
+        super().__init__(data)
+        # Each control asks for the results itself, sending the whole form; the form
+        # element carries where they go (hx-target, hx-push-url, hx-indicator).
+        live = {
+            "hx-get": reverse_lazy("contacts:list"),
+            "hx-include": "closest form",
+            "hx-sync": "closest form:replace",
+        }
+        self.fields["q"].widget = forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, organisation, role or email",
+                "autocomplete": "off",
+                "hx-trigger": "input changed delay:300ms, search",
+                **live,
+            }
+        )
+        for name in ("organisation", "strength", "tag"):
+            self.fields[name].widget.attrs.update(live)
+        self.fields["organisation"].choices = [("", "Any organisation")] + [
+            (name, name) for name in Contact.objects.owned_by(owner).organisations()
+        ]
+        tags_in_use = Tag.objects.filter(owner=owner, contacts__isnull=False).distinct()
+        self.fields["tag"].choices = [("", "Any tag")] + [(tag.name, tag.name) for tag in tags_in_use]
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._errors = ErrorDict()  # an out-of-date link still lists contacts
+
+    def apply(self, contacts: ContactQuerySet) -> ContactQuerySet:
+        self.is_valid()
+        wanted = self.cleaned_data
+        if wanted.get("q"):
+            contacts = contacts.search(wanted["q"])
+        if wanted.get("organisation"):
+            contacts = contacts.filter(organisation=wanted["organisation"])
+        if wanted.get("strength"):
+            contacts = contacts.filter(strength=wanted["strength"])
+        if wanted.get("tag"):
+            contacts = contacts.tagged(wanted["tag"])
+        return contacts
+
+    @property
+    def active(self) -> bool:
+        self.is_valid()
+        return any(self.cleaned_data.get(name) for name in self.fields)
