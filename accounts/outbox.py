@@ -47,7 +47,7 @@ def outbox_enqueue(
     to = [_clean_header(a, what="address") for a in to]
     cc = [_clean_header(a, what="address") for a in cc]
     reply_to = [_clean_header(a, what="address") for a in reply_to]
-    subject = _clean_header(" ".join(subject.split()), what="subject")
+    subject = " ".join(_clean_header(subject, what="subject").split())
     ctx = {"site_url": settings.SITE_URL, **context}
     body_text = render_to_string(f"emails/{template}.txt", ctx)
     body_html = render_to_string(f"emails/{template}.html", ctx)
