@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +11,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.timezones import all_time_zones, validate_time_zone
+
+from .windows import Window
 
 
 class Strength(models.TextChoices):
@@ -37,20 +38,6 @@ def weekdays_to_mask(days: set[int] | list[int]) -> int:
 
 def mask_to_weekdays(mask: int) -> frozenset[int]:
     return frozenset(day for day in range(7) if mask & (1 << day))
-
-
-@dataclass(frozen=True)
-class Window:
-    """When a person may be contacted. `followups.policy` reads this; it knows no ORM."""
-
-    time_zone: str
-    weekdays: frozenset[int]
-    hours_start: dt.time
-    hours_end: dt.time
-    unavailable_until: dt.datetime | None = None  # aware; nothing before it
-    min_days_between: int = 0
-    last_contact_at: dt.datetime | None = None
-    do_not_contact: bool = False
 
 
 class Tag(models.Model):
