@@ -37,7 +37,7 @@ help:
 
 # Every target starts here: the locked runtime and dev dependencies, exactly.
 sync: $(UV_DEP)
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen
 
 # Migrations and the demo go through `honcho run` so they see the same .env as the processes.
 run: sync
