@@ -36,9 +36,6 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 # responded with a status of 422"). The app answers 422 for a form with errors and 410 for a
 # used target link on purpose; those are the page working, not breaking.
 DELIBERATE_STATUS = re.compile(r"Failed to load resource: the server responded with a status of (410|422)\b")
-# Chromium asks for /favicon.ico on its own; the app has no icon yet (reported), and a missing
-# icon breaks nothing a person does. Any other missing resource still fails the test.
-BROWSER_OWN_REQUESTS = ("/favicon.ico",)
 
 # A timeout long enough for a loaded CI machine, short enough that a broken step fails quickly.
 TIMEOUT_MS = 10_000
@@ -74,11 +71,7 @@ class BrowserProblems:
             text = message.text
             if "Content Security Policy" in text:
                 self.problems.append(f"[{who}] CSP violation on {page.url}: {text}")
-            elif (
-                message.type == "error"
-                and not DELIBERATE_STATUS.search(text)
-                and not message.location.get("url", "").endswith(BROWSER_OWN_REQUESTS)
-            ):
+            elif message.type == "error" and not DELIBERATE_STATUS.search(text):
                 self.problems.append(f"[{who}] console error on {page.url}: {text}")
 
         def on_page_error(error: Exception) -> None:

@@ -214,14 +214,6 @@ def test_target_reusing_the_link_sees_already_answered(new_page, screenshot):
     screenshot(page, "target-link-reused")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Bug in templates/intros/find.html: the search box targets #results with htmx's default "
-        "innerHTML swap, and the fragment is the whole <section id=results>, so each search nests a "
-        'second #results card inside the first (needs hx-swap="outerHTML"). Remove this mark once fixed.'
-    ),
-)
 def test_live_search_replaces_the_results_in_place(page, screenshot):
     seeker = UserFactory(full_name="Janet Seeker")
     connector = UserFactory(full_name="Jill Connector")
@@ -240,14 +232,6 @@ def test_live_search_replaces_the_results_in_place(page, screenshot):
     expect(page.locator(".card .card")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Bug in static/js/app.js: the htmx:afterSwap handler searches event.detail.target, which for "
-        "an outerHTML swap (the vetting form, hx-target=#actions) is the old, detached element, so "
-        "focus never reaches the first field with an error (use event.target). Remove this mark once fixed."
-    ),
-)
 def test_refused_vetting_takes_focus_to_the_first_problem(page, screenshot):
     intro = submitted(
         seeker=UserFactory(full_name="Janet Seeker"),
