@@ -14,6 +14,8 @@ app.conf.beat_schedule = {
     # Messages whose enqueue-after-commit was lost (broker away, worker crash) are
     # picked up here, so nothing in the outbox waits more than a minute.
     "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": 60.0},
+    # Follow-up reminders, offer nudges, target re-asks and expiries, digests: what is due now.
+    "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": 60.0},
 }
 
 

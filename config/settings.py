@@ -172,6 +172,9 @@ else:
         "processed_folder": str(CELERY_FS_DIR / "processed"),
         "control_folder": str(CELERY_FS_DIR / "control"),
         "store_processed": False,
+        # Poll twice a second: tasks start sooner and the worker stops well inside
+        # honcho's 5 s grace period on Ctrl-C.
+        "polling_interval": 0.5,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -216,6 +219,9 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 # Emailed links: signed, expiring, single use.
 TARGET_LINK_MAX_AGE_DAYS = env_int("TARGET_LINK_MAX_AGE_DAYS", 14, minimum=1)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14, minimum=1)
+# A target who has not answered is asked once more after this many days, then the request expires.
+TARGET_ANSWER_WAIT_DAYS = env_int("TARGET_ANSWER_WAIT_DAYS", 7, minimum=1)
+TARGET_MAX_REASKS = env_int("TARGET_MAX_REASKS", 1, minimum=0)
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

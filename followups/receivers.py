@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from intros.signals import intro_transitioned
 
-from .models import FollowUp
+from . import digests
+from .models import DigestSchedule, FollowUp
 
 DAY = dt.timedelta(days=1)
 
@@ -49,6 +52,8 @@ def create_followups(sender, *, intro, transition: str, event, **kwargs) -> None
                 f"{intro.seeker.full_name} and {target_name}",
                 now + 3 * DAY,
             ),
+            # The target is asked (through a link) how good the match was; nobody owns it.
+            (FollowUp.Kind.TARGET_FEEDBACK, None, target_name, now + 2 * DAY),
         ]
     elif event.to_status in {"withdrawn", "dropped_by_target", "closed"}:
         FollowUp.objects.filter(intro=intro, status=FollowUp.Status.OPEN).update(
@@ -66,3 +71,12 @@ def create_followups(sender, *, intro, transition: str, event, **kwargs) -> None
             ],
             ignore_conflicts=True,
         )
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def schedule_daily_digest(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """Every user gets a daily digest at their own local hour; a change of hour or zone moves it."""
+    if kwargs.get("raw"):
+        return
+    if created or update_fields is None or {"digest_hour", "time_zone"} & set(update_fields):
+        digests.schedule_for(instance, DigestSchedule.Kind.DAILY, timezone.now())

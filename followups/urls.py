@@ -1,5 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "followups"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.followup_list, name="list"),
+    path("<int:pk>/done/", views.followup_done, name="done"),
+    path("<int:pk>/skip/", views.followup_skip, name="skip"),
+    path("<int:pk>/snooze/", views.followup_snooze, name="snooze"),
+    path("intros/<int:intro_pk>/outreach/", views.outreach_log, name="outreach"),
+    path("offers/", views.offer_list, name="offers"),
+    path("offers/<int:pk>/self/", views.offer_self_contact, name="offer_self_contact"),
+    path("offers/<int:pk>/request/", views.offer_request, name="offer_request"),
+    path("offers/<int:pk>/contacted/", views.offer_contacted, name="offer_contacted"),
+    path("offers/<int:pk>/dismiss/", views.offer_dismiss, name="offer_dismiss"),
+    path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
+]

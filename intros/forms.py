@@ -206,3 +206,24 @@ class TargetNoteForm(forms.Form):
     note = forms.CharField(
         label="A note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
+
+
+class FeedbackForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="How good was the match?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=(),
+    )
+    note = forms.CharField(
+        label="Anything the connector should know? (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .services import FEEDBACK_RATINGS
+
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = sorted(FEEDBACK_RATINGS.items(), reverse=True)

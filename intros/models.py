@@ -111,6 +111,11 @@ class IntroRequest(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(blank=True)
 
+    # The target's feedback on the match, through a link after the meeting; the connector sees it.
+    target_feedback_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    target_feedback_note = models.TextField(blank=True)
+    target_feedback_at = models.DateTimeField(null=True, blank=True)
+
     # When the beat sweep should next look at this request (a re-ask, an expiry).
     next_action_at = models.DateTimeField(null=True, blank=True)
 
@@ -132,6 +137,10 @@ class IntroRequest(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(seeker=models.F("connector")), name="intro_seeker_is_not_connector"),
+            models.CheckConstraint(
+                condition=Q(target_feedback_rating__isnull=True) | Q(target_feedback_rating__range=(1, 5)),
+                name="intro_feedback_rating_range",
+            ),
         ]
 
     def __str__(self) -> str:

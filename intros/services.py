@@ -401,18 +401,66 @@ def _reload(result: Result) -> Result:
     return Result(IntroRequest.objects.with_people().get(pk=result.intro.pk), result.changed, result.message)
 
 
+def _answer_deadline() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.TARGET_ANSWER_WAIT_DAYS)
+
+
 def _ask_target(intro: IntroRequest, *, transition: str = "ask_target") -> None:
-    result = _transition(intro_id=intro.pk, name=transition, role=Actor.SYSTEM, updates={"next_action_at": None})
-    i = result.intro
+    # The sweep looks again after the wait: one re-ask, then expiry (followups.sweep).
+    result = _transition(
+        intro_id=intro.pk, name=transition, role=Actor.SYSTEM, updates={"next_action_at": _answer_deadline()}
+    )
+    _email_target_ask(result.intro, kind=transition)
+
+
+def _email_target_ask(i: IntroRequest, *, kind: str) -> None:
     _, token = target_link_create(intro=i, purpose=TargetLink.Purpose.ANSWER)
     outbox_enqueue(
         to=[i.target.email],
         reply_to=[i.connector.email],
         subject=f"{i.connector.full_name} would like to introduce you to {i.seeker.full_name}",
         template="target_ask",
-        context={"intro": i, "url": target_link_url(intro=i, token=token), "reask": transition == "reask"},
-        key=f"intro:{i.pk}:{transition}:{i.reask_count}",
+        context={"intro": i, "url": target_link_url(intro=i, token=token), "kind": kind},
+        key=f"intro:{i.pk}:{kind}:{i.reask_count}",
     )
+
+
+def intro_remind_target(*, intro: IntroRequest) -> Result:
+    """No answer yet: ask once more, with a fresh link (no state change)."""
+    with transaction.atomic():
+        locked = (
+            IntroRequest.objects.select_for_update().select_related("seeker", "connector", "target").get(pk=intro.pk)
+        )
+        if locked.status != Status.AWAITING_TARGET:
+            return Result(locked, False, "Nothing to re-ask.")
+        locked.reask_count += 1
+        locked.next_action_at = _answer_deadline()
+        locked.save(update_fields=["reask_count", "next_action_at", "updated_at"])
+        _email_target_ask(locked, kind="reminder")
+    return Result(locked, True, "asked again")
+
+
+def intro_expire(*, intro: IntroRequest) -> Result:
+    """No answer after the last allowed re-ask: close it, and tell both kindly."""
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="expire",
+            role=Actor.SYSTEM,
+            updates={"next_action_at": None},
+            note="No answer after the last reminder.",
+        )
+        if result.changed:
+            i = result.intro
+            outbox_enqueue(
+                to=[i.seeker.email],
+                cc=[i.connector.email],
+                subject=f"No answer from {i.target.name} — the request has been closed",
+                template="intro_expired",
+                context={"intro": i},
+                key=f"intro:{i.pk}:expire",
+            )
+    return result
 
 
 def _mention_name(intro: IntroRequest) -> None:
@@ -439,6 +487,7 @@ def intro_reask(*, intro: IntroRequest) -> Result:
         if locked.status != Status.DEFERRED:
             return Result(locked, False, "Nothing to re-ask.")
         IntroRequest.objects.filter(pk=locked.pk).update(reask_count=locked.reask_count + 1)
+        locked.reask_count += 1
         _ask_target(locked, transition="reask")
     return _reload(Result(locked, True, "asked again"))
 
@@ -600,3 +649,56 @@ def target_step_back(*, link: TargetLink, note: str = "") -> Result:
             context={"intro": i},
         )
     return _reload(result)
+
+
+# --- feedback on the match (after the meeting) ---------------------------------------------
+
+FEEDBACK_RATINGS = {
+    5: "An excellent match",
+    4: "A good match",
+    3: "Fine",
+    2: "Not a great fit",
+    1: "Not a fit at all",
+}
+
+
+def intro_ask_feedback(*, intro: IntroRequest) -> bool:
+    """Email the target a link to say how good the match was. Once per introduction."""
+    with transaction.atomic():
+        i = IntroRequest.objects.select_for_update().select_related("seeker", "connector", "target").get(pk=intro.pk)
+        if i.status not in {Status.MET, Status.OUTCOME, Status.CLOSED} or not i.target.email:
+            return False
+        if i.target_links.filter(purpose=TargetLink.Purpose.FEEDBACK).exists():
+            return False
+        _, token = target_link_create(intro=i, purpose=TargetLink.Purpose.FEEDBACK)
+        outbox_enqueue(
+            to=[i.target.email],
+            reply_to=[i.connector.email],
+            subject=f"How was meeting {i.seeker.full_name}? One click for {i.connector.full_name}",
+            template="target_feedback_ask",
+            context={"intro": i, "url": target_link_url(intro=i, token=token)},
+            key=f"intro:{i.pk}:feedback",
+        )
+    return True
+
+
+def target_feedback(*, link: TargetLink, rating: int, note: str = "") -> IntroRequest:
+    if rating not in FEEDBACK_RATINGS:
+        raise NotAllowed("Choose one of the answers.")
+    with transaction.atomic():
+        _link_for_answer(link, TargetLink.Purpose.FEEDBACK, "feedback")
+        intro = IntroRequest.objects.select_for_update().get(pk=link.intro_id)
+        intro.target_feedback_rating, intro.target_feedback_note = rating, note
+        intro.target_feedback_at = timezone.now()
+        intro.save(update_fields=["target_feedback_rating", "target_feedback_note", "target_feedback_at"])
+        outbox_enqueue(
+            to=[link.intro.connector.email],
+            subject=f"{link.intro.target.name}'s feedback on meeting {link.intro.seeker.full_name}",
+            template="target_feedback_connector",
+            context={
+                "intro": intro,
+                "label": FEEDBACK_RATINGS[rating],
+                "url": settings.SITE_URL + intro.get_absolute_url(),
+            },
+        )
+    return intro

@@ -20,6 +20,7 @@ from .forms import (
     AcceptForm,
     ConnectorNoteForm,
     DeferForm,
+    FeedbackForm,
     MeetingForm,
     OutcomeForm,
     PreparationForm,
@@ -240,6 +241,9 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         "next_step": next_step(intro, role),
         "events": intro.events.select_related("actor"),
         "followups": intro.followups.select_related("owner").order_by("due_at"),
+        # Related by name: the outreach log lives in `followups`, which sits above this app.
+        "outreaches": intro.outreaches.order_by("at"),
+        "outreach_states": [Status.INTRODUCED, Status.MET, Status.OUTCOME],
         "show_target_email": role is Actor.CONNECTOR or intro.target_details_visible_to_seeker,
         "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
         "today": timezone.localdate(),
@@ -377,11 +381,11 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             {"problem": services.LinkProblem("used", "You have already answered.", link), "intro": intro},
             status=410,
         )
-    still_open = (
-        intro.status == Status.AWAITING_TARGET
-        if link.purpose == TargetLink.Purpose.ANSWER
-        else intro.status in {Status.ACCEPTED, Status.INTRODUCED}
-    )
+    still_open = {
+        TargetLink.Purpose.ANSWER: intro.status == Status.AWAITING_TARGET,
+        TargetLink.Purpose.STEP_BACK: intro.status in {Status.ACCEPTED, Status.INTRODUCED},
+        TargetLink.Purpose.FEEDBACK: intro.status in {Status.MET, Status.OUTCOME, Status.CLOSED},
+    }[link.purpose]
     if not still_open:
         problem = services.LinkProblem("closed", "This introduction is no longer waiting for an answer.", link)
         return render(request, "intros/target_problem.html", {"problem": problem, "intro": intro}, status=410)
@@ -392,6 +396,7 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         "defer_form": DeferForm(prefix="defer", contact=contact),
         "decline_form": TargetNoteForm(prefix="decline"),
         "step_back_form": TargetNoteForm(prefix="step_back"),
+        "feedback_form": FeedbackForm(prefix="feedback"),
     }
     status = 200
     open_panel = ""
@@ -446,4 +451,10 @@ def _target_answer(request: HttpRequest, link: TargetLink, action: str, forms: d
         if not form.is_valid():
             return None
         return services.target_step_back(link=link, note=form.cleaned_data["note"])
+    if link.purpose == TargetLink.Purpose.FEEDBACK and action == "feedback":
+        form = forms["feedback_form"] = FeedbackForm(request.POST, prefix="feedback")
+        if not form.is_valid():
+            return None
+        intro = services.target_feedback(link=link, rating=form.cleaned_data["rating"], note=form.cleaned_data["note"])
+        return services.Result(intro, True, "feedback")
     raise services.NotAllowed("Choose one of the answers below.")

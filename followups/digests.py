@@ -1,0 +1,112 @@
+"""Scheduled summaries: each user's daily digest at their own local hour, and (registered
+by `cohorts`, which sits above this app) the coach's weekly cohort summary.
+
+A `DigestSchedule` row per user and kind holds `next_at`; the sweep claims due rows
+like any reminder, and a `ReminderLog` key per user and local date (or week) makes a
+second send of the same digest impossible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+
+from accounts.outbox import outbox_enqueue
+
+from .models import DigestSchedule, FollowUp, ReminderLog
+
+# kind -> handler(schedule, now) -> bool (whether there was anything to send)
+_HANDLERS: dict[str, Callable[[DigestSchedule, dt.datetime], bool]] = {}
+
+
+def register(kind: str, handler: Callable[[DigestSchedule, dt.datetime], bool]) -> None:
+    _HANDLERS[kind] = handler
+
+
+def _local_moment(day: dt.date, hour: int, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """`hour`:00 local on `day`, as a real instant even on a DST change day."""
+    naive = dt.datetime.combine(day, dt.time(hour))
+    # Round-trip through UTC: a wall time inside a spring-forward gap lands just after it.
+    return naive.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
+
+
+def next_daily_at(user, after: dt.datetime) -> dt.datetime:
+    zone = zoneinfo.ZoneInfo(user.time_zone)
+    local = after.astimezone(zone)
+    candidate = _local_moment(local.date(), user.digest_hour, zone)
+    if candidate <= after:
+        candidate = _local_moment(local.date() + dt.timedelta(days=1), user.digest_hour, zone)
+    return candidate.astimezone(dt.UTC)
+
+
+def next_weekly_at(user, after: dt.datetime, *, weekday: int = 0) -> dt.datetime:
+    """The coach's summary: Monday at their digest hour."""
+    zone = zoneinfo.ZoneInfo(user.time_zone)
+    local = after.astimezone(zone)
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        if day.weekday() == weekday:
+            candidate = _local_moment(day, user.digest_hour, zone)
+            if candidate > after:
+                return candidate.astimezone(dt.UTC)
+    raise AssertionError("a weekday recurs within eight days")
+
+
+def schedule_for(user, kind: str, now: dt.datetime) -> DigestSchedule:
+    at = next_daily_at(user, now) if kind == DigestSchedule.Kind.DAILY else next_weekly_at(user, now)
+    schedule, _ = DigestSchedule.objects.update_or_create(user=user, kind=kind, defaults={"next_at": at})
+    return schedule
+
+
+def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
+    """Open follow-ups: overdue, due today, and the next few; nothing to say, nothing sent."""
+    user = schedule.user
+    zone = zoneinfo.ZoneInfo(user.time_zone)
+    end_of_today = _local_moment(now.astimezone(zone).date() + dt.timedelta(days=1), 0, zone)
+    open_items = list(FollowUp.objects.owned_by(user).open().select_related("intro__target").order_by("due_at")[:50])
+    overdue = [f for f in open_items if f.due_at < now]
+    today = [f for f in open_items if now <= f.due_at < end_of_today]
+    upcoming = [f for f in open_items if f.due_at >= end_of_today][:5]
+    if not overdue and not today:
+        return False
+    outbox_enqueue(
+        to=[user.email],
+        subject=f"Today: {len(today)} due, {len(overdue)} overdue",
+        template="digest_daily",
+        context={
+            "user": user,
+            "overdue": overdue,
+            "today": today,
+            "upcoming": upcoming,
+            "url": settings.SITE_URL + "/follow-ups/",
+        },
+    )
+    return True
+
+
+register(DigestSchedule.Kind.DAILY, daily_digest)
+
+
+def send_due(*, schedule: DigestSchedule, now: dt.datetime) -> str:
+    """Called by the sweep with the row locked. One digest per user, kind and local day."""
+    user = schedule.user
+    handler = _HANDLERS.get(schedule.kind)
+    local_day = schedule.next_at.astimezone(zoneinfo.ZoneInfo(user.time_zone)).date()
+    kind = ReminderLog.Kind.DIGEST if schedule.kind == DigestSchedule.Kind.DAILY else ReminderLog.Kind.COACH_SUMMARY
+    outcome = "skipped"
+    if handler is not None and user.is_active:
+        from .sweep import _log_once  # the sweep owns the once-only key
+
+        if _log_once(kind=kind, object_id=user.pk, sequence=local_day.toordinal(), recipient=user.email):
+            outcome = "sent" if handler(schedule, now) else "empty"
+    # A sweep that was down for days sends one digest, then moves on to the next hour.
+    schedule.next_at = (
+        next_daily_at(user, max(now, schedule.next_at))
+        if schedule.kind == DigestSchedule.Kind.DAILY
+        else next_weekly_at(user, max(now, schedule.next_at))
+    )
+    schedule.save(update_fields=["next_at"])
+    return outcome

@@ -1,0 +1,209 @@
+"""Follow-up workflows: logging outreach inside (or outside) a target's window, and offers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import Contact, Strength
+from contacts.windows import Window
+from intros import services as intro_services
+from intros.models import IntroRequest
+from intros.states import Status
+
+from . import policy
+from .models import FollowUp, Offer, Outreach
+
+# An offer nudges its seeker this long after it was recorded, then goes stale.
+OFFER_NUDGE_AFTER = (dt.timedelta(days=3), dt.timedelta(days=10))
+OFFER_STALE_AFTER = dt.timedelta(days=14)
+OUTREACH_STATES = {Status.INTRODUCED, Status.MET, Status.OUTCOME}
+
+
+def user_window(user) -> Window:
+    """A user's own hours: every day, outside their quiet hours, in their time zone."""
+    return Window(
+        time_zone=user.time_zone,
+        weekdays=frozenset(range(7)),
+        hours_start=user.quiet_hours_end,
+        hours_end=user.quiet_hours_start,
+    )
+
+
+# --- outreach -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundaryWarning(Exception):
+    """The attempt breaks what the target asked for; the seeker must confirm to log it."""
+
+    violations: tuple[policy.Violation, ...]
+    allowed_from: dt.datetime | None
+
+
+def outreach_violations(*, intro: IntroRequest, at: dt.datetime) -> list[policy.Violation]:
+    contact = intro.target
+    found = policy.violations(at, contact.window())
+    if intro.target_writes_first and not intro.outreaches.exists():
+        wait = intro.followups.filter(kind=FollowUp.Kind.WAIT_FOR_TARGET).first()
+        if wait is not None and at < wait.due_at:
+            when = timezone.localtime(wait.due_at, contact.zone).strftime("%a %-d %b")
+            found.append(
+                policy.Violation(
+                    "target_writes_first",
+                    f"{contact.name} said they would write first; a gentle note is fine from {when} if you "
+                    "have not heard by then.",
+                )
+            )
+    return found
+
+
+def outreach_record(
+    *, intro: IntroRequest, seeker, at: dt.datetime, channel: str, note: str = "", confirmed: bool = False
+) -> Outreach:
+    """Log one contact attempt. Outside the target's window it needs `confirmed`, and is a breach."""
+    if intro.seeker_id != seeker.pk:
+        raise intro_services.NotAllowed("Only the person introduced can log outreach.")
+    if intro.status not in OUTREACH_STATES:
+        raise intro_services.NotAllowed("Outreach can be logged once you have been introduced.")
+    if at > timezone.now() + dt.timedelta(minutes=5):
+        raise intro_services.NotAllowed("Log an attempt once it has happened: the time is in the future.")
+    found = outreach_violations(intro=intro, at=at)
+    if found and not confirmed:
+        allowed = policy.next_allowed(wanted=at, window=intro.target.window(), now=at)
+        raise BoundaryWarning(tuple(found), allowed)
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=intro.target_id)
+        outreach = Outreach.objects.create(
+            intro=intro,
+            seeker=seeker,
+            contact=contact,
+            at=at,
+            channel=channel,
+            note=note,
+            is_breach=bool(found),
+            breach_reasons=[{"code": v.code, "message": v.message} for v in found],
+        )
+        if contact.last_contacted_at is None or at > contact.last_contacted_at:
+            contact.last_contacted_at = at
+            contact.save(update_fields=["last_contacted_at", "updated_at"])
+        # The first attempt fulfils the promise to reach out (a breach does not count as waiting).
+        for followup in intro.followups.open().filter(kind=FollowUp.Kind.REACH_OUT):
+            followup.mark_done(when=at)
+    return outreach
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def followup_snooze(*, followup: FollowUp, days: int, now: dt.datetime) -> FollowUp:
+    if not followup.is_open:
+        raise intro_services.NotAllowed("Only an open follow-up can be snoozed.")
+    if not 1 <= days <= 30:
+        raise intro_services.NotAllowed("Snooze for 1 to 30 days.")
+    followup.snooze(until=max(followup.due_at, now) + dt.timedelta(days=days))
+    followup.reminders_sent = 0  # a new due date earns one new reminder
+    followup.save(update_fields=["reminders_sent"])
+    return followup
+
+
+# --- offers ----------------------------------------------------------------------------------
+
+
+def offer_create(
+    *,
+    seeker,
+    offered_by_name: str,
+    contact_name: str,
+    contact_organisation: str = "",
+    contact_title: str = "",
+    note: str = "",
+    offered_by=None,
+    now: dt.datetime | None = None,
+) -> Offer:
+    now = now or timezone.now()
+    return Offer.objects.create(
+        seeker=seeker,
+        offered_by=offered_by,
+        offered_by_name=offered_by_name.strip(),
+        contact_name=contact_name.strip(),
+        contact_organisation=contact_organisation.strip(),
+        contact_title=contact_title.strip(),
+        note=note,
+        created_at=now,
+        next_action_at=now + OFFER_NUDGE_AFTER[0],
+    )
+
+
+def offer_self_contact(*, offer: Offer, seeker, now: dt.datetime | None = None) -> Offer:
+    """ "I'll contact them myself, mentioning your name": the follow-up is the seeker's, not the offerer's."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer.pk, seeker=seeker)
+        if offer.status != Offer.Status.OPEN:
+            return offer
+        offer.status = Offer.Status.SELF_CONTACT
+        offer.save(update_fields=["status"])
+        due = now + dt.timedelta(days=2)
+        FollowUp.objects.create(
+            owner=seeker,
+            offer=offer,
+            kind=FollowUp.Kind.OFFER_CONTACT,
+            counterpart=f"{offer.contact_name}, mentioning {offer.offered_by_name}",
+            due_at=due,
+            next_action_at=due,
+        )
+    return offer
+
+
+def offer_contacted(*, offer: Offer, seeker, now: dt.datetime | None = None) -> Offer:
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer.pk, seeker=seeker)
+        if offer.status in {Offer.Status.DONE, Offer.Status.REQUESTED}:
+            return offer
+        offer.status, offer.acted_at, offer.next_action_at = Offer.Status.DONE, now, None
+        offer.save(update_fields=["status", "acted_at", "next_action_at"])
+        for followup in offer.followups.open():
+            followup.mark_done(when=now)
+    return offer
+
+
+def offer_request_intro(*, offer: Offer, seeker, now: dt.datetime | None = None) -> IntroRequest:
+    """ "I'll ask you to introduce me": a draft request to the offerer, who becomes the connector."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer.pk, seeker=seeker)
+        if offer.intro_id:
+            return offer.intro
+        if offer.offered_by is None:
+            raise intro_services.NotAllowed(
+                f"{offer.offered_by_name} is not on Warm Intros: contact {offer.contact_name} yourself, "
+                "mentioning their name."
+            )
+        target = Contact.objects.filter(
+            owner=offer.offered_by, name__iexact=offer.contact_name
+        ).first() or Contact.objects.create(
+            owner=offer.offered_by,
+            name=offer.contact_name,
+            organisation=offer.contact_organisation,
+            title=offer.contact_title,
+            strength=Strength.ACQUAINTED,
+            how_we_know=f"Offered to introduce {seeker.full_name} on {now:%-d %b %Y}.",
+        )
+        intro = intro_services.intro_create_draft(seeker=seeker, target=target)
+        offer.status, offer.intro, offer.acted_at, offer.next_action_at = Offer.Status.REQUESTED, intro, now, None
+        offer.save(update_fields=["status", "intro", "acted_at", "next_action_at"])
+    return intro
+
+
+def offer_dismiss(*, offer: Offer, seeker) -> Offer:
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer.pk, seeker=seeker)
+        offer.status, offer.next_action_at = Offer.Status.DISMISSED, None
+        offer.save(update_fields=["status", "next_action_at"])
+        offer.followups.open().update(status=FollowUp.Status.SKIPPED, next_action_at=None)
+    return offer

@@ -1,0 +1,228 @@
+"""My follow-ups, outreach logging (warned before a boundary is crossed), offers, calendar feed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.models import User
+from intros import services as intro_services
+from intros.models import IntroRequest
+
+from . import services
+from .calendar import calendar_for
+from .forms import OfferForm, OutreachForm, SnoozeForm
+from .models import CalendarFeed, FollowUp, Offer
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- my follow-ups ----------------------------------------------------------------------------
+
+
+@login_required
+def followup_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    items = list(FollowUp.objects.owned_by(request.user).open().select_related("intro__target", "offer")[:300])
+    feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
+    return render(
+        request,
+        "followups/followup_list.html",
+        {
+            "nav": "followups",
+            "overdue": [f for f in items if f.due_at < now],
+            "today": [f for f in items if now <= f.due_at <= end_of_today],
+            "upcoming": [f for f in items if f.due_at > end_of_today],
+            "done": FollowUp.objects.owned_by(request.user)
+            .exclude(status=FollowUp.Status.OPEN)
+            .select_related("intro__target")
+            .order_by("-done_at", "-pk")[:10],
+            "snooze_form": SnoozeForm(),
+            "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
+        },
+    )
+
+
+def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if request.htmx:
+        return render(request, "followups/followup_list.html#row", {"followup": followup, "snooze_form": SnoozeForm()})
+    return redirect("followups:list")
+
+
+@require_POST
+@login_required
+def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup.mark_done()
+    return _row(request, followup, f"Done: {followup.get_kind_display().lower()}.")
+
+
+@require_POST
+@login_required
+def followup_skip(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup.skip()
+    return _row(request, followup, f"Skipped: {followup.get_kind_display().lower()}.")
+
+
+@require_POST
+@login_required
+def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how long to snooze.")
+        return _go(request, reverse("followups:list"))
+    services.followup_snooze(followup=followup, days=form.cleaned_data["days"], now=timezone.now())
+    return _row(request, followup, f"Snoozed until {timezone.localtime(followup.due_at):%a %-d %b}.")
+
+
+# --- outreach -----------------------------------------------------------------------------------
+
+
+@login_required
+def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
+    """GET shows the form; POST checks the target's window and warns before saving a breach."""
+    intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=intro_pk)
+    form = OutreachForm(request.POST or None, initial={"at": timezone.now()})
+    warning = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                outreach = services.outreach_record(
+                    intro=intro,
+                    seeker=request.user,
+                    at=data["at"],
+                    channel=data["channel"],
+                    note=data["note"],
+                    confirmed=data["confirmed"],
+                )
+            except services.BoundaryWarning as warned:
+                warning = warned
+                form = OutreachForm(initial={**data, "confirmed": True})
+                status = 422
+            except intro_services.NotAllowed as problem:
+                form.add_error(None, str(problem))
+                status = 422
+            else:
+                if outreach.is_breach:
+                    messages.warning(request, "Logged — as a boundary breach: your connector and coach can see it.")
+                else:
+                    messages.success(request, "Outreach logged. Good luck!")
+                return _go(request, intro.get_absolute_url())
+        else:
+            status = 422
+    template = "followups/outreach_form.html#form" if request.htmx else "followups/outreach_form.html"
+    return render(request, template, {"nav": "home", "intro": intro, "form": form, "warning": warning}, status=status)
+
+
+# --- offers -------------------------------------------------------------------------------------
+
+
+@login_required
+def offer_list(request: HttpRequest) -> HttpResponse:
+    form = OfferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        offered_by = (
+            User.objects.filter(
+                full_name__iexact=data["offered_by_name"].strip(),
+                cohort_memberships__cohort__memberships__user=request.user,
+            )
+            .exclude(pk=request.user.pk)
+            .first()
+        )
+        services.offer_create(seeker=request.user, offered_by=offered_by, **data)
+        messages.success(request, f"Offer recorded: {data['contact_name']}. Decide how you'll act on it below.")
+        return _go(request, reverse("followups:offers"))
+    offers = Offer.objects.of_seeker(request.user).select_related("offered_by", "intro")
+    return render(
+        request,
+        "followups/offer_list.html",
+        {"nav": "followups", "form": form, "offers": offers},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _offer_action(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+    offer = get_object_or_404(Offer.objects.of_seeker(request.user), pk=pk)
+    try:
+        result = action(offer=offer, seeker=request.user)
+    except intro_services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return _go(request, reverse("followups:offers"))
+    messages.success(request, success.format(offer=offer))
+    if isinstance(result, IntroRequest):
+        return _go(request, reverse("intros:edit", args=[result.pk]))
+    return _go(request, reverse("followups:offers"))
+
+
+@require_POST
+@login_required
+def offer_self_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    return _offer_action(
+        request,
+        pk,
+        services.offer_self_contact,
+        "It's on your list: contact {offer.contact_name}, mentioning {offer.offered_by_name}.",
+    )
+
+
+@require_POST
+@login_required
+def offer_request(request: HttpRequest, pk: int) -> HttpResponse:
+    return _offer_action(
+        request,
+        pk,
+        services.offer_request_intro,
+        "A draft request to {offer.offered_by_name} is ready: add your preparation and submit.",
+    )
+
+
+@require_POST
+@login_required
+def offer_contacted(request: HttpRequest, pk: int) -> HttpResponse:
+    return _offer_action(request, pk, services.offer_contacted, "Marked as contacted. Well done.")
+
+
+@require_POST
+@login_required
+def offer_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    return _offer_action(request, pk, services.offer_dismiss, "Offer dismissed.")
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The secret ICS URL: no login (calendar apps can't log in); the token is the key."""
+    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
+    if not feed.user.is_active:
+        return HttpResponse(status=404)
+    body = calendar_for(feed.user, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="warm-intros.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_POST
+@login_required
+def calendar_reset(request: HttpRequest) -> HttpResponse:
+    feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
+    feed.reset()
+    messages.success(request, "Your calendar address was changed; the old one no longer works.")
+    return _go(request, reverse("followups:list"))
