@@ -1,4 +1,4 @@
-"""The Celery app. Beat runs one schedule kept here in code (see README: run beat once)."""
+"""The Celery app. Beat runs one schedule, CELERY_BEAT_SCHEDULE in settings (see README: run beat once)."""
 
 import os
 
@@ -9,15 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("warm_intros")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-app.conf.beat_schedule = {
-    # Messages whose enqueue-after-commit was lost (broker away, worker crash) are
-    # picked up here, so nothing in the outbox waits more than a minute.
-    "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": 60.0},
-    # Follow-up reminders, offer nudges, target re-asks and expiries, digests: what is due now.
-    "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": 60.0},
-}
-
 
 @app.on_after_configure.connect
 def _make_filesystem_broker_folders(sender, **kwargs):

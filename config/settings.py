@@ -188,6 +188,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Beat's whole schedule. Due work waits in the database; these ticks only look for it.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    # Follow-up reminders, offer nudges, target re-asks and expiries, digests: what is due now.
+    "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Messages whose enqueue-after-commit was lost (broker away, worker crash) are sent here.
+    "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # --- Email ------------------------------------------------------------------------

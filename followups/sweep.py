@@ -11,6 +11,7 @@ sends one catch-up, inside its recipient's hours (the policy decides when).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from collections.abc import Callable
 
@@ -28,7 +29,11 @@ from . import digests, policy
 from .models import DigestSchedule, FollowUp, Offer, ReminderLog
 from .services import OFFER_NUDGE_AFTER, OFFER_STALE_AFTER, user_window
 
+log = logging.getLogger(__name__)
+
 BATCH_SIZE = 200
+# An item whose handling raised is looked at again after this, not on every tick.
+RETRY_AFTER = dt.timedelta(hours=1)
 # Due within this much of now counts as now (the beat ticks every minute).
 SLACK = dt.timedelta(seconds=59)
 
@@ -194,7 +199,14 @@ def _drain(
                 .order_by(due_field, "pk")[:batch_size]
             )
             for item in batch:
-                counts[f"{label}_{handle(item, now)}"] += 1
+                try:
+                    with transaction.atomic():  # a savepoint: one bad row must not stop the rest
+                        outcome = handle(item, now)
+                except Exception:
+                    log.exception("Sweep could not handle %s %s; it is retried in an hour", label, item.pk)
+                    type(item).objects.filter(pk=item.pk).update(**{due_field: now + RETRY_AFTER})
+                    outcome = "failed"
+                counts[f"{label}_{outcome}"] += 1
         if len(batch) < batch_size:
             return
 

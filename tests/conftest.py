@@ -74,3 +74,17 @@ def target(db, connector):
 def login(client, user):
     client.force_login(user)
     return client
+
+
+def pytest_runtest_setup(item):
+    """A test marked `services` needs PostgreSQL (and Redis when it says so): it fails, never skips."""
+    marker = item.get_closest_marker("services")
+    if marker is None:
+        return
+    missing = []
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        missing.append("DATABASE_URL=postgres://…")
+    if marker.kwargs.get("redis") and not os.environ.get("REDIS_URL"):
+        missing.append("REDIS_URL=redis://…")
+    if missing:
+        pytest.fail(f"This test needs the real services: set {' and '.join(missing)} (`make test` does).")
