@@ -90,7 +90,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "time_zone", "quiet_hours_start", "quiet_hours_end", "digest_hour"]
+        fields = ["full_name", "time_zone", "quiet_hours_start", "quiet_hours_end", "digest_hour", "intro_capacity"]
         labels = {
             "full_name": "Full name",
             "quiet_hours_start": "Quiet from",

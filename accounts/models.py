@@ -47,6 +47,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     quiet_hours_start = models.TimeField(default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(default=dt.time(8, 0))
     digest_hour = models.PositiveSmallIntegerField(default=8, help_text="Local hour of the daily digest (0–23).")
+    intro_capacity = models.PositiveSmallIntegerField(
+        "most open introductions at once",
+        null=True,
+        blank=True,
+        help_text="As a connector: requests beyond this wait in your queue. Empty means no limit.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -12,6 +12,11 @@ from contacts.models import Contact, Strength
 
 from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
 
+# What counts against a connector's capacity.
+CARRIED_STATES = frozenset(
+    {Status.APPROVED, Status.AWAITING_TARGET, Status.DEFERRED, Status.ACCEPTED, Status.INTRODUCED}
+)
+
 # A request cannot be submitted until each of these says something real.
 PREPARATION_FIELDS = (
     "goal",
@@ -40,6 +45,14 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
 
     def open(self) -> IntroRequestQuerySet:
         return self.filter(status__in=OPEN_STATES)
+
+    def carried_by(self, connector) -> IntroRequestQuerySet:
+        """The introductions a connector is carrying: approved and not yet met or ended."""
+        return self.filter(connector=connector, status__in=CARRIED_STATES)
+
+    def queue_of(self, connector) -> IntroRequestQuerySet:
+        """Requests waiting for the connector to vet, oldest first: the queue."""
+        return self.awaiting_connector(connector).order_by("submitted_at", "pk")
 
     def with_people(self) -> IntroRequestQuerySet:
         return self.select_related("seeker", "connector", "target")
@@ -120,6 +133,7 @@ class IntroRequest(models.Model):
     next_action_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="Latest submission: the queue order.")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = IntroRequestQuerySet.as_manager()

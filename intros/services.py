@@ -43,6 +43,7 @@ class Result:
     intro: IntroRequest
     changed: bool
     message: str
+    warning: str = ""  # something the person must know even though it worked
 
 
 def _transition(
@@ -199,7 +200,14 @@ def intro_submit(*, intro: IntroRequest, seeker) -> Result:
             raise PreparationIncomplete(problems)
 
     with transaction.atomic():
-        result = _transition(intro_id=intro.pk, name="submit", role=Actor.SEEKER, user=seeker, check=check)
+        result = _transition(
+            intro_id=intro.pk,
+            name="submit",
+            role=Actor.SEEKER,
+            user=seeker,
+            check=check,
+            updates={"submitted_at": timezone.now()},
+        )
         if result.changed:
             i = result.intro
             outbox_enqueue(
@@ -208,7 +216,36 @@ def intro_submit(*, intro: IntroRequest, seeker) -> Result:
                 template="intro_submitted",
                 context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
             )
+            position = queue_position(i)
+            if position is not None:
+                # Never silently: the seeker hears that the connector is at capacity, and where they stand.
+                outbox_enqueue(
+                    to=[i.seeker.email],
+                    subject=f"{i.connector.full_name} is at capacity: your request waits in the queue",
+                    template="intro_queued",
+                    context={"intro": i, "position": position, "capacity": i.connector.intro_capacity},
+                )
+                return Result(
+                    i,
+                    True,
+                    result.message,
+                    warning=f"{i.connector.full_name} is carrying as many introductions as they can right now; "
+                    f"your request is number {position} in their queue. You'll hear when it comes up.",
+                )
     return result
+
+
+def connector_at_capacity(connector) -> bool:
+    capacity = connector.intro_capacity
+    return capacity is not None and IntroRequest.objects.carried_by(connector).count() >= capacity
+
+
+def queue_position(intro: IntroRequest) -> int | None:
+    """1-based place in the connector's queue, or None when the connector has room."""
+    if intro.status != Status.SUBMITTED or not connector_at_capacity(intro.connector):
+        return None
+    ahead = IntroRequest.objects.queue_of(intro.connector).filter(submitted_at__lt=intro.submitted_at).count()
+    return ahead + 1
 
 
 def intro_withdraw(*, intro: IntroRequest, seeker, note: str = "") -> Result:
@@ -361,6 +398,11 @@ def intro_approve(
         raise NotAllowed("Choose how the introduction is made.")
 
     def check(locked: IntroRequest) -> None:
+        if connector_at_capacity(locked.connector):
+            raise NotAllowed(
+                f"You are carrying {locked.connector.intro_capacity} open introductions, your capacity. "
+                "Let one finish, or raise your capacity in your profile, before approving another."
+            )
         if not locked.target.email:
             raise NotAllowed(
                 f"Add {locked.target.name}'s email address to the contact first: it is needed to write to them."

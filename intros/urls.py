@@ -7,6 +7,7 @@ app_name = "intros"
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/record/", views.connector_record, name="connector_record"),
     path("intros/new/", views.find, name="find"),
     path("intros/new/<int:contact_pk>/", views.intro_create, name="create"),
     path("intros/<int:pk>/", views.intro_detail, name="detail"),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("intros/<int:pk>/meeting/", views.intro_meeting, name="meeting"),
     path("intros/<int:pk>/outcome/", views.intro_outcome, name="outcome"),
     path("intros/<int:pk>/close/", views.intro_close, name="close"),
+    path("intros/<int:pk>/chain/", views.chain, name="chain"),
     path("r/<int:pk>/<str:token>/", views.target_link, name="target"),
 ]

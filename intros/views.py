@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from contacts.models import Contact
 
 from . import services
+from .chains import chain_tree, credits
 from .forms import (
     AcceptForm,
     ConnectorNoteForm,
@@ -28,7 +29,10 @@ from .forms import (
     VouchForm,
 )
 from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
-from .states import FINAL_STATES, Actor, Status
+from .states import FINAL_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
+from .track_record import track_record
+
+ACCEPTED_OR_LATER = list(TARGET_DETAILS_VISIBLE)
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
@@ -131,6 +135,9 @@ def _submit_or_explain(request: HttpRequest, intro: IntroRequest) -> HttpRespons
         )
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
+        return _go(request, intro.get_absolute_url())
+    if result.warning:
+        messages.warning(request, result.warning)
         return _go(request, intro.get_absolute_url())
     return _done(request, intro, result, f"Sent to {intro.connector.full_name} to vet.")
 
@@ -249,7 +256,8 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         "today": timezone.localdate(),
     }
     if role is Actor.CONNECTOR and intro.status == Status.SUBMITTED:
-        context["track_record"] = IntroRequest.objects.track_record(intro.seeker)
+        context["track_record"] = track_record(intro.seeker)
+        context["capacity_full"] = services.connector_at_capacity(request.user)
         context["vouch_form"] = forms.get("vouch_form") or VouchForm(connector=request.user)
         context["changes_form"] = forms.get("changes_form") or ConnectorNoteForm(prefix="changes")
         context["decline_form"] = forms.get("decline_form") or ConnectorNoteForm(prefix="decline")
@@ -292,7 +300,43 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .order_by("-updated_at")[:20]
     )
     return render(
-        request, "intros/inbox.html", {"nav": "inbox", "waiting": waiting, "in_progress": in_progress, "past": past}
+        request,
+        "intros/inbox.html",
+        {
+            "nav": "inbox",
+            "waiting": waiting,
+            "in_progress": in_progress,
+            "past": past,
+            "carried": IntroRequest.objects.carried_by(user).count(),
+            "capacity": user.intro_capacity,
+        },
+    )
+
+
+@login_required
+def connector_record(request: HttpRequest) -> HttpResponse:
+    """The introductions I made as a connector: what they led to, and the chains they started."""
+    made = IntroRequest.objects.of_connector(request.user).exclude(mode="")
+    counts = made.aggregate(
+        approved=Count("pk"),
+        accepted=Count("pk", filter=Q(status__in=ACCEPTED_OR_LATER)),
+        met=Count("pk", filter=Q(status__in=[Status.MET, Status.OUTCOME, Status.CLOSED])),
+        offers=Count("pk", filter=Q(outcome=Outcome.OFFER)),
+        hires=Count("pk", filter=Q(outcome=Outcome.HIRED)),
+        chains=Count("pk", filter=Q(children__isnull=False), distinct=True),
+    )
+    intros = list(made.with_people().annotate(next_in_chain=Count("children")).order_by("-updated_at")[:100])
+    return render(request, "intros/connector_record.html", {"nav": "inbox", "counts": counts, "intros": intros})
+
+
+@login_required
+def chain(request: HttpRequest, pk: int) -> HttpResponse:
+    intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
+    root, members = chain_tree(intro)
+    return render(
+        request,
+        "intros/chain.html",
+        {"nav": "inbox", "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
     )
 
 
