@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from cohorts.models import Cohort, Membership
 from contacts.models import WEEKDAYS_WORK, Contact, Strength
+from followups import services as followup_services
 from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Mode, Outcome
@@ -30,9 +31,9 @@ PEOPLE = [
     ("natalie", "Natalie Brooks", "America/New_York", "seeker who waited and got an offer (story 1)"),
     ("priya", "Priya Raman", "America/Chicago", "connector who asks for better preparation (stories 2, 6)"),
     ("omar", "Omar Haddad", "America/Chicago", "seeker with an ill-prepared request (story 2)"),
-    ("lee", "Lee Chen", "America/Los_Angeles", "seeker offered introductions (story 3)"),
+    ("lee", "Lee Chen", "America/Los_Angeles", "seeker offered three introductions (story 3)"),
     ("sam", "Sam Ortiz", "America/Los_Angeles", "made promises in a meeting (story 3)"),
-    ("maya", "Maya Lindqvist", "Europe/Stockholm", "offered a senior contact (story 4)"),
+    ("maya", "Maya Lindqvist", "Europe/Stockholm", "offered a senior contact, never acted (story 4)"),
     ("rosa", "Rosa Alvarez", "Europe/Madrid", "mentor who offered Maya a contact (story 4)"),
     ("nora", "Nora Fitzgerald", "America/New_York", "seeker in New York asking for Tokyo (story 6)"),
     ("grace", "Grace Kim", "Europe/London", "runs the Tuesday networking group (story 5)"),
@@ -197,6 +198,16 @@ class Command(BaseCommand):
             link=answer_link(janet),
             terms=services.TargetTerms(busy_until=today + dt.timedelta(days=4), target_writes_first=True),
         )
+        now = timezone.now()
+        for hours_ago in (48, 24, 1):  # Janet writes on days 1, 2 and 3 anyway: warned, then logged as breaches
+            followup_services.outreach_record(
+                intro=janet,
+                seeker=u["janet"],
+                at=now - dt.timedelta(hours=hours_ago),
+                channel="email",
+                note="Following up on the introduction.",
+                confirmed=True,
+            )
         services.target_step_back(
             link=answer_link(janet, TargetLink.Purpose.STEP_BACK),
             note="I asked for four days and was written to every day.",
@@ -242,7 +253,36 @@ class Command(BaseCommand):
         )
         approve(omar, Strength.ACQUAINTED, "We met twice at meetups; his preparation is now thorough.")
 
-        # Story 3/4 groundwork: Lee waits on Priya's vetting (offers arrive with the follow-ups work).
+        # Story 3: Sam promised Lee three introductions in a meeting; Lee takes one off Sam's list.
+        # Story 4: Rosa offered Maya an ideal senior contact; Maya never acts. The beat sweep nudges
+        # (day 3, day 10) and then marks them stale, within minutes of `make run` starting.
+        for name, org, days_ago in [
+            ("Theo Grant", "Harbor Logistics", 15),
+            ("Ana Silva", "Portside Freight", 15),
+            ("Ben Osei", "Cargo Cloud", 2),
+        ]:
+            offer = followup_services.offer_create(
+                seeker=u["lee"],
+                offered_by=u["sam"],
+                offered_by_name=u["sam"].full_name,
+                contact_name=name,
+                contact_organisation=org,
+                now=now - dt.timedelta(days=days_ago),
+            )
+            if name == "Ben Osei":
+                followup_services.offer_self_contact(offer=offer, seeker=u["lee"])
+        followup_services.offer_create(
+            seeker=u["maya"],
+            offered_by=u["rosa"],
+            offered_by_name=u["rosa"].full_name,
+            contact_name="Ingrid Solberg",
+            contact_organisation="Nordlys Energy",
+            contact_title="Chief People Officer",
+            note="Rosa: 'Ingrid is exactly who you should talk to.'",
+            now=now - dt.timedelta(days=16),
+        )
+
+        # Lee also waits on Priya's vetting.
         lee = ask(
             "lee",
             yuki,
