@@ -12,7 +12,10 @@ class DateTimeLocalInput(forms.DateTimeInput):
     def format_value(self, value):
         if value is None or isinstance(value, str):
             return value
-        return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+        # DateTimeField.prepare_value already turns an aware value into naive local time.
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%dT%H:%M")
 
 
 class OutreachForm(forms.Form):

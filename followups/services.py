@@ -47,7 +47,8 @@ class BoundaryWarning(Exception):
 def outreach_violations(*, intro: IntroRequest, at: dt.datetime) -> list[policy.Violation]:
     contact = intro.target
     found = policy.violations(at, contact.window())
-    if intro.target_writes_first and not intro.outreaches.exists():
+    # Earlier attempts that were themselves breaches do not lift "I'll write first".
+    if intro.target_writes_first and not intro.outreaches.filter(is_breach=False).exists():
         wait = intro.followups.filter(kind=FollowUp.Kind.WAIT_FOR_TARGET).first()
         if wait is not None and at < wait.due_at:
             when = timezone.localtime(wait.due_at, contact.zone).strftime("%a %-d %b")
@@ -73,7 +74,12 @@ def outreach_record(
         raise intro_services.NotAllowed("Log an attempt once it has happened: the time is in the future.")
     found = outreach_violations(intro=intro, at=at)
     if found and not confirmed:
-        allowed = policy.next_allowed(wanted=at, window=intro.target.window(), now=at)
+        wanted = at
+        if any(v.code == "target_writes_first" for v in found):
+            # The gentle note is allowed from the end of the wait, not from when the window opens.
+            wait = intro.followups.filter(kind=FollowUp.Kind.WAIT_FOR_TARGET).first()
+            wanted = max(at, wait.due_at)
+        allowed = policy.next_allowed(wanted=wanted, window=intro.target.window(), now=at)
         raise BoundaryWarning(tuple(found), allowed)
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=intro.target_id)
@@ -143,10 +149,12 @@ def offer_self_contact(*, offer: Offer, seeker, now: dt.datetime | None = None) 
     now = now or timezone.now()
     with transaction.atomic():
         offer = Offer.objects.select_for_update().get(pk=offer.pk, seeker=seeker)
-        if offer.status != Offer.Status.OPEN:
+        # A stale offer can still be taken up (the page offers it); anything else was already decided.
+        if offer.status not in {Offer.Status.OPEN, Offer.Status.STALE}:
             return offer
-        offer.status = Offer.Status.SELF_CONTACT
-        offer.save(update_fields=["status"])
+        # The seeker acted: from now on the follow-up reminds them, not the offer's nudges.
+        offer.status, offer.acted_at, offer.next_action_at = Offer.Status.SELF_CONTACT, now, None
+        offer.save(update_fields=["status", "acted_at", "next_action_at"])
         due = now + dt.timedelta(days=2)
         FollowUp.objects.create(
             owner=seeker,

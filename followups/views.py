@@ -45,7 +45,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             "upcoming": [f for f in items if f.due_at > end_of_today],
             "done": FollowUp.objects.owned_by(request.user)
             .exclude(status=FollowUp.Status.OPEN)
-            .select_related("intro__target")
+            .select_related("intro__target", "offer")
             .order_by("-done_at", "-pk")[:10],
             "snooze_form": SnoozeForm(),
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
