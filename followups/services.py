@@ -66,6 +66,7 @@ def outreach_record(
     *, intro: IntroRequest, seeker, at: dt.datetime, channel: str, note: str = "", confirmed: bool = False
 ) -> Outreach:
     """Log one contact attempt. Outside the target's window it needs `confirmed`, and is a breach."""
+    intro = IntroRequest.objects.with_people().get(pk=intro.pk)  # decide on the current state, not a stale copy
     if intro.seeker_id != seeker.pk:
         raise intro_services.NotAllowed("Only the person introduced can log outreach.")
     if intro.status not in OUTREACH_STATES:

@@ -678,11 +678,13 @@ def target_step_back(*, link: TargetLink, note: str = "") -> Result:
             updates={"next_action_at": None},
         )
         i = result.intro
+        # The outreach log lives in `followups` (above this app): read through the relation's name.
+        breaches = list(i.outreaches.filter(is_breach=True).order_by("at"))
         outbox_enqueue(
             to=[i.connector.email],
             subject=f"{i.target.name} stepped back from the introduction to {i.seeker.full_name}",
             template="target_stepped_back_connector",
-            context={"intro": i, "note": note, "url": settings.SITE_URL + i.get_absolute_url()},
+            context={"intro": i, "note": note, "breaches": breaches, "url": settings.SITE_URL + i.get_absolute_url()},
         )
         outbox_enqueue(
             to=[i.seeker.email],

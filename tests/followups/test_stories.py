@@ -184,6 +184,9 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
     [told] = mail(jill.email, "stepped back")
     assert told.subject == "Catherine Alvarez stepped back from the introduction to Janet Okafor"
     assert "Catherine Alvarez stepped back from the introduction to Janet Okafor." in told.body_text
+    # Jill is told, with the breaches.
+    assert "wrote to them 3 times outside what they had asked for" in told.body_text
+    assert told.body_text.count("They asked not to be contacted before") == 3
     assert "I asked for four days." in told.body_text
     assert not FollowUp.objects.filter(intro=request, status=FollowUp.Status.OPEN).exists()
     sweep_at(ny(2026, 6, 9, 10, 0))  # the old wait is over, but the introduction is gone
