@@ -208,3 +208,133 @@ class Contact(models.Model):
             last_contact_at=self.last_contacted_at,
             do_not_contact=self.do_not_contact,
         )
+
+
+# --- Import -----------------------------------------------------------------------
+
+
+class ImportSource(models.TextChoices):
+    LINKEDIN = "linkedin", "LinkedIn connections"
+    VCARD = "vcard", "vCard"
+    CSV = "csv", "Warm Intros CSV"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Waiting for your choices"
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed — nothing was changed"
+
+
+class ImportBatchQuerySet(models.QuerySet["ImportBatch"]):
+    def owned_by(self, user) -> ImportBatchQuerySet:
+        return self.filter(owner=user)
+
+
+class ImportBatch(models.Model):
+    """One uploaded file, parsed and held here until the owner confirms; nothing
+    touches Contact before then. Its rows are deleted once the import is done."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_imports")
+    source = models.CharField(max_length=20, choices=ImportSource.choices)
+    filename = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
+    total = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    merged_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:import_detail", args=[self.pk])
+
+    @property
+    def progress_key(self) -> str:
+        return f"contacts:import-progress:{self.pk}"
+
+    @property
+    def choosing(self) -> bool:
+        """The owner may still change the rows' choices and confirm (again, after a failure)."""
+        return self.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class RowKind(models.TextChoices):
+    NEW = "new", "New"
+    EXACT = "exact", "Exact duplicate"
+    LIKELY = "likely", "Likely duplicate"
+    INVALID = "invalid", "Cannot be imported"
+
+
+class RowAction(models.TextChoices):
+    ADD = "add", "Add as a new contact"
+    MERGE = "merge", "Merge into the existing contact"
+    SKIP = "skip", "Skip"
+
+
+# What each kind of row starts as: a likely duplicate changes nothing until its owner says so.
+DEFAULT_ACTION = {
+    RowKind.NEW: RowAction.ADD,
+    RowKind.EXACT: RowAction.MERGE,
+    RowKind.LIKELY: RowAction.SKIP,
+    RowKind.INVALID: RowAction.SKIP,
+}
+
+
+class ImportRow(models.Model):
+    """One would-be contact from the file, with what to do with it."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField(help_text="Where the row (or card) starts in the file.")
+    data = models.JSONField(default=dict)
+    kind = models.CharField(max_length=10, choices=RowKind.choices)
+    action = models.CharField(max_length=10, choices=RowAction.choices)
+    # The existing contact this row duplicates, or else an earlier row of the same file.
+    match = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    match_line = models.PositiveIntegerField(null=True, blank=True)
+    problem = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["line"]
+        indexes = [models.Index(fields=["batch", "kind", "line"])]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line"], name="import_row_unique_line"),
+            models.CheckConstraint(
+                condition=~Q(action="merge") | Q(kind__in=["exact", "likely"]),
+                name="import_row_merge_needs_match",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="invalid") | Q(action="skip"), name="import_row_invalid_is_skipped"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.name}"
+
+    @property
+    def name(self) -> str:
+        return self.data.get("name", "")
+
+    @property
+    def actions(self) -> list[tuple[str, str]]:
+        """The choices this row offers: merging needs something to merge into."""
+        if self.kind == RowKind.INVALID:
+            return []
+        if self.kind == RowKind.NEW:
+            return [(RowAction.ADD, "Add"), (RowAction.SKIP, "Skip")]
+        return [(RowAction.MERGE, "Merge"), (RowAction.ADD, "Add as new"), (RowAction.SKIP, "Skip")]

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def run_import(batch_id: int) -> None:
+    services.import_run(batch_id=batch_id)  # returns quietly if already done or gone
