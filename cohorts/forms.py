@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django import forms
@@ -11,6 +12,7 @@ from accounts.forms import PASSWORD_HELP
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 
+from . import dashboard
 from .models import Cohort, Invitation
 
 MAX_INVITES_AT_ONCE = 50
@@ -107,3 +109,97 @@ class InvitationSignupForm(SetPasswordMixin, forms.Form):
         if User.objects.filter(email__iexact=self.invitation.email).exists():
             raise ValidationError("An account with this email address already exists. Log in to accept.")
         return cleaned
+
+
+# --- the coach dashboard ------------------------------------------------------------------
+
+MAX_CUSTOM_DAYS = 731
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's query string: the period and the member table's order.
+
+    A bad value never breaks the page: `problems()` says what was wrong in words, and the
+    dashboard falls back to the last 30 days and its usual order.
+    """
+
+    period = forms.ChoiceField(
+        label="Period",
+        choices=[("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom dates")],
+        required=False,
+    )
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    sort = forms.ChoiceField(choices=[(key, key) for key in dashboard.COLUMNS], required=False)
+    dir = forms.ChoiceField(choices=[("asc", "ascending"), ("desc", "descending")], required=False)
+
+    error_messages = {
+        "period": "Choose the last 30 days, the last 90 days or custom dates.",
+        "start": "The start date is not a date: use YYYY-MM-DD.",
+        "end": "The end date is not a date: use YYYY-MM-DD.",
+        "sort": "That column can't be sorted; the table is in its usual order.",
+        "dir": "Sort ascending or descending; the table is in its usual order.",
+    }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("period") == "custom" and not {"start", "end"} & set(self.errors):
+            start, end = cleaned.get("start"), cleaned.get("end")
+            if start is None or end is None:
+                raise ValidationError("For custom dates, give both a start and an end date.", code="custom_missing")
+            if start > end:
+                raise ValidationError("The start date is after the end date.", code="custom_order")
+            if (end - start).days >= MAX_CUSTOM_DAYS:
+                raise ValidationError("Choose at most two years.", code="custom_too_long")
+        return cleaned
+
+    def problems(self) -> list[str]:
+        if not self.is_bound or self.is_valid():
+            return []
+        found = [self.error_messages[name] for name in self.errors if name in self.error_messages]
+        found += list(self.non_field_errors())
+        if {"period", "start", "end"} & set(self.errors) or self.non_field_errors():
+            found.append("Showing the last 30 days instead.")
+        return found
+
+    def period_for(self, *, now: dt.datetime, tz: dt.tzinfo) -> dashboard.Period:
+        if not self.is_bound:
+            return dashboard.rolling_period("30", now=now)
+        self.is_valid()
+        data = self.cleaned_data
+        key = data.get("period") or "30"
+        period_ok = not ({"period", "start", "end"} & set(self.errors) or self.non_field_errors())
+        if not period_ok:
+            return dashboard.rolling_period("30", now=now)
+        if key == "custom":
+            return dashboard.custom_period(data["start"], data["end"], tz=tz)
+        return dashboard.rolling_period(key, now=now)
+
+    def ordering(self) -> tuple[str, str]:
+        if not self.is_bound:
+            return dashboard.DEFAULT_SORT
+        self.is_valid()
+        key = self.cleaned_data.get("sort") or dashboard.DEFAULT_SORT[0]
+        if "sort" in self.errors:
+            key = dashboard.DEFAULT_SORT[0]
+        direction = self.cleaned_data.get("dir") or dashboard.COLUMNS[key][2]
+        return key, direction
+
+
+class NudgeForm(forms.Form):
+    note = forms.CharField(
+        label="Your note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Sent by email from Warm Intros, with your address to reply to.",
+    )
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise ValidationError("Write a few words for them to read.", code="required")
+        return note

@@ -8,6 +8,7 @@ invitation's random nonce, and works once (`accepted_at`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import User
+from accounts.models import OutboxMessage, User
 from accounts.outbox import outbox_enqueue
 
 from .models import Cohort, Invitation, Membership
@@ -168,3 +169,52 @@ def invitation_signup(*, invitation: Invitation, full_name: str, password: str, 
 
 def cohort_create(*, name: str, coach: User) -> Cohort:
     return Cohort.objects.create(name=name.strip(), coach=coach)
+
+
+# --- the coach's actions on the dashboard ------------------------------------------------
+
+
+class NotAMember(Exception):
+    """The person is not (or no longer) a member of the cohort."""
+
+
+def _check_coach_and_member(cohort: Cohort, coach: User, member: User) -> None:
+    if cohort.coach_id != coach.pk:
+        raise PermissionError("Only the cohort's coach can do this.")
+    if not Membership.objects.filter(cohort=cohort, user=member).exists():
+        raise NotAMember(f"{member.get_full_name() or 'This person'} is not a member of {cohort.name}.")
+
+
+def cohort_nudge(*, cohort: Cohort, coach: User, member: User, note: str) -> OutboxMessage | None:
+    """Email a member a note from their coach, through the outbox.
+
+    The same note to the same member on the same day is written once, so a double
+    click sends one email; returns None then.
+    """
+    _check_coach_and_member(cohort, coach, member)
+    note = note.strip()
+    if not note:
+        raise ValueError("A nudge needs a note.")
+    today = timezone.localdate()
+    digest = hashlib.sha256(note.encode()).hexdigest()[:16]
+    with transaction.atomic():
+        return outbox_enqueue(
+            to=[member.email],
+            reply_to=[coach.email],
+            subject=f"A note from {coach.get_full_name() or 'your coach'}, your coach in {cohort.name}",
+            template="coach_nudge",
+            context={
+                "cohort": cohort,
+                "coach": coach,
+                "member": member,
+                "note": note,
+                "url": settings.SITE_URL + reverse("intros:home"),
+            },
+            key=f"coach_nudge:{cohort.pk}:{member.pk}:{today:%Y%m%d}:{digest}",
+        )
+
+
+def membership_remove(*, cohort: Cohort, coach: User, member: User) -> None:
+    """Take a member out of the cohort. Their account, requests and contacts stay theirs."""
+    _check_coach_and_member(cohort, coach, member)
+    Membership.objects.filter(cohort=cohort, user=member).delete()

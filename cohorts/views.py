@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+import csv
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import User
 
-from . import services
-from .forms import CohortForm, InvitationSignupForm, InviteForm
+from . import dashboard, services
+from .forms import CohortForm, DashboardForm, InvitationSignupForm, InviteForm, NudgeForm
 from .models import Cohort, Invitation
 
 # What a person holding a bad link sees, by what is wrong with it.
@@ -166,3 +172,332 @@ def invitation_join(request: HtmxHttpRequest, token: str) -> HttpResponse:
         return _joined(request, invitation)
     status = 422 if request.method == "POST" else 200
     return render(request, "cohorts/join.html", {**context, "mode": "signup", "form": form}, status=status)
+
+
+# --- the coach dashboard --------------------------------------------------------------------
+
+
+def _coached(request: HtmxHttpRequest, pk: int) -> Cohort:
+    """The cohort, if this person coaches it; a 404 for anyone else, members included."""
+    return get_object_or_404(Cohort.objects.coached_by(request.user).select_related("coach"), pk=pk)
+
+
+def _period_params(period: dashboard.Period) -> dict[str, str]:
+    if period.key == "custom":
+        return {"period": "custom", "start": f"{period.first_day:%Y-%m-%d}", "end": f"{period.last_day:%Y-%m-%d}"}
+    return {"period": period.key}
+
+
+def _read_dashboard_params(request: HtmxHttpRequest, now) -> tuple[DashboardForm, dashboard.Period, str, str]:
+    form = DashboardForm(request.GET or None, initial={"period": "30"})
+    period = form.period_for(now=now, tz=timezone.get_current_timezone())
+    sort, direction = form.ordering()
+    return form, period, sort, direction
+
+
+def _columns(url: str, period: dashboard.Period, sort: str, direction: str) -> list[dict]:
+    columns = []
+    for key, (label, _, first_direction) in dashboard.COLUMNS.items():
+        current = key == sort
+        next_direction = ("asc" if direction == "desc" else "desc") if current else first_direction
+        query = urlencode({**_period_params(period), "sort": key, "dir": next_direction})
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "url": f"{url}?{query}",
+                "current": current,
+                "aria_sort": ("ascending" if direction == "asc" else "descending") if current else "",
+                "next_direction": "ascending" if next_direction == "asc" else "descending",
+            }
+        )
+    return columns
+
+
+def _fragment(request: HtmxHttpRequest, target: str) -> bool:
+    """Whether htmx asked for the part of the page with this id (a history restore wants it all)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request and request.htmx.target == target
+
+
+def _render_varying(request: HtmxHttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target", "HX-History-Restore-Request"])
+    return response
+
+
+@require_GET
+@login_required
+def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    cohort = _coached(request, pk)
+    now = timezone.now()
+    form, period, sort, direction = _read_dashboard_params(request, now)
+    data = dashboard.cohort_dashboard(cohort=cohort, start=period.start, end=period.end, now=now)
+    url = reverse("cohorts:dashboard", args=[cohort.pk])
+    query = urlencode({**_period_params(period), "sort": sort, "dir": direction})
+    context = {
+        "cohort": cohort,
+        "nav": "cohorts",
+        "form": form,
+        "problems": form.problems(),
+        "period": period,
+        "query": urlencode(_period_params(period)),
+        "full_query": query,
+        "data": data,
+        "funnel": data.funnel,
+        "chart": _funnel_chart(data.funnel),
+        "rows": dashboard.sort_rows(data.members, sort, direction),
+        "attention": data.needing_attention,
+        "columns": _columns(url, period, sort, direction),
+        "sort": sort,
+        "direction": direction,
+    }
+    template = "cohorts/dashboard.html"
+    if _fragment(request, "member-table"):
+        template += "#member-table"
+    return _render_varying(request, template, context)
+
+
+# The funnel chart's geometry, in SVG user units (it scales with its box).
+CHART_WIDTH, CHART_LABEL_WIDTH, CHART_BAR_WIDTH, CHART_ROW, CHART_BAR = 640, 130, 300, 44, 28
+
+
+def _funnel_chart(funnel: dashboard.Funnel) -> dict:
+    bars = []
+    for i, stage in enumerate(funnel.stages):
+        width = round(stage.share * CHART_BAR_WIDTH, 1)
+        if stage.count and width < 2:
+            width = 2  # a stage with a few requests stays visible
+        y = i * CHART_ROW
+        rate = "" if stage.rate_percent is None else f" · {stage.rate_percent}% of {funnel.stages[i - 1].label.lower()}"
+        bars.append(
+            {
+                "stage": stage,
+                "y": y,
+                "bar_y": y + (CHART_ROW - CHART_BAR) / 2,
+                "text_y": y + CHART_ROW / 2,
+                "width": width,
+                "value_x": CHART_LABEL_WIDTH + width + 8,
+                "value": f"{stage.count}{rate}",
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_ROW * len(funnel.stages),
+        "label_x": CHART_LABEL_WIDTH - 10,
+        "bar_x": CHART_LABEL_WIDTH,
+        "bar_height": CHART_BAR,
+        "track_width": CHART_BAR_WIDTH,
+        "bars": bars,
+    }
+
+
+@require_GET
+@login_required
+def cohort_dashboard_drill(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The list behind a member's row (`?member=`) or a funnel stage (`?stage=`)."""
+    cohort = _coached(request, pk)
+    now = timezone.now()
+    form, period, _, _ = _read_dashboard_params(request, now)
+    context = {
+        "cohort": cohort,
+        "nav": "cohorts",
+        "period": period,
+        "query": urlencode(_period_params(period)),
+        "problems": form.problems(),
+    }
+    member, stage = request.GET.get("member", ""), request.GET.get("stage", "")
+    if member:
+        if not member.isdigit():
+            raise Http404("No such member.")
+        detail = dashboard.member_detail(
+            cohort=cohort, user_id=int(member), start=period.start, end=period.end, now=now
+        )
+        if detail is None:
+            raise Http404("No such member.")
+        context.update(detail=detail, nudge_form=NudgeForm())
+    elif stage in dashboard.STAGE_KEYS:
+        requests = dashboard.stage_requests(cohort, stage, period.start, period.end)
+        context.update(
+            stage=stage,
+            stage_label=dashboard.STAGE_LABELS[stage],
+            requests=[(intro, getattr(intro, f"reached_{stage}")) for intro in requests],
+        )
+    else:
+        raise Http404("Choose a member or a stage.")
+    template = "cohorts/dashboard_drill.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#drill"
+    return _render_varying(request, template, context)
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")  # so spreadsheet programs read the names as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([dashboard.csv_cell(value) for value in row])
+    return response
+
+
+def _local(value):
+    return timezone.localtime(value).replace(microsecond=0) if value is not None else None
+
+
+def _csv_name(cohort: Cohort, what: str, period: dashboard.Period) -> str:
+    last = period.last_day or timezone.localtime(period.end).date()
+    first = period.first_day or timezone.localtime(period.start).date()
+    return f"cohort-{cohort.pk}-{what}-{first:%Y%m%d}-{last:%Y%m%d}.csv"
+
+
+@require_GET
+@login_required
+def cohort_export_members(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    cohort = _coached(request, pk)
+    now = timezone.now()
+    _, period, sort, direction = _read_dashboard_params(request, now)
+    rows = dashboard.sort_rows(dashboard.member_rows(cohort, period.start, period.end, now), sort, direction)
+    header = [
+        "Member",
+        "Joined",
+        "Open requests",
+        "Median days from introduction to first outreach",
+        "Thank-yous done",
+        "Thank-yous due",
+        "Thank-you rate (%)",
+        "Outcomes reported",
+        "Introductions met",
+        "Overdue follow-ups",
+        "Boundary breaches",
+        "Stale offers",
+        "Last activity",
+        "Needs attention",
+    ]
+    return _csv_response(
+        _csv_name(cohort, "members", period),
+        header,
+        (
+            [
+                r.name,
+                _local(r.joined_at),
+                r.open_requests,
+                "" if r.median_days_to_outreach is None else f"{r.median_days_to_outreach:.1f}",
+                r.thanks_done,
+                r.thanks_due,
+                r.thank_rate_percent,
+                r.outcomes_reported,
+                r.intros_met,
+                r.overdue_followups,
+                r.boundary_breaches,
+                r.stale_offers,
+                _local(r.last_activity),
+                "; ".join(f.message for f in r.flags),
+            ]
+            for r in rows
+        ),
+    )
+
+
+@require_GET
+@login_required
+def cohort_export_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The requests behind the funnel (all of them: stage "requested"), optionally one member's."""
+    cohort = _coached(request, pk)
+    now = timezone.now()
+    _, period, _, _ = _read_dashboard_params(request, now)
+    requests = dashboard.stage_requests(cohort, "requested", period.start, period.end)
+    member = request.GET.get("member", "")
+    if member:
+        if not member.isdigit() or not cohort.memberships.filter(user_id=int(member)).exists():
+            raise Http404("No such member.")
+        requests = requests.filter(seeker_id=int(member))
+    header = [
+        "Member",
+        "Connector",
+        "Target",
+        "Organisation",
+        "Title",
+        "Status",
+        "Submitted",
+        "Approved",
+        "Accepted",
+        "Introduced",
+        "Met",
+        "Outcome",
+    ]
+    return _csv_response(
+        _csv_name(cohort, "requests", period),
+        header,
+        (
+            [
+                i.seeker.full_name,
+                i.connector.full_name,
+                i.target.name,
+                i.target.organisation,
+                i.target.title,
+                i.get_status_display(),
+                _local(i.reached_requested),
+                _local(i.reached_approved),
+                _local(i.reached_accepted),
+                _local(i.reached_introduced),
+                _local(i.reached_met),
+                i.get_outcome_display(),
+            ]
+            for i in requests
+        ),
+    )
+
+
+@require_POST
+@login_required
+def cohort_nudge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Email a member a note from the coach."""
+    cohort = _coached(request, pk)
+    member_id = request.POST.get("member", "")
+    if not member_id.isdigit():
+        raise Http404("No such member.")
+    membership = get_object_or_404(cohort.memberships.select_related("user"), user_id=int(member_id))
+    member = membership.user
+    form = NudgeForm(request.POST)
+    context = {
+        "cohort": cohort,
+        "member_id": member.pk,
+        "member_name": member.get_full_name() or "this member",
+        "nudge_form": form,
+        "nav": "cohorts",
+    }
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "cohorts/dashboard_nudge.html#nudge-form", context, status=422)
+        return render(request, "cohorts/dashboard_nudge.html", context, status=422)
+    message = services.cohort_nudge(cohort=cohort, coach=request.user, member=member, note=form.cleaned_data["note"])
+    context["already_sent"] = message is None
+    if request.htmx:
+        return render(request, "cohorts/dashboard_nudge.html#nudge-sent", context)
+    name = member.get_full_name() or "the member"
+    if message is None:
+        messages.info(request, f"This note already went to {name} today; it was not sent again.")
+    else:
+        messages.success(request, f"Your note to {name} is on its way.")
+    return redirect(f"{reverse('cohorts:dashboard_drill', args=[cohort.pk])}?member={member.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def cohort_remove_member(request: HtmxHttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    """GET asks to confirm; POST takes the member out of the cohort (their account stays)."""
+    cohort = _coached(request, pk)
+    membership = get_object_or_404(cohort.memberships.select_related("user"), user_id=user_pk)
+    if request.method == "GET":
+        return render(
+            request, "cohorts/dashboard_remove.html", {"cohort": cohort, "membership": membership, "nav": "cohorts"}
+        )
+    services.membership_remove(cohort=cohort, coach=request.user, member=membership.user)
+    messages.success(
+        request,
+        f"{membership.user.get_full_name() or 'The member'} is no longer in {cohort.name}. "
+        "Their account and introductions stay theirs.",
+    )
+    return _redirect(request, reverse("cohorts:dashboard", args=[cohort.pk]))
