@@ -59,7 +59,7 @@ def next_allowed(*, wanted: dt.datetime, window: Window, now: dt.datetime) -> dt
     if window.do_not_contact:
         return None
     zone = _checked_zone(window)
-    lower = max(t for t in (wanted, now, _not_before(window)) if t is not None).astimezone(dt.UTC)
+    lower = _latest(wanted, now, _not_before(window))
     # Two days back: yesterday's wrapped stretch may still be open, and a fall-back at midnight
     # can put the start of "today's" stretch before the local date of `lower`.
     first_day = lower.astimezone(zone).date() - 2 * _DAY
@@ -96,7 +96,10 @@ def _broken_rules(moment: dt.datetime, window: Window) -> list[str]:
             return broken  # nothing else to say about hours that were never going to matter
     else:
         zone = _checked_zone(window)
-    if window.unavailable_until is not None and moment < window.unavailable_until:
+    # Compare in UTC: two datetimes sharing one tzinfo compare by wall time, ignoring fold, which
+    # is wrong in a fall-back's repeated hour.
+    moment = moment.astimezone(dt.UTC)
+    if window.unavailable_until is not None and moment < window.unavailable_until.astimezone(dt.UTC):
         broken.append("unavailable")
     wall = moment.astimezone(zone).replace(tzinfo=None)
     # Which days' stretches the moment falls in, weekdays aside; a wrapped stretch or a fall-back
@@ -119,11 +122,11 @@ def _broken_rules(moment: dt.datetime, window: Window) -> list[str]:
 
 
 def _message(code: str, moment: dt.datetime, window: Window) -> str:
+    if code == "do_not_contact":  # the only message that needs no (possibly unknown) time zone
+        return "They asked not to be contacted at all."
     zone = ZoneInfo(window.time_zone)
     seen_as = f"That is {_when(moment, zone)} in {window.time_zone}"
     match code:
-        case "do_not_contact":
-            return "They asked not to be contacted at all."
         case "unavailable":
             return (
                 f"They asked not to be contacted before {_when(window.unavailable_until, zone)} ({window.time_zone})."
@@ -149,7 +152,7 @@ def window_intervals(window: Window, start: dt.datetime, days: int) -> list[tupl
     if window.do_not_contact or days <= 0:
         return []
     zone = _checked_zone(window)
-    lower = max(t for t in (start, _not_before(window)) if t is not None).astimezone(dt.UTC)
+    lower = _latest(start, _not_before(window))
     upper = (start + days * _DAY).astimezone(dt.UTC)
     first_day = lower.astimezone(zone).date() - 2 * _DAY
     span = (upper.astimezone(zone).date() - first_day).days + 1
@@ -248,12 +251,19 @@ def _checked_zone(window: Window) -> ZoneInfo:
 def _gap_ends(window: Window) -> dt.datetime | None:
     if window.last_contact_at is None or window.min_days_between <= 0:
         return None
-    return window.last_contact_at + window.min_days_between * _DAY  # 24 h days, not calendar days
+    # 24 h days, so add in UTC: arithmetic on a local aware datetime would add calendar days.
+    return window.last_contact_at.astimezone(dt.UTC) + window.min_days_between * _DAY
 
 
 def _not_before(window: Window) -> dt.datetime | None:
     bounds = [t for t in (window.unavailable_until, _gap_ends(window)) if t is not None]
-    return max(bounds) if bounds else None
+    return _latest(*bounds) if bounds else None
+
+
+def _latest(*moments: dt.datetime | None) -> dt.datetime:
+    # In UTC: max() of datetimes sharing one tzinfo compares wall times and ignores fold, so
+    # 01:00 EST (fold=1) would lose to 01:01 EDT although it comes an hour later.
+    return max(t.astimezone(dt.UTC) for t in moments if t is not None)
 
 
 def _require_aware(**moments: dt.datetime) -> None:

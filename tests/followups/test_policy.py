@@ -91,13 +91,17 @@ def test_every_dst_change_of_2026_and_2027_is_found():
 # --- the earliest-moment check shared by the examples and the properties ----------------------
 
 
+def _gap_end(window: Window) -> dt.datetime | None:
+    if window.last_contact_at is None:
+        return None
+    # 24-hour days: add in UTC, not on the wall clock of whatever zone the contact was logged in.
+    return window.last_contact_at.astimezone(dt.UTC) + dt.timedelta(days=window.min_days_between)
+
+
 def _lower_bound(wanted: dt.datetime, now: dt.datetime, window: Window) -> dt.datetime:
-    bounds = [wanted, now]
-    if window.unavailable_until is not None:
-        bounds.append(window.unavailable_until)
-    if window.last_contact_at is not None:
-        bounds.append(window.last_contact_at + dt.timedelta(days=window.min_days_between))
-    return max(bounds)
+    # In UTC: max() over datetimes sharing a ZoneInfo compares wall times and ignores fold.
+    bounds = [wanted, now, window.unavailable_until, _gap_end(window)]
+    return max(b.astimezone(dt.UTC) for b in bounds if b is not None)
 
 
 def assert_earliest(result: dt.datetime | None, *, wanted: dt.datetime, now: dt.datetime, window: Window) -> None:
@@ -110,7 +114,7 @@ def assert_earliest(result: dt.datetime | None, *, wanted: dt.datetime, now: dt.
     if window.unavailable_until is not None:
         assert result >= window.unavailable_until
     if window.last_contact_at is not None:
-        assert result >= window.last_contact_at + dt.timedelta(days=window.min_days_between)
+        assert result >= _gap_end(window)
     assert is_allowed(result, window), violations(result, window)
     if result == lower:
         return
@@ -118,7 +122,7 @@ def assert_earliest(result: dt.datetime | None, *, wanted: dt.datetime, now: dt.
     # clock changes in whole quarter hours), so an earlier allowed moment would show up at the
     # bound itself or at one of these.
     earlier = {lower, result - MINUTE, result - dt.timedelta(seconds=1)}
-    tick = lower.astimezone(dt.UTC).replace(minute=lower.minute // 15 * 15, second=0, microsecond=0)
+    tick = lower.replace(minute=lower.minute // 15 * 15, second=0, microsecond=0)
     while tick < result:
         earlier.add(tick)
         tick += QUARTER
@@ -180,6 +184,33 @@ def test_minimum_gap_of_seven_days_after_the_last_contact():
     assert result == dt.datetime(2026, 11, 24, 16, 59, tzinfo=NEW_YORK)
     late = _window("America/New_York", last_contact_at=last.replace(hour=17, minute=30), min_days_between=7)
     assert next_allowed(wanted=wanted, window=late, now=wanted) == dt.datetime(2026, 11, 25, 9, tzinfo=NEW_YORK)
+
+
+def test_times_in_the_repeated_hour_are_ordered_by_instant_not_wall_clock():
+    # Datetimes sharing a ZoneInfo compare by wall time and ignore fold: 01:01 EDT looks later
+    # than 01:00 EST though it is 59 minutes earlier. The policy must not take it for the later one.
+    window = _window("America/New_York", weekdays=EVERY_DAY, hours_start=dt.time(0), hours_end=dt.time(23))
+    wanted = dt.datetime(2026, 11, 1, 1, fold=1, tzinfo=NEW_YORK)  # 06:00 UTC
+    now = dt.datetime(2026, 11, 1, 1, 1, tzinfo=NEW_YORK)  # 05:01 UTC
+    assert next_allowed(wanted=wanted, window=window, now=now) == _utc(2026, 11, 1, 6)
+    away = _window(
+        "America/New_York", weekdays=EVERY_DAY, hours_start=dt.time(0), hours_end=dt.time(23), unavailable_until=wanted
+    )
+    assert [v.code for v in violations(now, away)] == ["unavailable"]
+
+
+def test_the_minimum_gap_counts_24_hour_days_across_a_clock_change():
+    last = dt.datetime(2026, 3, 7, 12, tzinfo=NEW_YORK)  # EST; the clocks go forward that night
+    window = _window(
+        "America/New_York",
+        weekdays=EVERY_DAY,
+        hours_start=dt.time(0),
+        hours_end=dt.time(23, 45),
+        last_contact_at=last,
+        min_days_between=1,
+    )
+    wanted = dt.datetime(2026, 3, 8, 9, tzinfo=NEW_YORK)
+    assert next_allowed(wanted=wanted, window=window, now=wanted) == dt.datetime(2026, 3, 8, 13, tzinfo=NEW_YORK)
 
 
 def test_gap_without_a_last_contact_is_ignored():
@@ -365,8 +396,9 @@ def test_violations_name_each_rule_in_words():
     assert [v.code for v in violations(monday_8am, window)] == ["outside_hours"]
     saturday_10am = dt.datetime(2026, 11, 28, 10, tzinfo=NEW_YORK)
     assert [v.code for v in violations(saturday_10am, window)] == ["outside_days"]
+    away_only = _window("America/New_York", unavailable_until=dt.datetime(2026, 11, 27, tzinfo=NEW_YORK))
     thursday_10am = dt.datetime(2026, 11, 26, 10, tzinfo=NEW_YORK)
-    assert [v.code for v in violations(thursday_10am, window)] == ["unavailable"]
+    assert [v.code for v in violations(thursday_10am, away_only)] == ["unavailable"]
     gap_only = _window(
         "America/New_York", last_contact_at=dt.datetime(2026, 11, 20, 10, tzinfo=NEW_YORK), min_days_between=1
     )
@@ -405,7 +437,7 @@ def test_every_clock_change_of_2026_and_2027(zone, change):
             if hours_start == hours_end:
                 continue
             window = Window(tz.key, EVERY_DAY, hours_start, hours_end)
-            for minutes in range(-150, 151, 15):
+            for minutes in range(-120, 121, 30):
                 wanted = change + minutes * MINUTE
                 result = next_allowed(wanted=wanted, window=window, now=wanted)
                 assert result is not None
@@ -425,48 +457,63 @@ def _quarters(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
 
 SPAN_MINUTES = int((YEARS_END - YEARS_START) / MINUTE)
 THREE_DAYS_MINUTES = 3 * 24 * 60
-# Most clock changes happen between midnight and 04:00 local time; hours drawn from there hit the
-# gaps and overlaps far more often than hours drawn from the whole day.
-SMALL_HOURS = [t for t in QUARTER_HOURS if t < dt.time(4)]
-hours = st.one_of(st.sampled_from(QUARTER_HOURS), st.sampled_from(SMALL_HOURS))
 seconds = st.one_of(st.just(0), st.integers(0, 59))
 input_zones = st.sampled_from([*ZONES, "UTC"])
 
 
-@st.composite
-def instants(draw, zone: str) -> dt.datetime:
-    """Within three days of one of the zone's clock changes, or anywhere in 2026–2027, in any zone."""
-    changes = TRANSITIONS[zone]
-    if changes and draw(st.booleans()):
-        centre = draw(st.sampled_from(changes))
-        moment = centre + draw(st.integers(-THREE_DAYS_MINUTES, THREE_DAYS_MINUTES)) * MINUTE
-    else:
-        moment = YEARS_START + draw(st.integers(0, SPAN_MINUTES)) * MINUTE
-    moment += draw(seconds) * dt.timedelta(seconds=1)
-    return moment.astimezone(ZoneInfo(draw(input_zones)))
-
-
-@st.composite
-def windows(draw, zone: str, around: dt.datetime) -> Window:
-    hours_start = draw(hours)
-    hours_end = draw(hours.filter(lambda t: t != hours_start))
-    return Window(
-        time_zone=zone,
-        weekdays=draw(st.frozensets(st.integers(0, 6), min_size=1)),
-        hours_start=hours_start,
-        hours_end=hours_end,
-        unavailable_until=draw(st.none() | st.integers(-3 * 24 * 60, 6 * 24 * 60).map(lambda m: around + m * MINUTE)),
-        min_days_between=draw(st.integers(0, 10)),
-        last_contact_at=draw(st.none() | st.integers(-15 * 24 * 60, 0).map(lambda m: around + m * MINUTE)),
+def _hours_near(change: dt.datetime, zone: str) -> list[dt.time]:
+    """The quarter hours the clock skips or repeats at `change`, and one on either side."""
+    tz = ZoneInfo(zone)
+    walls = sorted(w.replace(tzinfo=None) for w in ((change - MINUTE).astimezone(tz), change.astimezone(tz)))
+    first, last = walls[0] - QUARTER, walls[1] + QUARTER
+    return sorted(
+        {
+            (first + n * QUARTER).time().replace(minute=(first + n * QUARTER).minute // 15 * 15)
+            for n in range(int((last - first) / QUARTER) + 1)
+        }
     )
 
 
 @st.composite
 def cases(draw) -> tuple[Window, dt.datetime, dt.datetime]:
+    """A window in one of ZONES, and wanted/now near one of its clock changes or anywhere in
+    2026–2027, written in any zone. Near a change, the hours often start or end at the clock times
+    it skips or repeats, and `wanted` often falls within hours of it, so the gaps and overlaps
+    themselves are hit rather than only the days around them."""
     zone = draw(st.sampled_from(ZONES))
-    wanted = draw(instants(zone))
-    now = draw(st.one_of(st.just(wanted), st.integers(-3 * 24 * 60, 3 * 24 * 60).map(lambda m: wanted + m * MINUTE)))
-    return draw(windows(zone, wanted)), wanted, now
+    changes = TRANSITIONS[zone]
+    hours = st.sampled_from(QUARTER_HOURS)
+    if changes and draw(st.booleans()):
+        change = draw(st.sampled_from(changes))
+        reach = draw(st.sampled_from([THREE_DAYS_MINUTES, 3 * 60, 60]))
+        wanted = change + draw(st.integers(-reach, reach)) * MINUTE
+        near = st.sampled_from(_hours_near(change, zone))
+        hours = st.one_of(near, near, hours)
+    else:
+        wanted = YEARS_START + draw(st.integers(0, SPAN_MINUTES)) * MINUTE
+    wanted = (wanted + draw(seconds) * dt.timedelta(seconds=1)).astimezone(ZoneInfo(draw(input_zones)))
+    # Arithmetic on a local aware datetime moves the wall clock; either way it is a valid input.
+    # Each of the other bounds is usually absent, so that `wanted` itself is often the bound and
+    # lands in the skipped or repeated hour.
+    now = wanted
+    if draw(st.integers(0, 3)) == 0:
+        now = wanted + draw(st.integers(-3 * 24 * 60, 3 * 24 * 60)) * MINUTE
+    unavailable_until = last_contact_at = None
+    if draw(st.integers(0, 3)) == 0:
+        unavailable_until = wanted + draw(st.integers(-3 * 24 * 60, 6 * 24 * 60)) * MINUTE
+    if draw(st.integers(0, 3)) == 0:
+        last_contact_at = wanted + draw(st.integers(-15 * 24 * 60, 0)) * MINUTE
+    hours_start = draw(hours)
+    window = Window(
+        time_zone=zone,
+        weekdays=draw(st.one_of(st.just(EVERY_DAY), st.frozensets(st.integers(0, 6), min_size=1))),
+        hours_start=hours_start,
+        hours_end=draw(hours.filter(lambda t: t != hours_start)),
+        unavailable_until=unavailable_until,
+        min_days_between=draw(st.integers(0, 10)),
+        last_contact_at=last_contact_at,
+    )
+    return window, wanted, now
 
 
 @settings(max_examples=300, deadline=None)
@@ -482,8 +529,10 @@ def test_next_allowed_is_the_earliest_allowed_moment(case):
 def test_a_moment_is_allowed_exactly_when_it_is_its_own_answer(case):
     window, moment, _ = case
     allowed = is_allowed(moment, window)
+    # Compared in UTC: an ambiguous local time (fold=1) never equals a datetime in another zone.
+    in_utc = moment.astimezone(dt.UTC)
     assert allowed == (violations(moment, window) == [])
-    assert allowed == (next_allowed(wanted=moment, window=window, now=moment) == moment)
+    assert allowed == (next_allowed(wanted=moment, window=window, now=moment) == in_utc)
     inside_an_interval = any(
         start <= moment < end for start, end in window_intervals(window, moment - dt.timedelta(days=2), 4)
     )
