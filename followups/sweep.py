@@ -49,7 +49,8 @@ def _log_once(*, kind: str, object_id: int, sequence: int, recipient: str) -> bo
 
 
 def _when(wanted: dt.datetime, window, now: dt.datetime) -> dt.datetime | None:
-    return policy.next_allowed(wanted=max(wanted, now), window=window, now=now)
+    # Compare in UTC: two local times in one zone compare by wall clock, ignoring DST's fold.
+    return policy.next_allowed(wanted=max(wanted.astimezone(dt.UTC), now.astimezone(dt.UTC)), window=window, now=now)
 
 
 # --- follow-ups ---------------------------------------------------------------------------------
