@@ -82,3 +82,15 @@ compose-check: $(COMPOSE)
 	DJANGO_SECRET_KEY=compose-check-only $(COMPOSE) -f docker-compose.yml config -q
 	@echo "docker-compose.yml is valid"
 
+
+# The benchmark (bench/README.md): on DATABASE_URL's PostgreSQL server (the local one by
+# default), in databases of its own (warm_bench*); prints the tables and writes them under
+# bench/results/. BENCH_SCALE=small (or `make bench-small`) runs it at 1/50 in under two minutes.
+BENCH_DATABASE_URL ?= $(if $(DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/warm_bench)
+.PHONY: bench bench-small
+
+bench: sync
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
+
+bench-small: sync
+	BENCH_SCALE=small DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench

@@ -1,0 +1,121 @@
+"""`python -m bench` (what `make bench` runs): generate, measure, print and save the tables.
+
+Environment: BENCH_SCALE=full|small|tiny · DATABASE_URL (its server; the database is
+BENCH_DB_NAME, default warm_bench) · BENCH_RESULTS_DIR (default bench/results) ·
+BENCH_SECTIONS=pages,sweep,http (default all) · BENCH_PROFILE=1 (cProfile of the slowest
+page and of the sweep, saved beside the results) · BENCH_FRESH=1 (re-migrate the template)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import config, db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    started = time.perf_counter()
+    scale = config.scale()
+    sections = {s.strip() for s in os.environ.get("BENCH_SECTIONS", "pages,sweep,http").split(",") if s.strip()}
+    results_dir = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{scale.name}"
+    print(f"Warm Intros benchmark, scale {scale.name}, server {config.database_url(config.db_name())}", flush=True)
+    names = db.prepare(config.db_name())
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DATABASE_URL"] = config.database_url(names["pages"])
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from . import data, http, pages, report, sweep_bench
+
+    print(f"[{time.perf_counter() - started:.0f} s] generating the page data", flush=True)
+    ds = data.generate(scale)
+    parts = [
+        f"## Warm Intros benchmark — {scale.name} scale, {dt.datetime.now():%Y-%m-%d %H:%M}",
+        "",
+        f"PostgreSQL {config.database_url(names['pages'])} · {os.cpu_count()} CPUs · Python {platform.python_version()} · "
+        "DEBUG off · times are wall-clock on a shared machine",
+        "",
+        report.data_table(ds.counts, ds.seconds, scale.sweep_rows),
+    ]
+    payload: dict = {"scale": scale.as_dict(), "data": {"counts": ds.counts, "seconds": ds.seconds}}
+    misses: list[str] = []
+    profiles: list[str] = []
+
+    if "pages" in sections:
+        print(f"[{time.perf_counter() - started:.0f} s] measuring the pages", flush=True)
+        rows = pages.measure(ds, requests=scale.page_requests, warmup=scale.page_warmup)
+        table, missed = report.page_table(rows, scale.name)
+        parts += ["", table]
+        misses += missed
+        payload["pages"] = rows
+        if os.environ.get("BENCH_PROFILE") == "1":
+            slowest = max((r for r in rows if not r.get("missing")), key=lambda r: r["median_ms"])
+            profiles.append(f"# Page profile: {slowest['label']}\n\n" + pages.profile(ds, slowest["key"]))
+
+    if "http" in sections:
+        print(
+            f"[{time.perf_counter() - started:.0f} s] HTTP load: {scale.http_users} users for {scale.http_seconds} s",
+            flush=True,
+        )
+        User = get_user_model()
+        cookies = {}
+        for who in {v for k, v in ds.large.items()} | {ds.coach}:
+            client = Client()
+            client.force_login(User.objects.get(pk=who))
+            cookies[who] = "sessionid=" + client.cookies["sessionid"].value
+        targets = []
+        for page in pages.pages(ds):
+            if page.url_large is None:
+                continue
+            user = pages.user_for(ds, page.role, "large")
+            targets.append((page.url_large, cookies.get(user, "")))
+        from django.db import connections
+
+        connections.close_all()
+        h = http.measure(
+            names["pages"], targets, users=scale.http_users, seconds=scale.http_seconds, workers=scale.http_workers
+        )
+        table, missed = report.http_table(h)
+        parts += ["", table]
+        misses += missed
+        payload["http"] = h
+
+    if "sweep" in sections:
+        print(f"[{time.perf_counter() - started:.0f} s] measuring the sweep", flush=True)
+        s = sweep_bench.measure(names["sweep"], scale)
+        table, missed = report.sweep_table(s)
+        parts += ["", table]
+        misses += missed
+        payload["sweep"] = s
+        if os.environ.get("BENCH_PROFILE") == "1":
+            profiles.append(
+                "# Sweep profile: the app sweep of the main due set\n\n" + sweep_bench.profile(names["sweep"])
+            )
+
+    parts += ["", "### Missed targets", ""]
+    parts += [f"- {m}" for m in misses] or ["- none"]
+    parts += ["", f"Total run time {time.perf_counter() - started:.0f} s."]
+    markdown = "\n".join(parts)
+    payload["misses"] = misses
+    print("\n" + markdown, flush=True)
+    md, js = report.write(results_dir, stamp, markdown, payload)
+    if profiles:
+        (results_dir / f"{stamp}-profile.txt").write_text("\n\n".join(profiles))
+    print(f"\nwritten: {md} and {js}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The benchmark harness keeps working: CI runs it once at a tiny scale.
+
+Only its shape is checked (every row, the same query counts with 10 and with 200 cohort
+members, no errors); never a time, which would make the suite depend on the machine."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {"floor", "home", "intro", "inbox", "contacts", "contact_search", "dashboard", "find", "followups", "ics"}
+
+
+def _exists(name: str, *args) -> bool:
+    try:
+        reverse(name, args=args)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+@pytest.mark.services
+def test_bench_harness_measures_every_page_the_sweep_and_http_at_tiny_scale(tmp_path):
+    env = {
+        **os.environ,
+        "BENCH_SCALE": "tiny",
+        "BENCH_DB_NAME": "warm_bench_ci",
+        "BENCH_RESULTS_DIR": str(tmp_path),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+    [md] = tmp_path.glob("*.md")
+    [js] = tmp_path.glob("*.json")
+    payload = json.loads(js.read_text())
+    markdown = md.read_text()
+    assert markdown.strip() in run.stdout  # what is printed is what is saved
+
+    pages = {row["key"]: row for row in payload["pages"]}
+    assert set(pages) == PAGES
+    # The coach dashboard is measured when it exists and reported missing otherwise, never faked.
+    assert pages["dashboard"].get("missing", False) is not _exists("cohorts:dashboard", 1)
+    for key, row in pages.items():
+        assert row["label"] in markdown
+        if row.get("missing"):
+            continue
+        assert (row["status"], row["status_small"]) == (200, 200), key
+        assert row["n"] >= 1 and row["median_ms"] > 0 and row["ratio_to_floor"] > 0
+        assert row["queries_large"] == row["queries_small"], f"{key}: queries grow with the cohort"
+
+    sweep = payload["sweep"]
+    assert sweep["due"] == 40 and sweep["rows"] == 1_000
+    for run_ in sweep["app_main_runs"]:
+        assert run_["counts"] == {"followup_reminded": run_["due"]}
+        assert run_["outbox"] == run_["logged"] == run_["due"]
+    for run_ in sweep["raw_main_runs"]:
+        assert run_["handled"] == run_["outbox"] == run_["due"]
+    assert sweep["empty"]["rows"] == 1_000 and sweep["empty"]["queries"] > 0
+    assert sweep["peak_mb"] > 0
+    for label in ("App sweep", "Raw-SQL drain", "Empty sweep", "Worker peak memory"):
+        assert label in markdown
+
+    http = payload["http"]
+    assert http["requests"] > 0 and http["errors"] == 0
+    for label in ("Requests per second", "| p95 |", "| Errors |"):
+        assert label in markdown
