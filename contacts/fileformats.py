@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import urlsplit
 
 import vobject
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
 
 from accounts.timezones import all_time_zones
 
@@ -365,7 +366,6 @@ def _join(part) -> str:
 # --- Cleaning one row ---------------------------------------------------------------
 
 
-_URL = URLValidator(schemes=["http", "https"])
 _MAX = {f.name: f.max_length for f in Contact._meta.get_fields() if getattr(f, "max_length", None)}
 
 
@@ -416,10 +416,10 @@ def _clean_url(name: str, value: str) -> str:
     value = _clean_text(name, value)
     if "://" not in value:
         value = "https://" + value  # LinkedIn has exported bare "www.linkedin.com/in/…" in places
-    try:
-        _URL(value)
-    except ValidationError:
-        raise ValidationError(f"“{value}” is not a web address") from None
+    # Cheaper than URLValidator, which is the slowest part of reading ten thousand rows.
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or any(c.isspace() for c in value):
+        raise ValidationError(f"“{value}” is not a web address")
     return value
 
 

@@ -39,7 +39,10 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-WRITE_CHUNK = 1000  # contacts per bulk write, and how often progress is reported
+WRITE_CHUNK = 1000  # contacts per bulk insert, and how often progress is reported
+# A bulk update is one CASE per field over its rows: its cost grows with the square of
+# the chunk, so merges are written in smaller chunks than new contacts.
+UPDATE_CHUNK = 200
 PROGRESS_TIMEOUT = 60 * 60
 
 # What a merge may fill in on an existing contact. Strength, the window and sharing are
@@ -252,6 +255,7 @@ def _write_contacts(batch: ImportBatch, report: ProgressCallback) -> tuple[int, 
 
     new: list[Contact] = []
     changed: dict[int, Contact] = {}
+    changed_fields: set[str] = set()
     by_line: dict[int, Contact] = {}
     tags_for: dict[int, tuple[Contact, set[str]]] = {}  # keyed by id(contact): new ones have no pk yet
     created = merged = skipped = 0
@@ -263,8 +267,10 @@ def _write_contacts(batch: ImportBatch, report: ProgressCallback) -> tuple[int, 
         if row.action == RowAction.MERGE:
             target = existing.get(row.match_id) if row.match_id else by_line.get(row.match_line)
         if target is not None:
-            if merge_into(target, row.data) and target.pk:
+            fields = merge_into(target, row.data)
+            if fields and target.pk:
                 changed[target.pk] = target
+                changed_fields |= fields
             merged += 1
         else:
             # Merging into a contact deleted since the preview, or into a skipped row, adds.
@@ -284,8 +290,8 @@ def _write_contacts(batch: ImportBatch, report: ProgressCallback) -> tuple[int, 
     now = timezone.now()
     for contact in changed.values():
         contact.updated_at = now  # bulk_update does not touch auto_now fields
-    for chunk in _chunks(list(changed.values()), WRITE_CHUNK):
-        Contact.objects.bulk_update(chunk, [*MERGE_FILL, *MERGE_APPEND, "do_not_contact", "updated_at"])
+    for chunk in _chunks(list(changed.values()), UPDATE_CHUNK):
+        Contact.objects.bulk_update(chunk, [*sorted(changed_fields), "updated_at"])
         done += len(chunk)
         report(min(done, total), total)
     _add_tags(owner, tags_for.values())
@@ -299,27 +305,28 @@ def _new_contact_values(data: dict, *, batch: ImportBatch) -> dict:
     return values
 
 
-def merge_into(contact: Contact, data: dict) -> bool:
+def merge_into(contact: Contact, data: dict) -> set[str]:
     """Fill what the contact lacks from an imported row; never overwrite what the owner wrote.
 
     Notes and "how we know" that differ are appended, so nothing from either side is lost.
     A "do not contact" in the file is kept: dropping it would be the costly mistake.
     """
     values = contact_values(data)
-    changed = False
+    changed: set[str] = set()
     for name in MERGE_FILL:
         if values.get(name) and not getattr(contact, name):
             setattr(contact, name, values[name])
-            changed = True
+            changed.add(name)
     for name in MERGE_APPEND:
         incoming = values.get(name, "")
         current = getattr(contact, name)
-        if incoming and incoming not in current:
+        # Imported text has "\n" line ends; text typed into a browser form has "\r\n".
+        if incoming and incoming not in current.replace("\r\n", "\n"):
             setattr(contact, name, f"{current}\n\n{incoming}" if current else incoming)
-            changed = True
+            changed.add(name)
     if values.get("do_not_contact") and not contact.do_not_contact:
         contact.do_not_contact = True
-        changed = True
+        changed.add("do_not_contact")
     return changed
 
 
