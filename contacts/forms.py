@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 
+from .fileformats import MAX_FILE_BYTES, ImportFileError, parse_upload
 from .models import WEEKDAY_NAMES, Contact, ContactQuerySet, Strength, Tag, mask_to_weekdays, weekdays_to_mask
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
@@ -210,3 +211,33 @@ class ContactFilterForm(forms.Form):
     def active(self) -> bool:
         self.is_valid()
         return any(self.cleaned_data.get(name) for name in self.fields)
+
+
+class ImportUploadForm(forms.Form):
+    """A contacts file, read and checked here: a file that cannot be imported is a form error."""
+
+    file = forms.FileField(
+        label="Contacts file",
+        allow_empty_file=True,  # an empty file gets the import's own message, not Django's
+        help_text=(
+            "LinkedIn’s Connections.csv (Settings → Data privacy → Get a copy of your data → Connections), "
+            "a vCard (.vcf) from Google Contacts, Apple Contacts or Outlook, or a CSV exported from Warm Intros. "
+            f"Up to {MAX_FILE_BYTES // 1024 // 1024} MB."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.vcf,.vcard,text/csv,text/vcard"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            # Refused before reading it into memory.
+            raise forms.ValidationError(
+                "The file is %(size).1f MB; the most we can import at once is %(limit)s MB. Split it into smaller files.",
+                code="too_big",
+                params={"size": upload.size / 1024 / 1024, "limit": MAX_FILE_BYTES // 1024 // 1024},
+            )
+        try:
+            self.parsed = parse_upload(upload.name, upload.read())
+        except ImportFileError as exc:
+            raise forms.ValidationError(str(exc), code="bad_file") from exc
+        return upload

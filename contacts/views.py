@@ -11,14 +11,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_http_methods, require_safe
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from .forms import ContactFilterForm, ContactForm
-from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact
+from . import services
+from .fileformats import write_csv, write_vcard
+from .forms import ContactFilterForm, ContactForm, ImportUploadForm
+from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact, ImportBatch, RowKind
 
 CONTACTS_PER_PAGE = 50
+IMPORT_ROWS_PER_PAGE = 100
+RECENT_IMPORTS = 5
+ROW_KIND_TABS = {
+    RowKind.NEW: "New contacts",
+    RowKind.EXACT: "Exact duplicates",
+    RowKind.LIKELY: "Likely duplicates",
+    RowKind.INVALID: "Cannot be imported",
+}
 WEEKEND = 0b1100000
 
 
@@ -130,3 +141,145 @@ def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _saved_or_deleted(request, contact.get_absolute_url())
     messages.success(request, f"Deleted {contact.name}.")
     return _saved_or_deleted(request, reverse("contacts:list"))
+
+
+# --- Import and export ------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def contact_import(request: HtmxHttpRequest) -> HttpResponse:
+    """Upload a file; it is read and checked, then held for the preview. Nothing is imported yet."""
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = services.import_preview(owner=request.user, parsed=form.parsed, filename=upload.name)
+        return _saved_or_deleted(request, batch.get_absolute_url())
+    context = {
+        "nav": "contacts",
+        "form": form,
+        "recent": ImportBatch.objects.owned_by(request.user)[:RECENT_IMPORTS],
+    }
+    return render(request, "contacts/import_upload.html", context, status=422 if form.is_bound else 200)
+
+
+@require_safe
+@login_required
+def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The preview with a choice per row while the owner decides; then the progress and the counts.
+    htmx polls the progress fragment from here."""
+    batch = get_object_or_404(ImportBatch.objects.owned_by(request.user), pk=pk)
+    context = {"nav": "contacts", "batch": batch, "progress": services.import_progress(batch)}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "contacts/import_detail.html#progress", context)
+    if batch.choosing:
+        summary = _summary(batch)
+        kind = request.GET.get("kind", "")
+        rows = batch.rows.select_related("match").order_by("line")
+        if kind in RowKind.values:
+            rows = rows.filter(kind=kind)
+        else:
+            kind = ""
+        context |= {
+            "kind": kind,
+            "summary": summary,
+            "tabs": [(value, label, summary["kinds"][value]) for value, label in ROW_KIND_TABS.items()],
+            "page": Paginator(rows, IMPORT_ROWS_PER_PAGE).get_page(request.GET.get("page")),
+        }
+    return render(request, "contacts/import_detail.html", context)
+
+
+def _summary(batch: ImportBatch) -> dict:
+    by_kind = services.import_summary(batch)
+    actions: dict[str, int] = {}
+    for counts in by_kind.values():
+        for action, n in counts.items():
+            actions[action] = actions.get(action, 0) + n
+    return {
+        "kinds": {kind: sum(counts.values()) for kind, counts in by_kind.items()},
+        "add": actions.get("add", 0),
+        "merge": actions.get("merge", 0),
+        "skip": actions.get("skip", 0),
+    }
+
+
+def _posted_choices(request: HttpRequest) -> dict[int, str]:
+    choices = {}
+    for key, value in request.POST.items():
+        if key.startswith("row-") and key[4:].isdigit():
+            choices[int(key[4:])] = value
+    return choices
+
+
+def _back_to_preview(batch: ImportBatch, request: HttpRequest) -> str:
+    """The preview as it was: the same kind of rows, the same page."""
+    query = {k: request.POST[k] for k in ("kind", "page") if request.POST.get(k)}
+    return f"{batch.get_absolute_url()}?{urlencode(query)}" if query else batch.get_absolute_url()
+
+
+@require_POST
+@login_required
+def import_choices(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Save what happens to rows: one row (htmx, on change), the rows shown, or every row of a kind."""
+    batch = get_object_or_404(ImportBatch.objects.owned_by(request.user), pk=pk)
+    try:
+        services.import_choose(batch=batch, choices=_posted_choices(request))
+        if request.POST.get("all_kind"):
+            services.import_choose_kind(
+                batch=batch, kind=request.POST["all_kind"], action=request.POST.get("all_action", "")
+            )
+    except services.ImportStateError as exc:
+        messages.error(request, str(exc))
+        return _saved_or_deleted(request, batch.get_absolute_url())
+    if request.htmx:
+        return render(request, "contacts/import_detail.html#summary", {"batch": batch, "summary": _summary(batch)})
+    messages.success(request, "Choices saved.")
+    return redirect(_back_to_preview(batch, request))
+
+
+@require_POST
+@login_required
+def import_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Save the choices shown and start the import in the background."""
+    batch = get_object_or_404(ImportBatch.objects.owned_by(request.user), pk=pk)
+    try:
+        services.import_choose(batch=batch, choices=_posted_choices(request))
+        services.import_confirm(batch=batch)
+    except services.ImportStateError as exc:
+        messages.error(request, str(exc))
+    return _saved_or_deleted(request, batch.get_absolute_url())
+
+
+@require_POST
+@login_required
+def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch.objects.owned_by(request.user), pk=pk)
+    try:
+        services.import_discard(batch=batch)
+    except services.ImportStateError as exc:
+        messages.error(request, str(exc))
+        return _saved_or_deleted(request, batch.get_absolute_url())
+    messages.success(request, f"Removed the import of “{batch.filename}”; your contacts were not changed.")
+    return _saved_or_deleted(request, reverse("contacts:import"))
+
+
+def _export(request: HttpRequest, *, writer, content_type: str, extension: str) -> HttpResponse:
+    contacts = Contact.objects.owned_by(request.user).for_list().order_by("name", "pk")
+    response = HttpResponse(content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="warm-intros-contacts-{timezone.localdate():%Y-%m-%d}.{extension}"'
+    )
+    writer(contacts, response)
+    return response
+
+
+@require_safe
+@login_required
+def contact_export_csv(request: HtmxHttpRequest) -> HttpResponse:
+    return _export(request, writer=write_csv, content_type="text/csv", extension="csv")
+
+
+@require_safe
+@login_required
+def contact_export_vcard(request: HtmxHttpRequest) -> HttpResponse:
+    return _export(request, writer=write_vcard, content_type="text/vcard", extension="vcf")
