@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .db import ROOT, bench_env
@@ -207,12 +208,16 @@ def measure(database: str, targets: list[tuple[str, str]], *, users: int, second
     )
     try:
         _wait_for(port, process)
+
         # Each worker connects and compiles templates on its first requests: not what is measured.
-        for path, cookie in targets * workers:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        def warm(path: str, cookie: str) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             conn.request("GET", path, headers={"Cookie": cookie})
             conn.getresponse().read()
             conn.close()
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda t: warm(*t), targets * workers))
         run = _run_wrk if shutil.which("wrk") else _run_threads
         result = run(port, targets, users, seconds)
     finally:

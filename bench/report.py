@@ -49,8 +49,9 @@ def page_table(rows: list[dict], scale: str) -> tuple[str, list[str]]:
             verdict = "pass" if not failed else "**miss**: " + ", ".join(failed)
             target = "≤4× floor, p95 < 50 ms, same queries"
             misses += [f"{r['label']}: {k}" for k in failed]
+        label = r["label"] if r["n"] == rows[0]["n"] else f"{r['label']} (n={r['n']}, time budget)"
         lines.append(
-            f"| {r['label']} | {_ms(r['median_ms'])} | {_ms(r['p95_ms'])} | {r['queries_large']} / {r['queries_small']} "
+            f"| {label} | {_ms(r['median_ms'])} | {_ms(r['p95_ms'])} | {r['queries_large']} / {r['queries_small']} "
             f"| {r['ratio_to_floor']:.1f}× | {target} | {verdict} |"
         )
     return "\n".join(lines), misses
