@@ -205,7 +205,12 @@ class IntroEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["intro", "created_at"])]
+        indexes = [
+            models.Index(fields=["intro", "created_at"]),
+            # The coach dashboard asks when requests reached each stage, and each member's last activity.
+            models.Index(fields=["transition", "created_at"]),
+            models.Index(fields=["actor", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.intro_id}: {self.from_status} → {self.to_status}"
