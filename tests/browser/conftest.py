@@ -12,10 +12,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Response, sync_playwright
+
+from tests.browser.audit import axe_violations, layout_problems
 
 CHROMIUM = os.environ.get("WARM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,7 +33,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
 
 # Chromium logs every 4xx answer as a console error ("Failed to load resource: the server
 # responded with a status of 422"). The app answers 422 for a form with errors and 410 for a
@@ -39,6 +43,11 @@ DELIBERATE_STATUS = re.compile(r"Failed to load resource: the server responded w
 
 # A timeout long enough for a loaded CI machine, short enough that a broken step fails quickly.
 TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_axe_report() -> None:
+    (ARTIFACTS / "axe.txt").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +147,45 @@ def screenshot(request) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@dataclass
+class PageAudit:
+    """Each page checked in a test, and what was wrong with it."""
+
+    test_name: str
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def check(request, browser_problems: BrowserProblems) -> Iterator[Callable[[Page, str], None]]:
+    """`check(page, "seeker-home")`: axe-core (no serious or critical violations), then at phone
+    (390 px) and desktop (1280 px) widths no sideways scrolling, tap targets of 44 px and a
+    full-page screenshot `<test>-<nn>-<step>-phone.png` / `-desktop.png`.
+
+    Problems are gathered over the whole journey and reported together when the test ends, so
+    one run shows every page that needs work; the axe summary goes to test-artifacts/axe.txt.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    audit = PageAudit(re.sub(r"\W+", "-", request.node.name).strip("-"))
+    counter = iter(range(1, 100))
+
+    def run(page: Page, step: str) -> None:
+        number = next(counter)
+        path = re.sub(r"/r/(\d+)/[^/]+/", r"/r/\1/<token>/", urlsplit(page.url).path)
+        violations = axe_violations(page)
+        audit.checked.append(f"{step} ({path}): {len(violations)} serious/critical")
+        audit.problems += [f"[{step}] axe {v}" for v in violations]
+        original = page.viewport_size
+        for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(size)
+            audit.problems += [f"[{step} at {name} width] {p}" for p in layout_problems(page)]
+            page.screenshot(path=str(SCREENSHOTS / f"{audit.test_name}-{number:02d}-{step}-{name}.png"), full_page=True)
+        page.set_viewport_size(original)
+
+    yield run
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "axe.txt").open("a") as report:
+        report.write(f"{audit.test_name}\n" + "".join(f"  {line}\n" for line in audit.checked))
+    assert not audit.problems, f"{len(audit.problems)} accessibility or layout problem(s):\n" + "\n".join(audit.problems)

@@ -1,0 +1,89 @@
+"""What every page in the journeys must pass: axe-core, no sideways scrolling and large enough
+tap targets at phone and desktop widths, a visible keyboard focus; with a screenshot of each."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+AXE = "/static/vendor/axe-core/axe-4.14.1.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+TAP_PX = 44
+
+# Controls a person taps. Links inside a sentence are exempt (WCAG 2.5.8's inline exception);
+# a checkbox or radio counts by its label, which is what a thumb actually presses.
+TAP_TARGETS_JS = """
+(min) => {
+  const seen = new Set();
+  const small = [];
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const describe = (el) => {
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.name || el.id || '').trim();
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' "' + text.slice(0, 40) + '"';
+  };
+  const selector = 'button, a.button, summary, select, textarea, .nav a, .account a, .pager a, '
+    + 'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
+  for (const el of document.querySelectorAll(selector)) {
+    if (!visible(el) || el.closest('.skip-link') || el.classList.contains('skip-link')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.height + 0.5 < min || r.width + 0.5 < min) small.push(describe(el) + ' is ' + Math.round(r.width) + '×' + Math.round(r.height));
+  }
+  for (const box of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
+    if (!visible(box)) continue;
+    const label = box.labels && box.labels[0];
+    const target = label && visible(label) ? label : box;
+    if (seen.has(target)) continue;
+    seen.add(target);
+    const r = target.getBoundingClientRect();
+    if (r.height + 0.5 < min) small.push(describe(target) + ' (for ' + describe(box) + ') is ' + Math.round(r.width) + '×' + Math.round(r.height));
+  }
+  return small;
+}
+"""
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, one readable line each."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # A same-origin script file: CSP allows 'self'; an inline <script> would be refused.
+        page.add_script_tag(url=AXE)
+    results = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+        }"""
+    )
+    return [
+        f"{v['impact']}: {v['id']} — {v['help']} — at {', '.join(v['targets'])}"
+        for v in results
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def layout_problems(page: Page) -> list[str]:
+    problems = []
+    widths = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, inner: document.documentElement.clientWidth})"
+    )
+    if widths["scroll"] > widths["inner"]:
+        problems.append(f"scrolls sideways: the page is {widths['scroll']} px wide in a {widths['inner']} px window")
+    problems += [f"tap target under {TAP_PX} px: {s}" for s in page.evaluate(TAP_TARGETS_JS, TAP_PX)]
+    return problems
+
+
+def focus_is_visible(page: Page) -> str | None:
+    """None when the focused element shows a focus ring (outline or box-shadow), else why not."""
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return 'nothing has focus';
+            const s = getComputedStyle(el);
+            const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+            if (outline || (s.boxShadow && s.boxShadow !== 'none')) return null;
+            return 'no visible focus on ' + el.outerHTML.slice(0, 120);
+        }"""
+    )
