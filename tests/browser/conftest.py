@@ -181,7 +181,7 @@ def check(request, browser_problems: BrowserProblems) -> Iterator[Callable[[Page
         for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(size)
             audit.problems += [f"[{step} at {name} width] {p}" for p in layout_problems(page)]
-            page.screenshot(path=str(SCREENSHOTS / f"{audit.test_name}-{number:02d}-{step}-{name}.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{audit.test_name}-{number:02d}-{step}-{name}.png"), full_page=True, scale="css")
         page.set_viewport_size(original)
 
     yield run
