@@ -224,7 +224,7 @@ class ImportUploadForm(forms.Form):
             "a vCard (.vcf) from Google Contacts, Apple Contacts or Outlook, or a CSV exported from Warm Intros. "
             f"Up to {MAX_FILE_BYTES // 1024 // 1024} MB."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.vcf,.vcard,text/csv,text/vcard"}),
+        widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard,text/csv,text/vcard"}),
     )
 
     def clean_file(self):

@@ -179,11 +179,24 @@ def import_confirm(*, batch: ImportBatch, enqueue: bool = True) -> ImportBatch:
         batch.error = ""
         batch.save(update_fields=["status", "error"])
         if enqueue:
-            from .tasks import run_import
-
             batch_id = batch.pk
-            transaction.on_commit(lambda: run_import.delay(batch_id))
+            transaction.on_commit(lambda: _enqueue_import(batch_id))
     return batch
+
+
+def _enqueue_import(batch_id: int) -> None:
+    from .tasks import run_import
+
+    try:
+        run_import.delay(batch_id)
+    except Exception:
+        # The broker is away. Say so rather than leave the page waiting on a task
+        # that will never come; the owner's choices are kept for another try.
+        logger.warning("Contact import %s not queued: broker unreachable", batch_id, exc_info=True)
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.FAILED,
+            error="The importer could not be reached, so nothing was imported. Please try again in a few minutes.",
+        )
 
 
 def import_discard(*, batch: ImportBatch) -> None:

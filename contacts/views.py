@@ -171,7 +171,9 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(ImportBatch.objects.owned_by(request.user), pk=pk)
     context = {"nav": "contacts", "batch": batch, "progress": services.import_progress(batch)}
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "contacts/import_detail.html#progress", context)
+        response = render(request, "contacts/import_detail.html#progress", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     if batch.choosing:
         summary = _summary(batch)
         kind = request.GET.get("kind", "")
@@ -186,7 +188,9 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "tabs": [(value, label, summary["kinds"][value]) for value, label in ROW_KIND_TABS.items()],
             "page": Paginator(rows, IMPORT_ROWS_PER_PAGE).get_page(request.GET.get("page")),
         }
-    return render(request, "contacts/import_detail.html", context)
+    response = render(request, "contacts/import_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _summary(batch: ImportBatch) -> dict:

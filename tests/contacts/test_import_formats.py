@@ -1,7 +1,7 @@
 """Reading contact files: the real formats, and a clear message for each bad file."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contacts.fileformats import (
@@ -258,6 +258,7 @@ def test_ordinary_cells_are_left_alone():
     assert unneutralise("'quoted'") == "'quoted'"
 
 
+@settings(deadline=None)  # a busy test machine is not a slow function
 @given(st.text())
 def test_neutralise_round_trips_any_text(text):
     neutral = neutralise(text)

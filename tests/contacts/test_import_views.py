@@ -431,3 +431,24 @@ def test_vcard_upload_through_the_page(client, connector):
     assert response.status_code == 302
     assert batch.source == "vcard"
     assert batch.rows.filter(kind=RowKind.NEW).count() == 3
+
+
+def test_broker_away_fails_the_import_with_a_message_instead_of_waiting_forever(
+    client, connector, monkeypatch, django_capture_on_commit_callbacks
+):
+    from contacts.tasks import run_import
+
+    def broker_away(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(run_import, "delay", broker_away)
+    batch = make_batch(connector)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        login(client, connector).post(reverse("contacts:import_confirm", args=[batch.pk]))
+    response = client.get(batch.get_absolute_url())
+
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED
+    assert "The importer could not be reached, so nothing was imported." in response.content.decode()
+    assert not Contact.objects.exists()
