@@ -41,6 +41,9 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 # used target link on purpose; those are the page working, not breaking.
 DELIBERATE_STATUS = re.compile(r"Failed to load resource: the server responded with a status of (410|422)\b")
 
+# Screenshots use caret="initial": Playwright hides the caret with a style of its own, which the
+# page's CSP later reports as an inline-style violation during the next htmx swap (not the app's).
+
 # A timeout long enough for a loaded CI machine, short enough that a broken step fails quickly.
 TIMEOUT_MS = 10_000
 
@@ -143,7 +146,7 @@ def screenshot(request) -> Callable[[Page, str], Path]:
 
     def take(page: Page, step: str) -> Path:
         path = SCREENSHOTS / f"{test_name}-{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return take
@@ -181,11 +184,18 @@ def check(request, browser_problems: BrowserProblems) -> Iterator[Callable[[Page
         for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(size)
             audit.problems += [f"[{step} at {name} width] {p}" for p in layout_problems(page)]
-            page.screenshot(path=str(SCREENSHOTS / f"{audit.test_name}-{number:02d}-{step}-{name}.png"), full_page=True, scale="css")
+            page.screenshot(
+                path=str(SCREENSHOTS / f"{audit.test_name}-{number:02d}-{step}-{name}.png"),
+                full_page=True,
+                scale="css",
+                caret="initial",
+            )
         page.set_viewport_size(original)
 
     yield run
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (ARTIFACTS / "axe.txt").open("a") as report:
         report.write(f"{audit.test_name}\n" + "".join(f"  {line}\n" for line in audit.checked))
-    assert not audit.problems, f"{len(audit.problems)} accessibility or layout problem(s):\n" + "\n".join(audit.problems)
+    assert not audit.problems, f"{len(audit.problems)} accessibility or layout problem(s):\n" + "\n".join(
+        audit.problems
+    )

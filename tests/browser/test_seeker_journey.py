@@ -14,7 +14,7 @@ from cohorts import services as cohort_services
 from followups.models import FollowUp
 from intros import services
 from intros.models import IntroRequest
-from intros.states import Mode, Status
+from intros.states import Mode
 from tests.browser.audit import focus_is_visible
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token
@@ -140,7 +140,11 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
     # --- approved and accepted off-page; the seeker meets and reports ---------------------------
     intro.refresh_from_db()
     services.intro_approve(
-        intro=intro, connector=connector, vouch_strength="acquainted", vouch_note="Natalie is thorough.", mode=Mode.DOUBLE_OPT_IN
+        intro=intro,
+        connector=connector,
+        vouch_strength="acquainted",
+        vouch_note="Natalie is thorough.",
+        mode=Mode.DOUBLE_OPT_IN,
     )
     link, _ = last_link_token(intro)
     services.target_accept(link=link, terms=services.TargetTerms(target_writes_first=False))
@@ -156,7 +160,9 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
     page.get_by_label("A few words for your connector").fill("We talked for an hour; she asked for my CV.")
     page.get_by_role("button", name="Report to Jill").click()
     expect(page.locator("#id_outcome_error")).to_be_visible()
-    expect(page.get_by_label("A few words for your connector")).to_have_value("We talked for an hour; she asked for my CV.")
+    expect(page.get_by_label("A few words for your connector")).to_have_value(
+        "We talked for an hour; she asked for my CV."
+    )
     check(page, "outcome-refused")
     page.get_by_label("Job offer").check()
     page.get_by_role("button", name="Report to Jill").click()
@@ -199,5 +205,3 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
     # Everything is reachable by keyboard with a visible focus: tab from the top to the first button.
     page.keyboard.press("Tab")
     assert focus_is_visible(page) is None, focus_is_visible(page)
-
-

@@ -25,13 +25,13 @@ TARGET_EMAIL = "carol@northwind.example.org"
 def test_target_defers_with_a_date_then_accepts_when_asked_again(new_page, check):
     intro = awaiting_target(
         seeker=UserFactory(full_name="Janet Seeker"),
-        target=ContactFactory(
-            name="Carol Target", email=TARGET_EMAIL, owner=UserFactory(full_name="Jill Connector")
-        ),
+        target=ContactFactory(name="Carol Target", email=TARGET_EMAIL, owner=UserFactory(full_name="Jill Connector")),
     )
     page = new_page("target", phone=True)
     page.goto(target_link_path(TARGET_EMAIL))
-    expect(page.get_by_role("heading", name="Jill Connector would like to introduce you to Janet Seeker")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Jill Connector would like to introduce you to Janet Seeker")
+    ).to_be_visible()
     expect(page.get_by_text("Nothing has been shared with Janet yet")).to_be_visible()
     expect(page.get_by_role("heading", name="Jill Connector vouches")).to_be_visible()
     for answer in ("Yes, introduce us", "Not now — ask me later", "No, thank you"):
@@ -78,7 +78,9 @@ def test_target_defers_with_a_date_then_accepts_when_asked_again(new_page, check
     second = target_link_path(TARGET_EMAIL)
     assert second not in first_link
     page.goto(second)
-    expect(page.get_by_role("heading", name="Jill Connector would like to introduce you to Janet Seeker")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Jill Connector would like to introduce you to Janet Seeker")
+    ).to_be_visible()
     accept = page.locator("details.accept")
     accept.get_by_text("Yes, introduce us").click()
     accept.get_by_label("I'll reach out to them").check()
