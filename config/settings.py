@@ -195,6 +195,8 @@ CELERY_BEAT_SCHEDULE = {
     "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Messages whose enqueue-after-commit was lost (broker away, worker crash) are sent here.
     "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Old import previews are dropped and lost imports failed with a message (contacts.services).
+    "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
 }
 CELERY_TASK_EAGER_PROPAGATES = True
 

@@ -14,6 +14,7 @@ value until the import is done, then the counts, which are in the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
@@ -366,3 +367,26 @@ def _add_tags(owner: User, contacts_and_names: Iterable[tuple[Contact, set[str]]
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# A preview is a copy of someone's file: kept for a week, then dropped.
+PREVIEW_KEPT_FOR = dt.timedelta(days=7)
+# Queued or running this long means the task was lost (a worker died, a broker was wiped).
+LOST_AFTER = dt.timedelta(hours=2)
+
+
+def import_cleanup(*, now: dt.datetime) -> dict[str, int]:
+    """Drop old previews and fail imports whose task was lost, so nothing waits for ever."""
+    _, deleted = ImportBatch.objects.filter(
+        status=ImportStatus.PREVIEWED, created_at__lt=now - PREVIEW_KEPT_FOR
+    ).delete()
+    dropped = deleted.get(ImportBatch._meta.label, 0)
+    lost = ImportBatch.objects.filter(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], created_at__lt=now - LOST_AFTER
+    ).update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        error="The import did not finish, so nothing was imported and your contacts are as they were. "
+        "Your choices are kept: you can start it again.",
+    )
+    return {"previews_dropped": dropped, "imports_failed": lost}

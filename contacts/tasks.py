@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.utils import timezone
 
 from . import services
 
@@ -6,3 +7,8 @@ from . import services
 @shared_task(acks_late=True)
 def run_import(batch_id: int) -> None:
     services.import_run(batch_id=batch_id)  # returns quietly if already done or gone
+
+
+@shared_task(acks_late=True)
+def cleanup_imports() -> dict[str, int]:
+    return services.import_cleanup(now=timezone.now())

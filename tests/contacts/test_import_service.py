@@ -376,3 +376,20 @@ def test_importing_your_own_export_adds_nothing(connector, writer, filename):
     run(batch)
 
     assert snapshot(connector) == before
+
+
+def test_cleanup_drops_old_previews_and_fails_lost_imports_with_a_message(connector):
+    old_preview = preview(connector, linkedin_csv(linkedin_rows(2)))
+    fresh_preview = preview(connector, linkedin_csv(linkedin_rows(2)))
+    lost = preview(connector, linkedin_csv(linkedin_rows(2)))
+    now = dt.datetime.now(dt.UTC)
+    ImportBatch.objects.filter(pk=old_preview.pk).update(created_at=now - dt.timedelta(days=8))
+    ImportBatch.objects.filter(pk=lost.pk).update(status=ImportStatus.RUNNING, created_at=now - dt.timedelta(hours=3))
+
+    assert services.import_cleanup(now=now) == {"previews_dropped": 1, "imports_failed": 1}
+    assert not ImportBatch.objects.filter(pk=old_preview.pk).exists()
+    assert ImportBatch.objects.get(pk=fresh_preview.pk).status == ImportStatus.PREVIEWED
+    lost.refresh_from_db()
+    assert lost.status == ImportStatus.FAILED and "nothing was imported" in lost.error
+    assert lost.rows.count() == 2  # the choices are kept for another try
+    assert not Contact.objects.exists()
