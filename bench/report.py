@@ -69,7 +69,7 @@ def sweep_table(s: dict) -> tuple[str, list[str]]:
         (f"{s['ratio_due']:,} due among {s['ratio_small_rows']:,}", f"{s['ratio_small_s']:.3f} s", "—", "1.0×", None),
         (f"The same {s['ratio_due']:,} due among {rows_big:,}", f"{s['ratio_big_s']:.3f} s",
          f"< 2× the {s['ratio_small_rows']:,}-row run", f"{s['big_to_small']:.2f}×", s["big_to_small"] < GROWTH_RATIO),
-        ("Worker peak memory (ru_maxrss)", f"{s['peak_mb']:.0f} MB", "< 250 MB", "—", s["peak_mb"] < PEAK_MB),
+        ("Worker peak memory (VmHWM of a fresh worker)", f"{s['peak_mb']:.0f} MB", "< 250 MB", "—", s["peak_mb"] < PEAK_MB),
     ]  # fmt: skip
     lines = [
         f"### The sweep ({s['queries_per_due']:.1f} queries per due follow-up; median of {len(s['app_main_runs'])} runs)",
