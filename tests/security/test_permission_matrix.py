@@ -1,0 +1,373 @@
+"""Who sees what: every URL pattern of the project × every role, with the answer expected.
+
+The table below is the source of truth. `test_every_url_pattern_has_a_row` fails when a URL
+pattern has no row (or a row names a pattern that no longer exists), so a new page cannot
+ship without saying who may open it. A refused request (403/404/405, or the login redirect)
+must change nothing in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from .world import ROLES, World, diff, snapshot
+
+# Executed in this order, so that the roles that may write come after the refused ones.
+ORDER = ("anonymous", "outsider", "other_coach", "member", "coach", "connector", "owner")
+assert set(ORDER) == set(ROLES)
+REFUSED = {302, 400, 403, 404, 405, 410}
+
+
+def roles(default: int, anonymous: int = 302, **given: int) -> dict[str, int]:
+    """Every logged-in role answers `default` unless named; anonymous is sent to log in."""
+    table = {role: default for role in ROLES}
+    table["anonymous"] = anonymous
+    table.update(given)
+    return table
+
+
+def only(anonymous: int = 302, **allowed: int) -> dict[str, int]:
+    """The named roles get their answer; everyone else logged in gets a 404 (not yours)."""
+    return roles(404, anonymous, **allowed)
+
+
+POST_ONLY = roles(405, anonymous=405)  # require_POST wraps login_required: the method is checked first
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    expect: dict[str, int]
+    args: Callable[[World], list] = lambda w: []
+    data: Callable[[World], dict] = lambda w: {}
+    query: Callable[[World], str] = lambda w: ""
+    label: str = ""
+    # Roles whose answer is a success that writes (their 302/200 is not a refusal).
+    writers: frozenset[str] = field(default_factory=frozenset)
+
+
+def GET(expect, **kw) -> Case:
+    return Case("get", expect, **kw)
+
+
+def POST(expect, writers=(), **kw) -> Case:
+    return Case("post", expect, writers=frozenset(writers), **kw)
+
+
+def pk(attr: str) -> Callable[[World], list]:
+    return lambda w: [getattr(w, attr).pk]
+
+
+VOUCH = {
+    "checked_preparation": "on",
+    "checked_fit": "on",
+    "checked_relationship": "on",
+    "vouch_strength": "acquainted",
+    "vouch_note": "I worked with Janet for two years on the budget.",
+    "mode": "double_opt_in",
+}
+PREPARATION = {
+    "goal": "Learn how the operations team plans its year.",
+    "research_company": "They grew fast.",
+    "research_person": "Six years there.",
+    "questions": "What does a strong first year look like?",
+    "followup_plan": "Thank-you within a day.",
+    "fit": "Eight years of budgets.",
+    "blurb": "Janet runs operations.",
+}
+
+MATRIX: dict[str, list[Case]] = {
+    # --- accounts -------------------------------------------------------------------------------
+    "accounts:login": [GET(roles(302, anonymous=200))],  # a logged-in person is sent home
+    "accounts:logout": [
+        GET(POST_ONLY),
+        POST(roles(302, anonymous=302), writers=ROLES),  # logging out is always allowed
+    ],
+    "accounts:profile": [GET(roles(200))],
+    "accounts:password_reset": [GET(roles(200, anonymous=200))],
+    "accounts:password_reset_done": [GET(roles(200, anonymous=200))],
+    "accounts:password_reset_confirm": [
+        # A genuine link is swapped for its session-held form (Django's own 302).
+        GET(roles(302, anonymous=302), args=lambda w: w.reset_args(), label="valid", writers=ROLES),
+        # A wrong one renders "this link is not valid" (Django answers 200 and offers a new link).
+        GET(roles(200, anonymous=200), args=lambda w: [w.reset_args()[0], "abc-0123456789abcdef"], label="wrong"),
+    ],
+    "accounts:password_reset_complete": [GET(roles(200, anonymous=200))],
+    # --- intros ---------------------------------------------------------------------------------
+    "intros:home": [GET(roles(200))],
+    "intros:inbox": [GET(roles(200))],
+    "intros:connector_record": [GET(roles(200))],
+    "intros:find": [GET(roles(200))],
+    "intros:create": [
+        # The connector's shareable contact: the cohort's members may ask; its owner and non-members not.
+        GET(only(owner=200, member=200), args=pk("target")),
+        POST(only(owner=302, member=302), args=pk("target"), data=lambda w: PREPARATION, writers={"owner", "member"}),
+    ],
+    "intros:detail": [
+        GET(only(owner=200, connector=200), args=pk("submitted"), label="submitted"),
+        GET(only(owner=200), args=pk("draft"), label="draft"),  # a draft is the seeker's own
+    ],
+    "intros:edit": [
+        GET(only(owner=200), args=pk("draft")),
+        POST(only(owner=302), args=pk("draft"), data=lambda w: PREPARATION, writers={"owner"}),
+    ],
+    "intros:submit": [GET(POST_ONLY, args=pk("draft")), POST(only(owner=302), args=pk("draft"), writers={"owner"})],
+    "intros:withdraw": [
+        GET(POST_ONLY, args=pk("submitted")),
+        POST(only(owner=302), args=pk("submitted"), writers={"owner"}),
+    ],
+    "intros:approve": [
+        GET(POST_ONLY, args=pk("submitted")),
+        POST(only(connector=302), args=pk("submitted"), data=lambda w: VOUCH, writers={"connector"}),
+    ],
+    "intros:request_changes": [
+        GET(POST_ONLY, args=pk("submitted")),
+        POST(
+            only(connector=302),
+            args=pk("submitted"),
+            data=lambda w: {"changes-note": "Say more about the team."},
+            writers={"connector"},
+        ),
+    ],
+    "intros:decline": [
+        GET(POST_ONLY, args=pk("submitted")),
+        POST(
+            only(connector=302),
+            args=pk("submitted"),
+            data=lambda w: {"decline-note": "Not the right person, sorry."},
+            writers={"connector"},
+        ),
+    ],
+    "intros:meeting": [
+        GET(POST_ONLY, args=pk("introduced")),
+        POST(
+            only(owner=302),
+            args=pk("introduced"),
+            data=lambda w: {"met_on": f"{timezone.localdate():%Y-%m-%d}"},
+            writers={"owner"},
+        ),
+    ],
+    "intros:outcome": [
+        GET(POST_ONLY, args=pk("met")),
+        POST(only(owner=302), args=pk("met"), data=lambda w: {"outcome": "advice"}, writers={"owner"}),
+    ],
+    "intros:close": [
+        GET(POST_ONLY, args=pk("outcome")),
+        # Either party may close; the second click is told nothing changed.
+        POST(only(owner=302, connector=302), args=pk("outcome"), writers={"owner", "connector"}),
+    ],
+    "intros:chain": [GET(only(owner=200, connector=200), args=pk("outcome"))],
+    "intros:target": [
+        # No login: the signed token is the key, whoever holds it.
+        GET(roles(200, anonymous=200), args=lambda w: [w.awaiting.pk, w.answer_token], label="valid"),
+        GET(roles(400, anonymous=400), args=lambda w: [w.awaiting.pk, w.answer_token[:-2] + "xx"], label="wrong"),
+        GET(
+            roles(400, anonymous=400),
+            args=lambda w: [w.introduced.pk, w.answer_token],
+            label="another-intro",
+        ),
+        POST(
+            roles(400, anonymous=400),
+            args=lambda w: [w.met.pk, w.step_back_token],  # a step-back link named under another intro
+            data=lambda w: {"action": "step_back"},
+            label="post-another-intro",
+        ),
+    ],
+    # --- contacts -------------------------------------------------------------------------------
+    "contacts:list": [GET(roles(200))],
+    "contacts:create": [GET(roles(200))],
+    "contacts:detail": [GET(only(owner=200), args=pk("own_contact"))],
+    "contacts:edit": [GET(only(owner=200), args=pk("own_contact"))],
+    "contacts:delete": [
+        GET(only(owner=200), args=pk("own_contact")),
+        POST(only(owner=302, anonymous=302), args=pk("own_contact"), writers={"owner"}),
+    ],
+    "contacts:import": [GET(roles(200))],
+    "contacts:import_detail": [GET(only(owner=200), args=pk("batch"))],
+    "contacts:import_choices": [
+        GET(POST_ONLY, args=pk("batch")),
+        POST(only(owner=302), args=pk("batch"), writers={"owner"}),
+    ],
+    "contacts:import_confirm": [
+        GET(POST_ONLY, args=pk("batch")),
+        POST(only(owner=302), args=pk("batch"), writers={"owner"}),
+    ],
+    "contacts:import_discard": [
+        GET(POST_ONLY, args=pk("batch")),
+        POST(only(owner=302), args=pk("batch"), writers={"owner"}),
+    ],
+    "contacts:export_csv": [GET(roles(200))],  # each person's own contacts
+    "contacts:export_vcard": [GET(roles(200))],
+    # --- follow-ups -----------------------------------------------------------------------------
+    "followups:list": [GET(roles(200))],
+    "followups:done": [
+        GET(POST_ONLY, args=pk("followup")),
+        POST(only(owner=302), args=pk("followup"), writers={"owner"}),
+    ],
+    "followups:skip": [
+        GET(POST_ONLY, args=pk("followup")),
+        POST(only(owner=302), args=pk("followup"), writers={"owner"}),
+    ],
+    "followups:snooze": [
+        GET(POST_ONLY, args=pk("followup")),
+        POST(only(owner=302), args=pk("followup"), data=lambda w: {"days": "1"}, writers={"owner"}),
+    ],
+    "followups:outreach": [
+        GET(only(owner=200), args=pk("introduced")),
+        POST(
+            only(owner=302),
+            args=pk("introduced"),
+            data=lambda w: {
+                "at": f"{timezone.localtime() - timezone.timedelta(hours=1):%Y-%m-%dT%H:%M}",
+                "channel": "email",
+                "confirmed": "True",
+            },
+            writers={"owner"},
+        ),
+    ],
+    "followups:offers": [
+        GET(roles(200)),
+        POST(
+            roles(302),
+            data=lambda w: {"offered_by_name": "Rosa", "contact_name": "Maya"},
+            writers=set(ROLES) - {"anonymous"},
+        ),
+    ],
+    "followups:offer_self_contact": [
+        GET(POST_ONLY, args=pk("offer")),
+        POST(only(owner=302), args=pk("offer"), writers={"owner"}),
+    ],
+    "followups:offer_request": [
+        GET(POST_ONLY, args=pk("offer")),
+        POST(only(owner=302), args=pk("offer"), writers={"owner"}),
+    ],
+    "followups:offer_contacted": [
+        GET(POST_ONLY, args=pk("offer")),
+        POST(only(owner=302), args=pk("offer"), writers={"owner"}),
+    ],
+    "followups:offer_dismiss": [
+        GET(POST_ONLY, args=pk("offer")),
+        POST(only(owner=302), args=pk("offer"), writers={"owner"}),
+    ],
+    "followups:calendar_reset": [GET(POST_ONLY), POST(roles(302), writers=set(ROLES) - {"anonymous"})],
+    "followups:calendar": [
+        GET(roles(200, anonymous=200), args=lambda w: [w.feed.token], label="valid"),
+        GET(roles(404, anonymous=404), args=lambda w: [w.feed.token[:-1] + "~"], label="wrong"),
+    ],
+    # --- cohorts --------------------------------------------------------------------------------
+    "cohorts:list": [GET(roles(200))],
+    "cohorts:create": [GET(roles(200))],
+    "cohorts:detail": [GET(only(owner=200, member=200, connector=200, coach=200), args=pk("cohort"))],
+    "cohorts:invite": [
+        GET(POST_ONLY, args=pk("cohort")),
+        POST(only(coach=302), args=pk("cohort"), data=lambda w: {"emails": "new@example.com"}, writers={"coach"}),
+    ],
+    "cohorts:invitation_cancel": [
+        GET(POST_ONLY, args=lambda w: [w.cohort.pk, w.invitation.pk]),
+        POST(only(coach=302), args=lambda w: [w.cohort.pk, w.invitation.pk], writers={"coach"}),
+    ],
+    "cohorts:join": [
+        # The invitee has no account yet: anyone holding the link sees the sign-up; a logged-in
+        # person is told the invitation is for another address.
+        GET(roles(403, anonymous=200), args=lambda w: [w.invitation_token], label="valid"),
+        GET(roles(400, anonymous=400), args=lambda w: [w.invitation_token[:-2] + "xx"], label="wrong"),
+    ],
+    "cohorts:dashboard": [GET(only(coach=200), args=pk("cohort"))],
+    "cohorts:dashboard_drill": [
+        GET(only(coach=200), args=pk("cohort"), query=lambda w: f"member={w.seeker.pk}"),
+    ],
+    "cohorts:export_members": [GET(only(coach=200), args=pk("cohort"))],
+    "cohorts:export_requests": [GET(only(coach=200), args=pk("cohort"))],
+    "cohorts:nudge": [
+        GET(POST_ONLY, args=pk("cohort")),
+        POST(
+            only(coach=302),
+            args=pk("cohort"),
+            data=lambda w: {"member": str(w.seeker.pk), "note": "How is it going?"},
+            writers={"coach"},
+        ),
+    ],
+    "cohorts:remove_member": [
+        GET(only(coach=200), args=lambda w: [w.cohort.pk, w.seeker.pk]),
+        POST(only(coach=302), args=lambda w: [w.cohort.pk, w.users["member"].pk], writers={"coach"}),
+    ],
+}
+
+
+def url_names(resolver=None, namespace: str = "") -> set[str]:
+    """Every named URL pattern, walked recursively through includes (`intros:detail`)."""
+    resolver = resolver or get_resolver()
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"URL pattern {pattern.pattern} has no name, so it cannot have a row"
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_pattern_has_a_row():
+    found = url_names()
+    missing, extra = sorted(found - MATRIX.keys()), sorted(MATRIX.keys() - found)
+    assert not missing, f"URL patterns with no row in the permission matrix: {missing}"
+    assert not extra, f"Rows in the permission matrix for URL patterns that no longer exist: {extra}"
+
+
+def test_every_row_covers_every_role():
+    for name, cases in MATRIX.items():
+        for case in cases:
+            assert set(case.expect) == set(ROLES), f"{name} {case.label}: roles {sorted(case.expect)}"
+
+
+def _client(world: World, role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    return client
+
+
+def _request(world: World, name: str, case: Case, role: str):
+    client = _client(world, role)  # first: logging in moves last_login, which a reset token depends on
+    url = reverse(name, args=case.args(world))
+    query = case.query(world)
+    if query:
+        url = f"{url}?{query}"
+    if case.method == "get":
+        return client.get(url)
+    return client.post(url, case.data(world))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix(name, world):
+    wrong = []
+    for case in MATRIX[name]:
+        for role in ORDER:
+            expected = case.expect[role]
+            refused = role not in case.writers and expected in REFUSED
+            before = snapshot() if refused else None
+            response = _request(world, name, case, role)
+            where = f"{name} {case.label or ''} {case.method.upper()} as {role}"
+            if response.status_code != expected:
+                wrong.append(f"{where}: {response.status_code}, expected {expected}")
+                continue
+            if expected == 302 and role == "anonymous" and role not in case.writers:
+                assert response["Location"].startswith(reverse("accounts:login")), where
+            if refused:
+                changed = diff(before, snapshot())
+                assert not changed, f"{where} was refused ({expected}) but changed {changed}"
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_matrix_size():
+    cells = sum(len(ROLES) for cases in MATRIX.values() for _ in cases)
+    print(f"permission matrix: {len(MATRIX)} URL names × {len(ROLES)} roles, {cells} requests")
+    assert len(MATRIX) == len(url_names())

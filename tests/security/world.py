@@ -1,0 +1,169 @@
+"""One small world for the security tests: two cohorts, their coaches, a seeker, a connector,
+a same-cohort member, an outsider, and one object of every kind a URL can name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.auth.tokens import default_token_generator
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from cohorts import services as cohort_services
+from cohorts.models import Cohort, Invitation
+from contacts import services as contact_services
+from contacts.fileformats import parse_upload
+from contacts.models import Contact, ImportBatch
+from followups import services as followup_services
+from followups.models import CalendarFeed, FollowUp, Offer
+from intros import services
+from intros.models import IntroRequest, TargetLink
+from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.intros.helpers import accepted, awaiting_target, submitted
+
+ROLES = ("anonymous", "owner", "member", "connector", "coach", "other_coach", "outsider")
+APPS = ("accounts", "contacts", "intros", "followups", "cohorts")
+# Columns that move on their own (a login, the clock) and say nothing about a write.
+VOLATILE = {"last_login", "updated_at"}
+
+CSV_FILE = (
+    b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\r\n"
+    b"Ada,Lovelace,https://www.linkedin.com/in/ada,ada@example.net,Analytical,Engineer,01 Jan 2024\r\n"
+)
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    cohort: Cohort
+    other_cohort: Cohort
+    target: Contact  # the connector's shareable contact
+    own_contact: Contact  # the seeker's own contact, in no introduction
+    draft: IntroRequest
+    submitted: IntroRequest
+    awaiting: IntroRequest
+    introduced: IntroRequest
+    met: IntroRequest
+    outcome: IntroRequest
+    followup: FollowUp
+    offer: Offer
+    batch: ImportBatch
+    invitation: Invitation
+    invitation_token: str
+    feed: CalendarFeed
+    answer_link: TargetLink
+    answer_token: str
+    step_back_link: TargetLink
+    step_back_token: str
+    feedback_link: TargetLink
+    feedback_token: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def seeker(self) -> User:
+        return self.users["owner"]
+
+    @property
+    def connector(self) -> User:
+        return self.users["connector"]
+
+    def reset_args(self) -> list[str]:
+        user = User.objects.get(pk=self.seeker.pk)  # the token hashes last_login, as it is now
+        return [urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)]
+
+
+def build_world() -> World:
+    coach = UserFactory(full_name="Dana Coach")
+    other_coach = UserFactory(full_name="Otto Othercoach")
+    seeker = UserFactory(full_name="Janet Seeker")
+    connector = UserFactory(full_name="Jill Connector")
+    member = UserFactory(full_name="Max Member")
+    outsider = UserFactory(full_name="Olive Outsider")
+    cohort = CohortFactory(coach=coach, name="Spring cohort")
+    other_cohort = CohortFactory(coach=other_coach, name="Autumn cohort")
+    for user in (seeker, connector, member):
+        MembershipFactory(cohort=cohort, user=user)
+    MembershipFactory(cohort=other_cohort, user=UserFactory(full_name="Oscar Othermember"))
+
+    target = ContactFactory(owner=connector, name="Carol Target", email="carol@example.org", shareable=True)
+    own_contact = ContactFactory(owner=seeker, name="Sam Ownperson", email="sam@example.org")
+
+    def fresh_target(name: str) -> Contact:
+        return ContactFactory(owner=connector, name=name, shareable=True)
+
+    from tests.factories import IntroRequestFactory
+
+    draft = IntroRequestFactory(seeker=seeker, target=target)
+    sub = submitted(seeker=seeker, target=fresh_target("Sue Submitted"))
+    awaiting = awaiting_target(seeker=seeker, target=fresh_target("Ann Awaiting"))
+    answer_link, answer_token = services.target_link_create(intro=awaiting, purpose=TargetLink.Purpose.ANSWER)
+    introduced = accepted(seeker=seeker, target=fresh_target("Ivy Introduced"))
+    step_back_link, step_back_token = services.target_link_create(
+        intro=introduced, purpose=TargetLink.Purpose.STEP_BACK
+    )
+    met = accepted(seeker=seeker, target=fresh_target("Meg Met"))
+    services.intro_record_meeting(intro=met, seeker=seeker, met_on=timezone.localdate())
+    met.refresh_from_db()
+    feedback_link, feedback_token = services.target_link_create(intro=met, purpose=TargetLink.Purpose.FEEDBACK)
+    outcome = accepted(seeker=seeker, target=fresh_target("Olga Outcome"))
+    services.intro_record_meeting(intro=outcome, seeker=seeker, met_on=timezone.localdate())
+    services.intro_record_outcome(intro=outcome, seeker=seeker, outcome="advice", note="Good advice.")
+    outcome.refresh_from_db()
+
+    followup = FollowUp.objects.filter(owner=seeker, intro=introduced, status=FollowUp.Status.OPEN).first()
+    assert followup is not None, "introducing gives the seeker follow-ups"
+    offer = followup_services.offer_create(
+        seeker=seeker, offered_by=connector, offered_by_name="Jill Connector", contact_name="Pat Promised"
+    )
+    batch = contact_services.import_preview(owner=seeker, parsed=parse_upload("c.csv", CSV_FILE), filename="c.csv")
+    invitation = cohort_services.invitation_create(cohort=cohort, email="newbie@example.com", invited_by=coach)
+    feed, _ = CalendarFeed.objects.get_or_create(user=seeker)
+    return World(
+        users={
+            "owner": seeker,
+            "member": member,
+            "connector": connector,
+            "coach": coach,
+            "other_coach": other_coach,
+            "outsider": outsider,
+        },
+        cohort=cohort,
+        other_cohort=other_cohort,
+        target=target,
+        own_contact=own_contact,
+        draft=draft,
+        submitted=sub,
+        awaiting=awaiting,
+        introduced=introduced,
+        met=met,
+        outcome=outcome,
+        followup=followup,
+        offer=offer,
+        batch=batch,
+        invitation=invitation,
+        invitation_token=cohort_services.invitation_token(invitation=invitation),
+        feed=feed,
+        answer_link=answer_link,
+        answer_token=answer_token,
+        step_back_link=step_back_link,
+        step_back_token=step_back_token,
+        feedback_link=feedback_link,
+        feedback_token=feedback_token,
+    )
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of the project's own tables, minus columns that move by themselves."""
+    rows = {}
+    for label in APPS:
+        for model in apps.get_app_config(label).get_models():
+            names = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE]
+            rows[model._meta.label] = list(model.objects.order_by("pk").values_list(*names))
+    return rows
+
+
+def diff(before: dict, after: dict) -> list[str]:
+    return [label for label in before if before[label] != after[label]]
