@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -69,6 +70,15 @@ class NewPasswordForm(SetPasswordForm):
         self.fields["new_password2"].label = "New password again"
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def validate_one_line(value: str) -> None:
+    """Names go into email subjects, where a line break could start a new header."""
+    if _LINE_BREAKS.search(value):
+        raise forms.ValidationError("Keep this on one line.", code="line_break")
+
+
 def _hour_label(hour: int) -> str:
     return f"{hour:02d}:00"
 
@@ -110,4 +120,5 @@ class ProfileForm(forms.ModelForm):
         name = self.cleaned_data["full_name"].strip()
         if not name:
             raise forms.ValidationError("Enter your name as others should see it.", code="required")
+        validate_one_line(name)
         return name

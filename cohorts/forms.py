@@ -8,7 +8,7 @@ from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from accounts.forms import PASSWORD_HELP
+from accounts.forms import PASSWORD_HELP, validate_one_line
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 
@@ -27,6 +27,7 @@ class CohortForm(forms.ModelForm):
         help_texts = {"name": "What members will see, e.g. “Spring 2026 career changers”."}
 
     def clean_name(self) -> str:
+        validate_one_line(self.cleaned_data["name"])
         return self.cleaned_data["name"].strip()
 
 
@@ -93,6 +94,7 @@ class InvitationSignupForm(SetPasswordMixin, forms.Form):
         name = self.cleaned_data["full_name"].strip()
         if not name:
             raise ValidationError("Enter your name as others should see it.", code="required")
+        validate_one_line(name)
         return name
 
     def clean_email(self) -> str:

@@ -307,7 +307,7 @@ def cohort_dashboard_drill(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     }
     member, stage = request.GET.get("member", ""), request.GET.get("stage", "")
     if member:
-        if not member.isdigit():
+        if not member.isdecimal() or len(member) > 18:  # a number the database can hold
             raise Http404("No such member.")
         detail = dashboard.member_detail(
             cohort=cohort, user_id=int(member), start=period.start, end=period.end, now=now
@@ -410,7 +410,7 @@ def cohort_export_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requests = dashboard.stage_requests(cohort, "requested", period.start, period.end)
     member = request.GET.get("member", "")
     if member:
-        if not member.isdigit() or not cohort.memberships.filter(user_id=int(member)).exists():
+        if not member.isdecimal() or len(member) > 18 or not cohort.memberships.filter(user_id=int(member)).exists():
             raise Http404("No such member.")
         requests = requests.filter(seeker_id=int(member))
     header = [
@@ -456,7 +456,7 @@ def cohort_nudge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Email a member a note from the coach."""
     cohort = _coached(request, pk)
     member_id = request.POST.get("member", "")
-    if not member_id.isdigit():
+    if not member_id.isdecimal() or len(member_id) > 18:
         raise Http404("No such member.")
     membership = get_object_or_404(cohort.memberships.select_related("user"), user_id=int(member_id))
     member = membership.user

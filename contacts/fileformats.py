@@ -397,6 +397,8 @@ def clean_row(line: int, raw: dict[str, Any], *, defaults: dict[str, Any] | None
 
 def _clean_text(name: str, value: str) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if name in ("name", "organisation", "title"):
+        value = " ".join(value.split())  # one line: a name goes into email subjects
     limit = _MAX.get(name)
     if limit and len(value) > limit:
         raise ValidationError(f"the {FIELD_COLUMNS.get(name, name).lower()} is longer than {limit} characters")

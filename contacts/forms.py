@@ -8,6 +8,7 @@ from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.urls import reverse_lazy
 
+from accounts.forms import validate_one_line
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 
@@ -125,6 +126,10 @@ class ContactForm(forms.ModelForm):
         mask = self.initial.get("weekdays", self.instance.weekdays)
         if isinstance(mask, int):
             self.initial["weekdays"] = sorted(mask_to_weekdays(mask))
+
+    def clean_name(self) -> str:
+        validate_one_line(self.cleaned_data["name"])
+        return self.cleaned_data["name"]
 
     def clean_weekdays(self) -> int:
         return weekdays_to_mask(self.cleaned_data["weekdays"])

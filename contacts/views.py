@@ -210,7 +210,7 @@ def _summary(batch: ImportBatch) -> dict:
 def _posted_choices(request: HttpRequest) -> dict[int, str]:
     choices = {}
     for key, value in request.POST.items():
-        if key.startswith("row-") and key[4:].isdigit():
+        if key.startswith("row-") and key[4:].isdecimal():
             choices[int(key[4:])] = value
     return choices
 

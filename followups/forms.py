@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from accounts.forms import validate_one_line
+
 from .models import Outreach
 
 
@@ -42,8 +44,10 @@ class SnoozeForm(forms.Form):
 
 
 class OfferForm(forms.Form):
-    offered_by_name = forms.CharField(label="Who offered?", max_length=150)
-    contact_name = forms.CharField(label="Who did they offer to introduce you to?", max_length=150)
+    offered_by_name = forms.CharField(label="Who offered?", max_length=150, validators=[validate_one_line])
+    contact_name = forms.CharField(
+        label="Who did they offer to introduce you to?", max_length=150, validators=[validate_one_line]
+    )
     contact_organisation = forms.CharField(label="Their organisation", max_length=150, required=False)
     contact_title = forms.CharField(label="Their role", max_length=150, required=False)
     note = forms.CharField(

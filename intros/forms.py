@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from accounts.forms import validate_one_line
 from accounts.timezones import time_zone_choices
 from contacts.models import WEEKDAY_NAMES, Strength
 
@@ -120,9 +121,13 @@ class OutcomeForm(forms.Form):
         required=False,
         max_length=2000,
     )
-    referred_name = forms.CharField(label="Who did they refer you to?", required=False, max_length=150)
-    referred_organisation = forms.CharField(label="Their organisation", required=False, max_length=150)
-    referred_title = forms.CharField(label="Their role", required=False, max_length=150)
+    referred_name = forms.CharField(
+        label="Who did they refer you to?", required=False, max_length=150, validators=[validate_one_line]
+    )
+    referred_organisation = forms.CharField(
+        label="Their organisation", required=False, max_length=150, validators=[validate_one_line]
+    )
+    referred_title = forms.CharField(label="Their role", required=False, max_length=150, validators=[validate_one_line])
 
     def clean(self):
         data = super().clean()
