@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +22,8 @@ from . import services
 from .calendar import calendar_for
 from .forms import OfferForm, OutreachForm, SnoozeForm
 from .models import CalendarFeed, FollowUp, Offer
+
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
@@ -209,6 +213,8 @@ def offer_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The secret ICS URL: no login (calendar apps can't log in); the token is the key."""
+    if not TOKEN_RE.fullmatch(token):  # not one we issue (a NUL would even make PostgreSQL fail)
+        raise Http404("No such calendar.")
     feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
     if not feed.user.is_active:
         return HttpResponse(status=404)

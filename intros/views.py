@@ -84,7 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def find(request: HttpRequest) -> HttpResponse:
     """Contacts my cohort shares, to ask for an introduction (names and roles only)."""
-    query = request.GET.get("q", "").strip()[:100]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
     contacts = Contact.objects.shared_with(request.user)
     if query:
         # Names, roles and organisations only: never match on details the seeker can't see.
