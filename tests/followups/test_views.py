@@ -182,7 +182,12 @@ def test_done_with_htmx_returns_the_row_not_a_page(client, seeker, followup):
     response = client.post(reverse("followups:done", args=[followup.pk]), headers=HTMX)
     assert response.status_code == 200
     fragment = response.content.decode()
-    assert fragment.lstrip().startswith(f'<li id="followup-{followup.pk}"')
+    # The row, preceded only by the out-of-band messages block that says what happened.
+    messages_block, _, row = fragment.partition(f'<li id="followup-{followup.pk}"')
+    assert row, fragment[:300]
+    assert 'id="messages"' in messages_block and 'hx-swap-oob="true"' in messages_block
+    assert "Done: thank the connector." in messages_block
+    assert "<li" not in messages_block
     assert "<html" not in fragment and "My follow-ups" not in fragment
     assert "Thank the connector" in fragment and "Done" in fragment
     assert 'action="/follow-ups/' not in fragment  # no buttons left on a done row
