@@ -10,6 +10,7 @@ app = Celery("warm_intros")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
 @app.on_after_configure.connect
 def _make_filesystem_broker_folders(sender, **kwargs):
     options = sender.conf.broker_transport_options or {}
