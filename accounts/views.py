@@ -2,15 +2,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django_htmx.middleware import HtmxDetails
 
 from .forms import ProfileForm
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+from .htmx import HtmxHttpRequest
 
 
 @login_required

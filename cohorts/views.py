@@ -7,15 +7,14 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
+from accounts.htmx import HtmxHttpRequest, redirect_after_write
 from accounts.models import User
 
 from . import dashboard, services
@@ -24,14 +23,6 @@ from .models import Cohort, Invitation
 
 # What a person holding a bad link sees, by what is wrong with it.
 PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410, "wrong_person": 403}
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_GET
@@ -50,7 +41,7 @@ def cohort_create(request: HtmxHttpRequest) -> HttpResponse:
         if form.is_valid():
             cohort = services.cohort_create(name=form.cleaned_data["name"], coach=request.user)
             messages.success(request, f"“{cohort.name}” is ready. Invite its members below.")
-            return _redirect(request, cohort.get_absolute_url())
+            return redirect_after_write(request, cohort.get_absolute_url())
         return render(request, "cohorts/cohort_form.html", {"form": form, "nav": "cohorts"}, status=422)
     return render(request, "cohorts/cohort_form.html", {"form": form, "nav": "cohorts"})
 
@@ -120,7 +111,7 @@ def _problem(request: HtmxHttpRequest, problem: services.InvitationProblem) -> H
 
 def _joined(request: HtmxHttpRequest, invitation: Invitation) -> HttpResponse:
     messages.success(request, f"Welcome to {invitation.cohort.name}.")
-    return _redirect(request, invitation.cohort.get_absolute_url())
+    return redirect_after_write(request, invitation.cohort.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -500,4 +491,4 @@ def cohort_remove_member(request: HtmxHttpRequest, pk: int, user_pk: int) -> Htt
         f"{membership.user.get_full_name() or 'The member'} is no longer in {cohort.name}. "
         "Their account and introductions stay theirs.",
     )
-    return _redirect(request, reverse("cohorts:dashboard", args=[cohort.pk]))
+    return redirect_after_write(request, reverse("cohorts:dashboard", args=[cohort.pk]))

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
+
+from accounts.htmx import HtmxHttpRequest, redirect_after_write
 
 from . import services
 from .fileformats import write_csv, write_vcard
@@ -33,10 +33,6 @@ ROW_KIND_TABS = {
 WEEKEND = 0b1100000
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 def window_in_words(contact: Contact, *, now: dt.datetime) -> str:
     """ "Weekdays 09:00–17:00 Europe/London; busy through 12 Dec; at least 7 days between contacts"."""
     days = {WEEKDAYS_WORK: "Weekdays", WEEKDAYS_ALL: "Every day", WEEKEND: "Weekends"}.get(contact.weekdays)
@@ -53,11 +49,6 @@ def window_in_words(contact: Contact, *, now: dt.datetime) -> str:
     if contact.do_not_contact:
         parts.append("do not contact")
     return "; ".join(parts)
-
-
-def _saved_or_deleted(request: HtmxHttpRequest, url: str) -> HttpResponse:
-    """After a write: htmx is told where to go; a plain form post is redirected."""
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_safe
@@ -114,7 +105,7 @@ def _contact_form(
     if form.is_bound and form.is_valid():
         contact = form.save()
         messages.success(request, f"Saved {contact.name}.")
-        return _saved_or_deleted(request, contact.get_absolute_url())
+        return redirect_after_write(request, contact.get_absolute_url())
     # What was typed stays in the form; 422 tells htmx (and tests) that nothing was saved.
     status = 422 if form.is_bound else 200
     template = "contacts/contact_form.html"
@@ -138,9 +129,9 @@ def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             f"{contact.name} is part of an introduction, so they stay in your contacts. "
             "Tick “do not contact” on their page if nobody should write to them.",
         )
-        return _saved_or_deleted(request, contact.get_absolute_url())
+        return redirect_after_write(request, contact.get_absolute_url())
     messages.success(request, f"Deleted {contact.name}.")
-    return _saved_or_deleted(request, reverse("contacts:list"))
+    return redirect_after_write(request, reverse("contacts:list"))
 
 
 # --- Import and export ------------------------------------------------------------
@@ -154,7 +145,7 @@ def contact_import(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = services.import_preview(owner=request.user, parsed=form.parsed, filename=upload.name)
-        return _saved_or_deleted(request, batch.get_absolute_url())
+        return redirect_after_write(request, batch.get_absolute_url())
     context = {
         "nav": "contacts",
         "form": form,
@@ -234,7 +225,7 @@ def import_choices(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
     except services.ImportStateError as exc:
         messages.error(request, str(exc))
-        return _saved_or_deleted(request, batch.get_absolute_url())
+        return redirect_after_write(request, batch.get_absolute_url())
     if request.htmx:
         return render(request, "contacts/import_detail.html#summary", {"batch": batch, "summary": _summary(batch)})
     messages.success(request, "Choices saved.")
@@ -251,7 +242,7 @@ def import_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         services.import_confirm(batch=batch)
     except services.ImportStateError as exc:
         messages.error(request, str(exc))
-    return _saved_or_deleted(request, batch.get_absolute_url())
+    return redirect_after_write(request, batch.get_absolute_url())
 
 
 @require_POST
@@ -262,9 +253,9 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         services.import_discard(batch=batch)
     except services.ImportStateError as exc:
         messages.error(request, str(exc))
-        return _saved_or_deleted(request, batch.get_absolute_url())
+        return redirect_after_write(request, batch.get_absolute_url())
     messages.success(request, f"Removed the import of “{batch.filename}”; your contacts were not changed.")
-    return _saved_or_deleted(request, reverse("contacts:import"))
+    return redirect_after_write(request, reverse("contacts:import"))
 
 
 def _export(request: HttpRequest, *, writer, content_type: str, extension: str) -> HttpResponse:

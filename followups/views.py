@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.htmx import redirect_after_write
 from accounts.models import User
 from intros import services as intro_services
 from intros.models import IntroRequest
@@ -24,10 +24,6 @@ from .forms import OfferForm, OutreachForm, SnoozeForm
 from .models import CalendarFeed, FollowUp, Offer
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- my follow-ups ----------------------------------------------------------------------------
@@ -87,7 +83,7 @@ def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how long to snooze.")
-        return _go(request, reverse("followups:list"))
+        return redirect_after_write(request, reverse("followups:list"))
     services.followup_snooze(followup=followup, days=form.cleaned_data["days"], now=timezone.now())
     return _row(request, followup, f"Snoozed until {timezone.localtime(followup.due_at):%a %-d %b}.")
 
@@ -126,7 +122,7 @@ def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
                     messages.warning(request, "Logged — as a boundary breach: your connector and coach can see it.")
                 else:
                     messages.success(request, "Outreach logged. Good luck!")
-                return _go(request, intro.get_absolute_url())
+                return redirect_after_write(request, intro.get_absolute_url())
         else:
             status = 422
     template = "followups/outreach_form.html#form" if request.htmx else "followups/outreach_form.html"
@@ -151,7 +147,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
         )
         services.offer_create(seeker=request.user, offered_by=offered_by, **data)
         messages.success(request, f"Offer recorded: {data['contact_name']}. Decide how you'll act on it below.")
-        return _go(request, reverse("followups:offers"))
+        return redirect_after_write(request, reverse("followups:offers"))
     offers = Offer.objects.of_seeker(request.user).select_related("offered_by", "intro")
     return render(
         request,
@@ -167,11 +163,11 @@ def _offer_action(request: HttpRequest, pk: int, action, success: str) -> HttpRe
         result = action(offer=offer, seeker=request.user)
     except intro_services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, reverse("followups:offers"))
+        return redirect_after_write(request, reverse("followups:offers"))
     messages.success(request, success.format(offer=offer))
     if isinstance(result, IntroRequest):
-        return _go(request, reverse("intros:edit", args=[result.pk]))
-    return _go(request, reverse("followups:offers"))
+        return redirect_after_write(request, reverse("intros:edit", args=[result.pk]))
+    return redirect_after_write(request, reverse("followups:offers"))
 
 
 @require_POST
@@ -231,4 +227,4 @@ def calendar_reset(request: HttpRequest) -> HttpResponse:
     feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
     feed.reset()
     messages.success(request, "Your calendar address was changed; the old one no longer works.")
-    return _go(request, reverse("followups:list"))
+    return redirect_after_write(request, reverse("followups:list"))

@@ -8,11 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.htmx import redirect_after_write
 from contacts.models import Contact
 
 from . import services
@@ -35,16 +35,12 @@ from .track_record import track_record
 ACCEPTED_OR_LATER = list(TARGET_DETAILS_VISIBLE)
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if getattr(request, "htmx", False) else redirect(url)
-
-
 def _done(request: HttpRequest, intro: IntroRequest, result: services.Result, success: str) -> HttpResponse:
     if result.changed:
         messages.success(request, success)
     else:
         messages.info(request, result.message)
-    return _go(request, intro.get_absolute_url())
+    return redirect_after_write(request, intro.get_absolute_url())
 
 
 # --- seeker -----------------------------------------------------------------------------
@@ -109,7 +105,7 @@ def intro_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
         if "submit" in request.POST:
             return _submit_or_explain(request, intro)
         messages.success(request, "Draft saved. Submit it when your preparation is ready.")
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
     return render(request, "intros/intro_form.html", {"nav": "home", "form": form, "target": target}, status=status)
 
@@ -135,10 +131,10 @@ def _submit_or_explain(request: HttpRequest, intro: IntroRequest) -> HttpRespons
         )
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     if result.warning:
         messages.warning(request, result.warning)
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     return _done(request, intro, result, f"Sent to {intro.connector.full_name} to vet.")
 
 
@@ -147,14 +143,14 @@ def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
     if intro.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
         messages.info(request, "This request can no longer be edited.")
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     form = PreparationForm(request.POST or None, instance=intro)
     if request.method == "POST" and form.is_valid():
         intro = services.intro_update_preparation(intro=intro, seeker=request.user, preparation=form.cleaned_data)
         if "submit" in request.POST:
             return _submit_or_explain(request, intro)
         messages.success(request, "Draft saved.")
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
     return render(
         request,
@@ -179,7 +175,7 @@ def intro_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         result = services.intro_withdraw(intro=intro, seeker=request.user, note=request.POST.get("note", "")[:2000])
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     return _done(request, intro, result, "Request withdrawn.")
 
 
@@ -194,7 +190,7 @@ def intro_meeting(request: HttpRequest, pk: int) -> HttpResponse:
         result = services.intro_record_meeting(intro=intro, seeker=request.user, met_on=form.cleaned_data["met_on"])
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     return _done(request, intro, result, "Meeting recorded. Your thank-you follow-ups are on your list.")
 
 
@@ -220,7 +216,7 @@ def intro_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     return _done(request, intro, result, f"Outcome reported to {intro.connector.full_name}.")
 
 
@@ -232,7 +228,7 @@ def intro_close(request: HttpRequest, pk: int) -> HttpResponse:
         result = services.intro_close(intro=intro, user=request.user)
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     return _done(request, intro, result, "Introduction closed.")
 
 
@@ -380,7 +376,7 @@ def _connector_note(request: HttpRequest, pk: int, *, prefix: str, action, succe
         result = action(intro=intro, connector=request.user, note=form.cleaned_data["note"])
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
-        return _go(request, intro.get_absolute_url())
+        return redirect_after_write(request, intro.get_absolute_url())
     return _done(request, intro, result, success)
 
 
