@@ -97,11 +97,15 @@ def send_due(*, schedule: DigestSchedule, now: dt.datetime) -> str:
     local_day = schedule.next_at.astimezone(zoneinfo.ZoneInfo(user.time_zone)).date()
     kind = ReminderLog.Kind.DIGEST if schedule.kind == DigestSchedule.Kind.DAILY else ReminderLog.Kind.COACH_SUMMARY
     outcome = "skipped"
-    if handler is not None and user.is_active:
-        from .sweep import _log_once  # the sweep owns the once-only key
-
-        if _log_once(kind=kind, object_id=user.pk, sequence=local_day.toordinal(), recipient=user.email):
-            outcome = "sent" if handler(schedule, now) else "empty"
+    first_time = (
+        handler is not None
+        and user.is_active
+        and ReminderLog.objects.record_once(
+            kind=kind, object_id=user.pk, sequence=local_day.toordinal(), recipient=user.email
+        )
+    )
+    if first_time:
+        outcome = "sent" if handler(schedule, now) else "empty"
     # A sweep that was down for days sends one digest, then moves on to the next hour.
     schedule.next_at = (
         next_daily_at(user, max(now, schedule.next_at))

@@ -4,7 +4,7 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -196,6 +196,17 @@ class Offer(models.Model):
         return reverse("followups:offers")
 
 
+class ReminderLogManager(models.Manager["ReminderLog"]):
+    def record_once(self, *, kind: str, object_id: int, sequence: int, recipient: str = "") -> bool:
+        """Record a send; False if this exact reminder was already recorded (then it must not go out)."""
+        try:
+            with transaction.atomic():  # a savepoint: the caller's transaction survives a duplicate
+                self.create(kind=kind, object_id=object_id, sequence=sequence, recipient=recipient)
+        except IntegrityError:
+            return False
+        return True
+
+
 class ReminderLog(models.Model):
     """What the sweep sent. The unique key makes a second send of the same reminder impossible."""
 
@@ -212,6 +223,8 @@ class ReminderLog(models.Model):
     sequence = models.PositiveIntegerField()
     recipient = models.CharField(max_length=254, blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReminderLogManager()
 
     class Meta:
         constraints = [

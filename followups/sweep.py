@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -36,16 +36,6 @@ BATCH_SIZE = 200
 RETRY_AFTER = dt.timedelta(hours=1)
 # Due within this much of now counts as now (the beat ticks every minute).
 SLACK = dt.timedelta(seconds=59)
-
-
-def _log_once(*, kind: str, object_id: int, sequence: int, recipient: str) -> bool:
-    """Record a send; False if this exact reminder was already recorded (then it must not go out)."""
-    try:
-        with transaction.atomic():
-            ReminderLog.objects.create(kind=kind, object_id=object_id, sequence=sequence, recipient=recipient)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _when(wanted: dt.datetime, window, now: dt.datetime) -> dt.datetime | None:
@@ -79,7 +69,9 @@ def _followup(item: FollowUp, now: dt.datetime) -> str:
         item.save(update_fields=["next_action_at"])
         return "rescheduled"
     sequence = item.reminders_sent + 1
-    if _log_once(kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=sequence, recipient=item.owner.email):
+    if ReminderLog.objects.record_once(
+        kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=sequence, recipient=item.owner.email
+    ):
         outbox_enqueue(
             to=[item.owner.email],
             subject=f"Reminder: {item.get_kind_display().lower()} — {item.counterpart}",
@@ -99,7 +91,7 @@ def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> str:
         item.next_action_at = at
         item.save(update_fields=["next_action_at"])
         return "rescheduled"
-    if at is not None and _log_once(
+    if at is not None and ReminderLog.objects.record_once(
         kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, recipient=item.intro.target.email
     ):
         intro_services.intro_ask_feedback(intro=item.intro)
@@ -125,7 +117,7 @@ def _offer(offer: Offer, now: dt.datetime) -> str:
         offer.save(update_fields=["next_action_at"])
         return "rescheduled"
     sequence = offer.nudges_sent + 1
-    if _log_once(
+    if ReminderLog.objects.record_once(
         kind=ReminderLog.Kind.OFFER_NUDGE, object_id=offer.pk, sequence=sequence, recipient=offer.seeker.email
     ):
         outbox_enqueue(
@@ -149,7 +141,9 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
         return "cleared"
     if intro.status == Status.AWAITING_TARGET and intro.reask_count >= settings.TARGET_MAX_REASKS:
-        if _log_once(kind=ReminderLog.Kind.EXPIRE, object_id=intro.pk, sequence=1, recipient=intro.seeker.email):
+        if ReminderLog.objects.record_once(
+            kind=ReminderLog.Kind.EXPIRE, object_id=intro.pk, sequence=1, recipient=intro.seeker.email
+        ):
             intro_services.intro_expire(intro=intro)
         return "expired"
     # Re-ask inside the target's own days and hours (the deferral date itself is the wanted time).
@@ -161,7 +155,7 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
     if at > now + SLACK:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=at)
         return "rescheduled"
-    if not _log_once(
+    if not ReminderLog.objects.record_once(
         kind=ReminderLog.Kind.REASK, object_id=intro.pk, sequence=intro.reask_count + 1, recipient=intro.target.email
     ):
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
