@@ -60,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     recent = list(
         IntroRequest.objects.of_seeker(user)
-        .exclude(status__in=[s.value for s in Status if s not in FINAL_STATES and s != Status.OUTCOME])
+        .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
         .with_people()
         .order_by("-updated_at")[:5]
     )
