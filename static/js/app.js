@@ -1,21 +1,67 @@
 // Warm Intros: the little JavaScript there is. No inline scripts (CSP).
 (function () {
   "use strict";
-  // Move focus to the first field with an error after htmx swaps a form back in,
-  // so keyboard and screen-reader users land where the problem is.
+
+  // While a request is in flight, the region it will replace is busy: assistive technology
+  // waits for the new content instead of reading half a change (the visible indicator and its
+  // status region say "Saving…" meanwhile). Polling (the import's progress) is not a person's
+  // action and already shows its own progress, so it does not mark anything busy.
+  function isPoll(elt) {
+    var trigger = elt && elt.getAttribute && elt.getAttribute("hx-trigger");
+    return !!trigger && /^\s*every\s/.test(trigger);
+  }
+  // Remember whether the keyboard focus is inside what the answer will replace, so it can be
+  // put back in the new content rather than lost to the top of the page. Noted before htmx
+  // disables the buttons (hx-disabled-elt), which takes the focus away from them.
+  var focusWasInside = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || isPoll(event.detail.elt)) { return; }
+    target.setAttribute("aria-busy", "true");
+    var active = document.activeElement;
+    focusWasInside = active && active !== document.body && target.contains(active) ? target : null;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target) { target.removeAttribute("aria-busy"); }
+  });
+
+  // A plain form that undoes something asks first (htmx forms use hx-confirm).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
+  // Keep the server's answer for a failed form (422) so errors show next to the fields, and
+  // for a rate limit (429), whose answer is the same form saying when to try again.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422 || event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     // After an outerHTML swap event.detail.target is the old, detached element;
     // the event itself is dispatched on what is now in the page.
     var target = event.target && event.target.isConnected ? event.target : event.detail && event.detail.target;
     if (!target || !target.querySelector) { return; }
+    // A form that came back with errors: focus the first field in error, so keyboard and
+    // screen-reader users land where the problem is.
     var invalid = target.querySelector("[aria-invalid='true'], .field-error input, .field-error textarea, .field-error select");
-    if (invalid) { invalid.focus(); }
-  });
-  // Keep the server's answer for a failed form (422) so errors show next to the fields.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr.status === 422) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
+    if (invalid) { focusWasInside = null; invalid.focus(); return; }
+    // The focused control was replaced (a follow-up ticked off): focus what replaced it, which a
+    // screen reader then reads, and Tab carries on from there. (Out-of-band swaps, such as the
+    // message saying what happened, also fire this event: they are not the replacement.)
+    var old = focusWasInside;
+    if (!old) { return; }
+    var replacement = old.isConnected ? old : (old.id ? document.getElementById(old.id) : null);
+    if (replacement !== target) { return; }
+    focusWasInside = null;
+    var active = document.activeElement;
+    if ((!active || active === document.body) && !target.querySelector("[autofocus]")) {
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+      target.focus();
     }
   });
 })();

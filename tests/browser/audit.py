@@ -45,23 +45,36 @@ TAP_TARGETS_JS = """
 """
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical violations on the page, one readable line each."""
+def axe_run(page: Page) -> list[dict]:
+    """Every axe-core violation on the page: id, impact, help and up to five places."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # A same-origin script file: CSP allows 'self'; an inline <script> would be refused.
         page.add_script_tag(url=AXE)
-    results = page.evaluate(
+    return page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ['violations']});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                 targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
         }"""
     )
+
+
+def blocking(results: list[dict]) -> list[str]:
+    """The serious and critical violations, one readable line each."""
     return [
         f"{v['impact']}: {v['id']} — {v['help']} — at {', '.join(v['targets'])}"
         for v in results
         if v["impact"] in BLOCKING_IMPACTS
     ]
+
+
+def by_impact(results: list[dict]) -> str:
+    """ "critical 0, serious 0, moderate 1 (page-has-heading-one), minor 0" for the report."""
+    parts = []
+    for impact in ("critical", "serious", "moderate", "minor"):
+        ids = [v["id"] for v in results if v["impact"] == impact]
+        parts.append(f"{impact} {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
+    return ", ".join(parts)
 
 
 def layout_problems(page: Page) -> list[str]:

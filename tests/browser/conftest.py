@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Response, sync_playwright
 
-from tests.browser.audit import axe_violations, layout_problems
+from tests.browser.audit import axe_run, blocking, by_impact, layout_problems
 
 CHROMIUM = os.environ.get("WARM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -177,8 +177,10 @@ def check(request, browser_problems: BrowserProblems) -> Iterator[Callable[[Page
     def run(page: Page, step: str) -> None:
         number = next(counter)
         path = re.sub(r"/r/(\d+)/[^/]+/", r"/r/\1/<token>/", urlsplit(page.url).path)
-        violations = axe_violations(page)
-        audit.checked.append(f"{step} ({path}): {len(violations)} serious/critical")
+        path = re.sub(r"/join/[^/]+/", "/join/<token>/", path)
+        results = axe_run(page)
+        violations = blocking(results)
+        audit.checked.append(f"{step} ({path}): {by_impact(results)}")
         audit.problems += [f"[{step}] axe {v}" for v in violations]
         original = page.viewport_size
         for name, size in (("phone", PHONE), ("desktop", DESKTOP)):

@@ -1,0 +1,145 @@
+"""The pages the journeys pass by without stopping, audited like the journeys' own: axe-core
+(no serious or critical violations), no sideways scrolling and 44 px tap targets at 390 and
+1280 px, a screenshot of each. Together with the journeys this covers every page of the app."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import OutboxMessage
+from cohorts import services as cohort_services
+from followups import services as followup_services
+from intros import services
+from intros.models import TargetLink
+from tests.browser.test_journey import log_in
+from tests.contacts.import_samples import linkedin_csv
+from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.intros.helpers import accepted, last_link_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RESET_RE = re.compile(r"/accounts/password-reset/[^/\s]+/[^/\s]+/")
+
+
+def test_pages_without_an_account_pass_the_audit(new_page, check):
+    janet = UserFactory(full_name="Janet Seeker")
+    page = new_page("visitor", phone=True)
+
+    page.goto("/accounts/login/")
+    check(page, "login")
+    page.get_by_label("Email address").fill(janet.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("That email address and password do not match an account.")).to_be_visible()
+    check(page, "login-refused")
+
+    page.get_by_role("link", name=re.compile("Forgot|Reset", re.I)).click()
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    check(page, "password-reset")
+    page.get_by_label("Email address").fill(janet.email)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    check(page, "password-reset-sent")
+    message = OutboxMessage.objects.filter(to=[janet.email]).latest("pk")
+    page.goto(RESET_RE.search(message.body_text).group(0))
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    check(page, "password-new")
+    page.locator("#id_new_password1").fill("another long and careful passphrase")
+    page.locator("#id_new_password2").fill("another long and careful passphrase")
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+    check(page, "password-changed")
+
+    # The target's other pages: after the meeting, the feedback page; before it, stepping back;
+    # and a link used already.
+    intro = accepted(
+        seeker=janet, target=ContactFactory(name="Carol Target", owner=UserFactory(full_name="Jill Connector"))
+    )
+    _, step_back = last_link_token(intro, purpose=TargetLink.Purpose.STEP_BACK)
+    page.goto(f"/r/{intro.pk}/{step_back}/")
+    expect(page.get_by_role("heading", name="Your introduction to Janet Seeker")).to_be_visible()
+    check(page, "target-step-back")
+    _, answer = last_link_token(intro)
+    page.goto(f"/r/{intro.pk}/{answer}/")
+    expect(page.get_by_role("heading", name="You have already answered")).to_be_visible()
+    check(page, "target-link-used")
+    intro.refresh_from_db()
+    services.intro_record_meeting(intro=intro, seeker=janet, met_on=timezone.localdate())
+    intro.refresh_from_db()
+    services.intro_ask_feedback(intro=intro)
+    _, feedback = last_link_token(intro, purpose=TargetLink.Purpose.FEEDBACK)
+    page.goto(f"/r/{intro.pk}/{feedback}/")
+    expect(page.get_by_role("heading", name="How was meeting Janet Seeker?")).to_be_visible()
+    check(page, "target-feedback")
+
+
+def test_seeker_pages_outside_the_journeys_pass_the_audit(page, check):
+    janet = UserFactory(full_name="Janet Seeker")
+    cohort = CohortFactory(name="Spring boot camp")
+    MembershipFactory(cohort=cohort, user=janet)
+    hank = ContactFactory(owner=janet, name="Hank Scorpio", organisation="Globex", title="Founder")
+    ContactFactory(owner=janet, name="Marge Bouvier", organisation="Springfield Library")
+    intro = accepted(
+        seeker=janet, target=ContactFactory(name="Carol Target", owner=UserFactory(full_name="Jill Connector"))
+    )
+    followup_services.offer_create(
+        seeker=janet, offered_by_name="Sam Okoye", contact_name="Rita Recruiter", contact_organisation="Northwind"
+    )
+    log_in(page, janet.email)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
+    expect(page.get_by_text("Hank Scorpio")).to_be_visible()
+    check(page, "contacts")
+    page.goto(f"/contacts/{hank.pk}/edit/")
+    expect(page.get_by_label("Name")).to_have_value("Hank Scorpio")
+    check(page, "contact-edit")
+
+    page.goto("/contacts/import/")
+    expect(page.get_by_role("heading", name="Import contacts")).to_be_visible()
+    check(page, "import-upload")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "Connections.csv", "mimeType": "text/csv", "buffer": linkedin_csv()}]
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", name="Import of “Connections.csv”")).to_be_visible()
+    check(page, "import-preview")
+    page.get_by_role("button", name="Import with these choices").click()
+    expect(page.get_by_role("heading", name="Done")).to_be_visible()
+    check(page, "import-done")
+
+    page.goto("/follow-ups/offers/")
+    expect(page.get_by_text("Rita Recruiter")).to_be_visible()
+    check(page, "offers")
+    page.goto(f"/follow-ups/intros/{intro.pk}/outreach/")
+    expect(page.get_by_role("heading", name="Log your outreach to Carol Target")).to_be_visible()
+    check(page, "outreach-log")
+    page.goto(f"/intros/{intro.pk}/chain/")
+    expect(page.get_by_role("heading", name="Referral chain")).to_be_visible()
+    check(page, "chain")
+
+
+def test_coach_pages_outside_the_journeys_pass_the_audit(page, check):
+    dana = UserFactory(full_name="Dana Coach")
+    janet = UserFactory(full_name="Janet Seeker")
+    cohort = CohortFactory(name="Autumn boot camp", coach=dana)
+    MembershipFactory(cohort=cohort, user=janet)
+    cohort_services.invitations_send(cohort=cohort, emails=["newcomer@example.org"], invited_by=dana)
+    log_in(page, dana.email)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cohorts").click()
+    expect(page.get_by_role("heading", name="Cohorts", exact=True)).to_be_visible()
+    check(page, "cohorts")
+    page.goto("/cohorts/new/")
+    expect(page.get_by_role("heading", name="Start a cohort")).to_be_visible()
+    check(page, "cohort-new")
+    page.goto(f"/cohorts/{cohort.pk}/")
+    expect(page.get_by_text("newcomer@example.org")).to_be_visible()
+    check(page, "cohort-detail")
+    # The drill-down as a page of its own (a link opened in a new tab, or without JavaScript).
+    page.goto(f"/cohorts/{cohort.pk}/dashboard/drill/?member={janet.pk}")
+    expect(page.get_by_role("heading", name="Janet Seeker", exact=True)).to_be_visible()
+    check(page, "drill-page")
