@@ -122,3 +122,25 @@ class ProfileForm(forms.ModelForm):
             raise forms.ValidationError("Enter your name as others should see it.", code="required")
         validate_one_line(name)
         return name
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting asks for the password: an open laptop or a borrowed session is not enough."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To be sure it is you. Nothing is deleted until you press the button below.",
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password. Nothing was deleted.", code="wrong_password")
+        return password

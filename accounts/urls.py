@@ -9,7 +9,7 @@ app_name = "accounts"
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        views.LoginView.as_view(
             template_name="accounts/login.html",
             authentication_form=EmailAuthenticationForm,
             redirect_authenticated_user=True,
@@ -18,9 +18,12 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/my-data.json", views.data_export, name="data_export"),
+    path("delete/", views.account_delete, name="delete"),
+    path("deleted/", views.account_deleted, name="deleted"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset_form.html",
             form_class=OutboxPasswordResetForm,
             success_url=reverse_lazy("accounts:password_reset_done"),

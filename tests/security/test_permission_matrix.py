@@ -16,12 +16,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tests.factories import PASSWORD
+
 from .world import ROLES, World, diff, snapshot
 
 # Executed in this order, so that the roles that may write come after the refused ones.
 ORDER = ("anonymous", "outsider", "other_coach", "member", "coach", "connector", "owner")
 assert set(ORDER) == set(ROLES)
-REFUSED = {302, 400, 403, 404, 405, 410}
+REFUSED = {302, 400, 403, 404, 405, 409, 410}
 
 
 def roles(default: int, anonymous: int = 302, **given: int) -> dict[str, int]:
@@ -90,6 +92,17 @@ MATRIX: dict[str, list[Case]] = {
         POST(roles(302, anonymous=302), writers=ROLES),  # logging out is always allowed
     ],
     "accounts:profile": [GET(roles(200))],
+    "accounts:data_export": [GET(roles(200))],  # each person's own data
+    "accounts:delete": [
+        GET(roles(200)),  # a coach sees why not yet instead of the form
+        # Deleting is each person's own act; a coach is refused (409) until their cohort is handed over.
+        POST(
+            roles(302, other_coach=409, coach=409),
+            data=lambda w: {"password": PASSWORD},
+            writers={"owner", "member", "connector", "outsider"},
+        ),
+    ],
+    "accounts:deleted": [GET(roles(200, anonymous=200))],
     "accounts:password_reset": [GET(roles(200, anonymous=200))],
     "accounts:password_reset_done": [GET(roles(200, anonymous=200))],
     "accounts:password_reset_confirm": [

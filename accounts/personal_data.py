@@ -1,0 +1,133 @@
+"""What is a person's own: "Download all my data" gathers it, "Delete my account" removes it.
+
+Each app above `accounts` adds its part from its AppConfig.ready (as `intros.track_record`
+and `followups.digests` do), so no import runs the wrong way. A part has:
+
+- `export(user)`: sections of the download, JSON-ready, holding only what is the user's to
+  see (a target's email only once the target accepted; never another member's notes);
+- `erase(user)`: inside the deletion's transaction, delete what is only theirs, anonymise
+  what other people still need, and close what waits on them through the app's own
+  transitions, so that the other people are told;
+- `blocker(user)`: why the account cannot be deleted yet (a coach's cohorts), or None.
+
+Deleting erases the app furthest to the right first, since it may still read what the
+apps to its left hold, and `accounts` last: the user row stays as an anonymous tombstone
+(`User.make_tombstone`) so the requests, events and cohorts of other people keep pointing
+at something, which every page, email and CSV then names "A former member".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from .models import OutboxMessage, User
+
+FORMAT = "warm-intros-export"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Part:
+    app: str
+    export: Callable[[User], dict[str, Any]]
+    erase: Callable[[User], None]
+    blocker: Callable[[User], str | None] | None = None
+
+
+_PARTS: dict[str, Part] = {}
+
+
+def register(part: Part) -> None:
+    _PARTS[part.app] = part
+
+
+def _parts() -> list[Part]:
+    """In the order the apps depend on each other: accounts ← contacts ← … ← cohorts."""
+    order = [config.label for config in apps.get_app_configs()]
+    return sorted(_PARTS.values(), key=lambda part: order.index(part.app))
+
+
+class AccountNotDeletable(Exception):
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__(" ".join(reasons))
+
+
+# --- the download ---------------------------------------------------------------------------
+
+
+def _profile(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "time_zone": user.time_zone,
+        "quiet_hours_start": user.quiet_hours_start,
+        "quiet_hours_end": user.quiet_hours_end,
+        "digest_hour": user.digest_hour,
+        "intro_capacity": user.intro_capacity,
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
+    }
+
+
+def account_export(*, user: User) -> dict[str, Any]:
+    """Everything that is the user's, as one JSON-ready dict (dates for DjangoJSONEncoder)."""
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now(),
+        "profile": _profile(user),
+    }
+    for part in _parts():
+        data.update(part.export(user))
+    return data
+
+
+# --- deleting ---------------------------------------------------------------------------------
+
+
+def account_blockers(*, user: User) -> list[str]:
+    return [reason for part in _parts() if part.blocker and (reason := part.blocker(user))]
+
+
+def _erase_outbox(user: User) -> None:
+    """Mail to them: what waits is never sent, what was sent is theirs and goes; a message to
+    several people keeps going to the others, without their address."""
+    address = user.email.lower()
+    candidates = OutboxMessage.objects.annotate(
+        to_text=Cast("to", TextField()), cc_text=Cast("cc", TextField()), reply_text=Cast("reply_to", TextField())
+    ).filter(Q(to_text__icontains=address) | Q(cc_text__icontains=address) | Q(reply_text__icontains=address))
+    for message in candidates:
+        to, cc, reply_to = (
+            [a for a in field if a.lower() != address] for field in (message.to, message.cc, message.reply_to)
+        )
+        if not to:
+            message.delete()
+        elif (to, cc, reply_to) != (message.to, message.cc, message.reply_to):
+            message.to, message.cc, message.reply_to = to, cc, reply_to
+            message.save(update_fields=["to", "cc", "reply_to"])
+
+
+def account_delete(*, user: User) -> User:
+    """Delete a person's account, in one transaction: every app erases its part (closing what
+    waits on them, so others hear), then the row becomes a tombstone. Safe to call twice."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_deleted:
+            return locked
+        reasons = account_blockers(user=locked)
+        if reasons:
+            raise AccountNotDeletable(reasons)
+        for part in reversed(_parts()):
+            part.erase(locked)
+        _erase_outbox(locked)
+        locked.make_tombstone(now=timezone.now())
+    return locked

@@ -1,0 +1,212 @@
+"""Rate limits, counted in the shared cache (Redis in production, so every web process
+counts together).
+
+A fixed window per limit: the key names the window (`now // seconds`), `cache.add` creates
+its counter with a timeout a little past the window's end, and `cache.incr` counts
+atomically (Redis INCR). A new window is a new key, so nothing has to be reset; old keys
+expire on their own. A fixed window lets a burst of twice the count straddle a boundary;
+for these limits (slowing guessing and spam, not metering) that is an acceptable price
+for one round trip pair per check.
+
+Who is counted is passed through a keyed hash, so no email address or IP sits in the
+cache's keys. Each limit's count and window come from `settings.RATE_LIMITS` (README,
+"Configuration"); the key prefix from `settings.RATE_LIMIT_KEY_PREFIX`.
+
+When a limit is hit the view answers 429 with the page it would have shown, the form
+still holding what was typed, a message saying what happened and when to try again, and
+`Retry-After`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.forms import Form
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
+
+# A counter outlives its window by this much, so it cannot expire between `add` and `incr`.
+_GRACE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A refused attempt: what to tell the person, and in how many seconds to try again."""
+
+    message: str
+    retry_after: int
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str  # the key in settings.RATE_LIMITS
+    # What happened, for the person: "{wait}" becomes "in 12 minutes", "{allowed}" the count,
+    # "{per}" the window ("per day"), "{remaining}" what is left in it.
+    message: str
+
+    @property
+    def rate(self) -> tuple[int, int]:
+        return settings.RATE_LIMITS[self.name]
+
+    def _key(self, who: str, window: int) -> str:
+        digest = salted_hmac("accounts.ratelimit", f"{self.name}:{who}", algorithm="sha256").hexdigest()[:32]
+        return f"{settings.RATE_LIMIT_KEY_PREFIX}:{self.name}:{digest}:{window}"
+
+    def hit(self, who: str, *, cost: int = 1, cache: BaseCache | None = None) -> Blocked | None:
+        """Count `cost` attempts by `who`; a refusal when that goes past the limit.
+
+        A refused attempt of more than one (a batch of invitations) is given back, so
+        what the person may still do is not used up by what they were refused.
+        """
+        cache = cache or caches["default"]
+        allowed, seconds = self.rate
+        now = time.time()
+        window = int(now // seconds)
+        key = self._key(who, window)
+        ends_in = (window + 1) * seconds - now
+        timeout = math.ceil(ends_in) + _GRACE_SECONDS
+        cache.add(key, 0, timeout=timeout)
+        try:
+            count = _incr(cache, key, cost, timeout)
+        except ValueError:  # evicted between the two calls: start again from this attempt
+            cache.add(key, cost, timeout=timeout)
+            count = cost
+        if count <= allowed:
+            return None
+        if cost > 1:
+            # The counter may be gone (evicted, or the cache unreachable): then there is nothing to give back.
+            with contextlib.suppress(ValueError):
+                _incr(cache, key, -cost, timeout)
+        message = self.message.format(
+            wait=_in(ends_in), allowed=allowed, per=_per(seconds), remaining=max(0, allowed - (count - cost))
+        )
+        return Blocked(message, retry_after=max(1, math.ceil(ends_in)))
+
+    def count(self, who: str, *, cache: BaseCache | None = None) -> int:
+        """Attempts counted for `who` in the current window."""
+        cache = cache or caches["default"]
+        seconds = self.rate[1]
+        return cache.get(self._key(who, int(time.time() // seconds)), 0)
+
+    def remaining(self, who: str, *, cache: BaseCache | None = None) -> int:
+        return max(0, self.rate[0] - self.count(who, cache=cache))
+
+
+def _incr(cache: BaseCache, key: str, delta: int, timeout: int) -> int:
+    """Redis and local memory count atomically and keep the key's timeout. A backend without
+    an `incr` of its own (files, the embedded default) would read, add and write the value
+    back with the default timeout: there the timeout is given again (and two processes can
+    still race for a count, as they always could there)."""
+    if type(cache).incr is not BaseCache.incr:
+        return cache.incr(key, delta)
+    value = cache.get(key)
+    if value is None:
+        raise ValueError(f"Key {key!r} not found.")
+    cache.set(key, value + delta, timeout=timeout)
+    return value + delta
+
+
+LOGIN_IP = Limit("login_ip", "Too many log-in attempts from your network. For your safety, try again {wait}.")
+LOGIN_EMAIL = Limit(
+    "login_email", "Too many log-in attempts for this email address. For your safety, try again {wait}."
+)
+PASSWORD_RESET_IP = Limit(
+    "password_reset_ip", "Too many password reset requests from your network. Please try again {wait}."
+)
+PASSWORD_RESET_EMAIL = Limit(
+    "password_reset_email",
+    "We have already sent several reset links to this address. Check your inbox (and spam folder), "
+    "or ask for a new link {wait}.",
+)
+TARGET_ANSWER = Limit(
+    "target_answer", "Too many answers were sent from this link. Nothing was changed; please try again {wait}."
+)
+INTRO_REQUEST = Limit(
+    "intro_request",
+    "You have started or submitted many introduction requests in a short time. "
+    "Nothing was sent; please try again {wait}.",
+)
+INVITATION = Limit(
+    "invitation",
+    "A coach can send {allowed} invitations {per}, and {remaining} more can go out now. "
+    "Nothing was sent: invite fewer people, or try again {wait}.",
+)
+
+
+def _in(seconds: float) -> str:
+    """ "in 12 minutes": how long until the window ends, rounded up."""
+    if seconds <= 60:
+        return "in a minute"
+    minutes = math.ceil(seconds / 60)
+    if minutes == 60:
+        return "in an hour"
+    if minutes < 120:
+        return f"in {minutes} minutes"
+    return f"in {math.ceil(minutes / 60)} hours"
+
+
+def _per(seconds: int) -> str:
+    named = {60: "per minute", 3600: "per hour", 86400: "per day", 604800: "per week"}
+    if seconds in named:
+        return named[seconds]
+    if seconds % 3600 == 0:
+        return f"every {seconds // 3600} hours"
+    if seconds % 60 == 0:
+        return f"every {seconds // 60} minutes"
+    return f"every {seconds} seconds"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address to count by. Behind our own proxy (`DJANGO_BEHIND_PROXY`) every request
+    comes from the proxy, so the client is the last address it added to X-Forwarded-For.
+    IPv6 is counted per /64, the block one household or server usually holds."""
+    address = request.META.get("REMOTE_ADDR", "") or ""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded.strip():
+            address = forwarded.split(",")[-1].strip()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64] or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def first_blocked(*results: Blocked | None) -> Blocked | None:
+    """Of several limits hit by one attempt, the refusal that lasts longest."""
+    refused = [r for r in results if r is not None]
+    return max(refused, key=lambda r: r.retry_after) if refused else None
+
+
+def unchecked(form: Form) -> Form:
+    """A bound form shown as typed, without validating it: a refused attempt must not run
+    the form's own checks (a log-in form would check the password)."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    return form
+
+
+def show_on_form(form: Form, blocked: Blocked) -> Form:
+    """The refusal as the bound form's only error, above what was typed."""
+    unchecked(form)._errors["__all__"] = form.error_class(
+        [blocked.message], error_class="nonfield", renderer=form.renderer
+    )
+    return form
+
+
+def too_many(response: HttpResponse, blocked: Blocked) -> HttpResponse:
+    """The page as rendered, answered as 429 with when to come back."""
+    response.status_code = 429
+    response["Retry-After"] = str(blocked.retry_after)
+    return response
