@@ -30,6 +30,7 @@ help:
 	@echo "make format         ruff format and ruff check --fix"
 	@echo "make check-deploy   manage.py check --deploy with production-like variables"
 	@echo "make compose-check  validate docker-compose.yml with docker-compose 1.29.2 (no engine needed)"
+	@echo "make loadtest       5 minutes of 100 people on the real stack, the worker restarted twice (LOADTEST_DURATION=60s for a quick run)"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -94,3 +95,14 @@ bench: sync
 
 bench-small: sync
 	BENCH_SCALE=small DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
+
+
+# The load test (loadtest/README.md): gunicorn, a Celery worker (restarted twice) and beat, on
+# DATABASE_URL's PostgreSQL server (database warm_loadtest, made afresh; the local server by
+# default) and LOADTEST_REDIS_URL (redis://127.0.0.1:6379/14, flushed); locust for
+# LOADTEST_DURATION (5m) with LOADTEST_USERS (100). Exits non-zero on any 5xx, lost or
+# duplicated message. Results in loadtest/results/.
+.PHONY: loadtest
+
+loadtest: sync
+	$(PY) -m loadtest

@@ -12,6 +12,12 @@ from django.utils import timezone
 
 from .timezones import validate_time_zone
 
+# How everyone else sees a person who deleted their account: in pages, emails, CSVs and the
+# coach's dashboard alike, because it is what the row's name says (see `User.make_tombstone`).
+FORMER_MEMBER = "A former member"
+# Tombstone addresses end here; `.invalid` can never be delivered (RFC 2606), and the outbox drops it.
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -56,6 +62,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the person deleted their account; the row stays, anonymised, for others' records.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -82,11 +90,49 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name
 
     def get_short_name(self) -> str:
+        if self.is_deleted:
+            return FORMER_MEMBER.lower()  # mid-sentence: "Note from a former member"
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
     @property
     def first_name(self) -> str:
         return self.get_short_name()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def tombstone_email(self) -> str:
+        return f"deleted-{self.pk}@{DELETED_EMAIL_DOMAIN}"
+
+    def make_tombstone(self, *, now: dt.datetime) -> None:
+        """Keep the row, which other people's requests, events and cohorts point at, and
+        nothing of the person: no name, no address, no way to log in."""
+        self.email = self.tombstone_email
+        self.full_name = FORMER_MEMBER
+        self.set_unusable_password()  # also ends every session: their auth hash no longer matches
+        self.is_active = self.is_staff = self.is_superuser = False
+        self.intro_capacity = None
+        self.time_zone = "UTC"
+        self.last_login = None
+        self.deleted_at = now
+        self.save(
+            update_fields=[
+                "email",
+                "full_name",
+                "password",
+                "is_active",
+                "is_staff",
+                "is_superuser",
+                "intro_capacity",
+                "time_zone",
+                "last_login",
+                "deleted_at",
+            ]
+        )
+        self.groups.clear()
+        self.user_permissions.clear()
 
 
 class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
@@ -106,8 +152,12 @@ class OutboxMessage(models.Model):
     cc = models.JSONField(default=list, blank=True)
     reply_to = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=255)
-    body_text = models.TextField()
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    # A message written in bulk (the reminder sweep) names its template and the ids it is
+    # about; `accounts.outbox` renders it when it is sent. Empty for messages rendered at once.
+    template = models.CharField(max_length=100, blank=True)
+    context = models.JSONField(default=dict, blank=True)
     # What caused it, for reading the log ("intro:12:ask_target"); also a dedupe key.
     key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

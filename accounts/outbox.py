@@ -4,12 +4,18 @@
 commit or roll back together. After commit a Celery task sends it; if the broker is
 away the row simply waits for the beat flush. `outbox_send` locks the row and marks
 it sent, so a task delivered twice sends once.
+
+`outbox_enqueue_many` is the bulk form for the reminder sweep: one INSERT for a batch,
+one task for the batch, and each body rendered when it is sent (by the context builder
+the owning app registered for that template), so the sweep pays for deciding and
+recording, not for thousands of template renders.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import OutboxMessage
+from .models import DELETED_EMAIL_DOMAIN, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,76 @@ def _clean_header(value: str, *, what: str) -> str:
     return value
 
 
+def _deliverable(addresses: Iterable[str]) -> list[str]:
+    """Addresses minus those of deleted accounts, which nobody reads (and `.invalid` never delivers)."""
+    return [a for a in addresses if not a.lower().endswith("@" + DELETED_EMAIL_DOMAIN)]
+
+
+def _render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    ctx = {"site_url": settings.SITE_URL, **context}
+    return render_to_string(f"emails/{template}.txt", ctx), render_to_string(f"emails/{template}.html", ctx)
+
+
+# template name → builds the render context from the row's JSON `context` (ids, not objects);
+# returns None when what the message was about no longer exists.
+ContextBuilder = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
+_BUILDERS: dict[str, ContextBuilder] = {}
+
+
+def register_context_builder(template: str, build: ContextBuilder) -> None:
+    """Let messages written with `outbox_enqueue_many` for `template` be rendered at send time."""
+    _BUILDERS[template] = build
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One message for `outbox_enqueue_many`: `refs` is JSON (ids), rendered at send time."""
+
+    to: str
+    subject: str
+    template: str
+    refs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:  # refused when made, so one bad row fails alone
+        _clean_header(self.to, what="address")
+        _clean_header(self.subject, what="subject")
+
+
+def outbox_enqueue_many(messages: Iterable[Pending]) -> list[int]:
+    """Write a batch of messages in one INSERT, inside the caller's transaction; sent after commit."""
+    rows = []
+    for message in messages:
+        if not _deliverable([message.to]):
+            continue
+        if message.template not in _BUILDERS:
+            raise LookupError(f"No context builder is registered for the email template {message.template!r}.")
+        rows.append(
+            OutboxMessage(
+                to=[message.to],
+                subject=" ".join(message.subject.split())[:255],
+                template=message.template,
+                context=message.refs,
+            )
+        )
+    if not rows:
+        return []
+    ids = [row.pk for row in OutboxMessage.objects.bulk_create(rows)]
+    transaction.on_commit(lambda: _enqueue_send_many(ids))
+    return ids
+
+
+def render_pending(message: OutboxMessage) -> bool:
+    """Fill in the bodies of a message written with `outbox_enqueue_many` (idempotent).
+    False when what it was about is gone: then there is nothing to send."""
+    if message.body_text or not message.template:
+        return True
+    context = _BUILDERS[message.template](message.context)
+    if context is None:
+        return False
+    message.body_text, message.body_html = _render(message.template, context)
+    return True
+
+
 def outbox_enqueue(
     *,
     to: Iterable[str],
@@ -43,14 +119,15 @@ def outbox_enqueue(
     reply_to: Iterable[str] = (),
     key: str | None = None,
 ) -> OutboxMessage | None:
-    """Write one email to the outbox. With a `key` already used, nothing is written."""
-    to = [_clean_header(a, what="address") for a in to]
-    cc = [_clean_header(a, what="address") for a in cc]
-    reply_to = [_clean_header(a, what="address") for a in reply_to]
+    """Write one email to the outbox. With a `key` already used, or nobody left to write to
+    (every recipient deleted their account), nothing is written."""
+    to = _deliverable(_clean_header(a, what="address") for a in to)
+    cc = _deliverable(_clean_header(a, what="address") for a in cc)
+    reply_to = _deliverable(_clean_header(a, what="address") for a in reply_to)
+    if not to:
+        return None
     subject = " ".join(_clean_header(subject, what="subject").split())
-    ctx = {"site_url": settings.SITE_URL, **context}
-    body_text = render_to_string(f"emails/{template}.txt", ctx)
-    body_html = render_to_string(f"emails/{template}.html", ctx)
+    body_text, body_html = _render(template, context)
     if key is not None and OutboxMessage.objects.filter(key=key).exists():
         return None
     try:
@@ -81,6 +158,15 @@ def _enqueue_send(message_id: int) -> None:
         log.warning("Outbox message %s waits for the flush: broker unreachable", message_id, exc_info=True)
 
 
+def _enqueue_send_many(message_ids: list[int]) -> None:
+    from .tasks import send_outbox_messages
+
+    try:
+        send_outbox_messages.delay(message_ids)
+    except Exception:  # the broker is away: the beat flush will send them
+        log.warning("%s outbox messages wait for the flush: broker unreachable", len(message_ids), exc_info=True)
+
+
 def outbox_send(*, message_id: int) -> bool:
     """Send one message if it is still pending. Returns whether this call sent it."""
     with transaction.atomic():
@@ -91,6 +177,10 @@ def outbox_send(*, message_id: int) -> bool:
         )
         if message is None:
             return False  # already sent, gone, or being sent by another worker
+        if not render_pending(message):
+            log.info("Outbox message %s is not sent: what it was about no longer exists", message.pk)
+            message.delete()
+            return False
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body_text,
@@ -111,7 +201,7 @@ def outbox_send(*, message_id: int) -> bool:
             return False
         message.sent_at = timezone.now()
         message.attempts += 1
-        message.save(update_fields=["sent_at", "attempts"])
+        message.save(update_fields=["sent_at", "attempts", "body_text", "body_html"])
         return True
 
 

@@ -9,5 +9,10 @@ def send_outbox_message(message_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def send_outbox_messages(message_ids: list[int]) -> int:
+    return sum(outbox.outbox_send(message_id=message_id) for message_id in message_ids)
+
+
+@shared_task(acks_late=True)
 def flush_outbox() -> int:
     return outbox.outbox_flush()

@@ -7,7 +7,9 @@ page and of the sweep, saved beside the results) · BENCH_FRESH=1 (re-migrate th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -41,6 +43,8 @@ def main() -> int:
 
     print(f"[{time.perf_counter() - started:.0f} s] generating the page data", flush=True)
     ds = data.generate(scale)
+    results_dir.mkdir(parents=True, exist_ok=True)  # for poking at the same data afterwards (bench/README.md)
+    (results_dir / f"dataset-{scale.name}.json").write_text(json.dumps(dataclasses.asdict(ds), default=str))
     parts = [
         f"## Warm Intros benchmark — {scale.name} scale, {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
@@ -60,9 +64,14 @@ def main() -> int:
         parts += ["", table]
         misses += missed
         payload["pages"] = rows
-        if os.environ.get("BENCH_PROFILE") == "1":
-            slowest = max((r for r in rows if not r.get("missing")), key=lambda r: r["median_ms"])
-            profiles.append(f"# Page profile: {slowest['label']}\n\n" + pages.profile(ds, slowest["key"]))
+        wanted = os.environ.get("BENCH_PROFILE", "")
+        if wanted == "1":  # the slowest page; or name pages: BENCH_PROFILE=followups,dashboard
+            wanted = max((r for r in rows if not r.get("missing")), key=lambda r: r["median_ms"])["key"]
+        for row in rows:
+            if wanted and row["key"] in wanted.split(",") and not row.get("missing"):
+                profiles.append(f"# Page profile: {row['label']}\n\n" + pages.profile(ds, row["key"]))
+        for key in filter(None, os.environ.get("BENCH_EXPLAIN", "").split(",")):  # query plans of named pages
+            profiles.append(pages.explain(ds, key.strip()))
 
     if "http" in sections:
         print(
@@ -99,7 +108,7 @@ def main() -> int:
         parts += ["", table]
         misses += missed
         payload["sweep"] = s
-        if os.environ.get("BENCH_PROFILE") == "1":
+        if os.environ.get("BENCH_PROFILE") in {"1", "sweep"}:
             profiles.append(
                 "# Sweep profile: the app sweep of the main due set\n\n" + sweep_bench.profile(names["sweep"])
             )

@@ -155,4 +155,23 @@ def profile(ds: Dataset, key: str, *, requests: int = 20) -> str:
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
     return out.getvalue()
+
+
+def explain(ds: Dataset, key: str) -> str:
+    """EXPLAIN ANALYZE of every SELECT one request of the page makes (BENCH_EXPLAIN=key,...)."""
+    page = next(p for p in pages(ds) if p.key == key)
+    client = Clients().get(user_for(ds, page.role, "large"))
+    client.get(page.url_large)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(page.url_large)
+    out = [f"# Query plans: {page.label} ({len(ctx.captured_queries)} queries)\n"]
+    with connection.cursor() as cursor:
+        for query in ctx.captured_queries:
+            sql = query["sql"]
+            out.append(f"## {query['time']} s\n{sql}\n")
+            if sql.lstrip().upper().startswith("SELECT"):
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                out.append("\n".join(row[0] for row in cursor.fetchall()) + "\n")
+    return "\n".join(out)

@@ -88,8 +88,10 @@ def profile(database: str) -> str:
     """cProfile of one app sweep of the 10,000-due set (the rows are restored first)."""
     code = (
         "import cProfile, pstats, io, sys; from bench import worker; "
-        "worker.step_restore(); p = cProfile.Profile(); p.enable(); worker.step_app('profile'); p.disable(); "
-        "s = io.StringIO(); pstats.Stats(p, stream=s).sort_stats('cumulative').print_stats(30); print(s.getvalue())"
+        "worker.step_restore(); worker._warm_worker(); p = cProfile.Profile(); p.enable(); "
+        "worker.step_app('profile'); p.disable(); s = io.StringIO(); "
+        "pstats.Stats(p, stream=s).sort_stats('cumulative').print_stats(30); "
+        "pstats.Stats(p, stream=s).sort_stats('tottime').print_stats(30); print(s.getvalue())"
     )
     process = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=bench_env(database), capture_output=True, text=True

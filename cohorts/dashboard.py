@@ -63,6 +63,7 @@ from followups.models import FollowUp, Offer, Outreach
 from intros.models import IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Outcome, Status
 
+from . import snapshots
 from .models import Cohort, Membership
 
 INACTIVE_AFTER = dt.timedelta(days=14)
@@ -465,14 +466,16 @@ class Dashboard:
 
 
 def cohort_dashboard(*, cohort: Cohort, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Dashboard:
-    return Dashboard(
-        cohort=cohort,
-        start=start,
-        end=end,
-        now=now,
-        funnel=funnel(cohort, start, end),
-        members=member_rows(cohort, start, end, now),
+    """The page's numbers; kept for up to a minute while nothing they count changes (cohorts.snapshots)."""
+    member_ids = list(Membership.objects.filter(cohort=cohort).values_list("user_id", flat=True))
+    numbers = snapshots.cached(
+        cohort.pk,
+        member_ids,
+        (start.isoformat(), end.isoformat()),
+        now,
+        lambda: (funnel(cohort, start, end), member_rows(cohort, start, end, now)),
     )
+    return Dashboard(cohort=cohort, start=start, end=end, now=now, funnel=numbers[0], members=numbers[1])
 
 
 def stage_requests(cohort: Cohort, stage: str, start: dt.datetime, end: dt.datetime) -> QuerySet[IntroRequest]:

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import ratelimit
 from accounts.htmx import HtmxHttpRequest, redirect_after_write
 from accounts.models import User
 
@@ -75,6 +77,11 @@ def cohort_invite(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     template = "cohorts/cohort_detail.html#invite-panel" if request.htmx else "cohorts/cohort_detail.html"
     if not form.is_valid():
         return render(request, template, _detail_context(cohort, request.user, form), status=422)
+    # Each address is one email sent in the coach's name: a batch counts as many.
+    blocked = ratelimit.INVITATION.hit(str(request.user.pk), cost=len(form.cleaned_data["emails"]))
+    if blocked:
+        ratelimit.show_on_form(form, blocked)
+        return ratelimit.too_many(render(request, template, _detail_context(cohort, request.user, form)), blocked)
     outcome = services.invitations_send(cohort=cohort, emails=form.cleaned_data["emails"], invited_by=request.user)
     if outcome.invited:
         count = len(outcome.invited)
@@ -173,6 +180,12 @@ def _coached(request: HtmxHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(Cohort.objects.coached_by(request.user).select_related("coach"), pk=pk)
 
 
+def _dashboard_now():
+    """The dashboard's numbers are as of the current minute: the page, its drill-downs and its
+    exports agree, and a coach paging or sorting within the minute reads kept numbers."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
 def _period_params(period: dashboard.Period) -> dict[str, str]:
     if period.key == "custom":
         return {"period": "custom", "start": f"{period.first_day:%Y-%m-%d}", "end": f"{period.last_day:%Y-%m-%d}"}
@@ -216,15 +229,23 @@ def _render_varying(request: HtmxHttpRequest, template: str, context: dict, stat
     return response
 
 
+# A page of the member table at a time (sorted over all members), and the first few who need attention.
+MEMBERS_PER_PAGE = 25
+ATTENTION_SHOWN = 8
+
+
 @require_GET
 @login_required
 def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cohort = _coached(request, pk)
-    now = timezone.now()
+    now = _dashboard_now()
     form, period, sort, direction = _read_dashboard_params(request, now)
     data = dashboard.cohort_dashboard(cohort=cohort, start=period.start, end=period.end, now=now)
     url = reverse("cohorts:dashboard", args=[cohort.pk])
     query = urlencode({**_period_params(period), "sort": sort, "dir": direction})
+    rows = dashboard.sort_rows(data.members, sort, direction)
+    page = Paginator(rows, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    attention = data.needing_attention
     context = {
         "cohort": cohort,
         "nav": "cohorts",
@@ -236,8 +257,12 @@ def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "data": data,
         "funnel": data.funnel,
         "chart": _funnel_chart(data.funnel),
-        "rows": dashboard.sort_rows(data.members, sort, direction),
-        "attention": data.needing_attention,
+        "rows": rows,
+        "page": page,
+        "page_query": urlencode({**_period_params(period), "sort": sort, "dir": direction}),
+        "attention": attention[:ATTENTION_SHOWN],
+        "attention_count": len(attention),
+        "attention_url": f"{url}?{urlencode({**_period_params(period), 'sort': 'attention', 'dir': 'desc'})}",
         "columns": _columns(url, period, sort, direction),
         "sort": sort,
         "direction": direction,
@@ -287,7 +312,7 @@ def _funnel_chart(funnel: dashboard.Funnel) -> dict:
 def cohort_dashboard_drill(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The list behind a member's row (`?member=`) or a funnel stage (`?stage=`)."""
     cohort = _coached(request, pk)
-    now = timezone.now()
+    now = _dashboard_now()
     form, period, _, _ = _read_dashboard_params(request, now)
     context = {
         "cohort": cohort,
@@ -347,7 +372,7 @@ def _csv_name(cohort: Cohort, what: str, period: dashboard.Period) -> str:
 @login_required
 def cohort_export_members(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cohort = _coached(request, pk)
-    now = timezone.now()
+    now = _dashboard_now()
     _, period, sort, direction = _read_dashboard_params(request, now)
     rows = dashboard.sort_rows(dashboard.member_rows(cohort, period.start, period.end, now), sort, direction)
     header = [
@@ -396,7 +421,7 @@ def cohort_export_members(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def cohort_export_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The requests behind the funnel (all of them: stage "requested"), optionally one member's."""
     cohort = _coached(request, pk)
-    now = timezone.now()
+    now = _dashboard_now()
     _, period, _, _ = _read_dashboard_params(request, now)
     requests = dashboard.stage_requests(cohort, "requested", period.start, period.end)
     member = request.GET.get("member", "")

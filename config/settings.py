@@ -7,6 +7,7 @@ process at start-up with the variable's name, rather than falling back silently.
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from pathlib import Path
 
@@ -46,6 +47,21 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd]?)\s*$")
+_RATE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit as "COUNT/PERIOD": `10/15m` is ten in fifteen minutes (units s, m, h, d)."""
+    raw = os.environ.get(name) or default
+    match = _RATE.match(raw)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; write it like 10/15m (count/period in s, m, h or d)."
+        )
+    return int(match[1]), int(match[2]) * _RATE_UNITS[match[3]]
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -79,6 +95,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
     "accounts",
     "contacts",
@@ -121,6 +138,9 @@ TEMPLATES = [
     }
 ]
 
+# Widgets render through the project's templates, so templates/django/forms/ can override one.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
@@ -154,9 +174,26 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must be a redis:// URL.")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis being away must not fail a page: the cache then knows nothing (config/cache.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default runs web, worker and beat as separate processes: a cache in files
+    # is shared by all of them (rate limits, import progress), where a local-memory one is not.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+            # Past this many files the backend deletes a third of them at random, live counters
+            # included; rate-limit keys are small and short-lived, so allow plenty.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 CELERY_FS_DIR = VAR_DIR / "celery"
 if REDIS_URL:
@@ -233,6 +270,26 @@ INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14, minimum=1)
 TARGET_ANSWER_WAIT_DAYS = env_int("TARGET_ANSWER_WAIT_DAYS", 7, minimum=1)
 TARGET_MAX_REASKS = env_int("TARGET_MAX_REASKS", 1, minimum=0)
 
+# --- Rate limits (accounts.ratelimit) ------------------------------------------------
+# Each is (count, seconds): at most `count` in a fixed window of `seconds`, counted in the
+# cache above (Redis in production, shared by every web process).
+RATE_LIMITS = {
+    "login_ip": env_rate("RATE_LIMIT_LOGIN_PER_IP", "30/15m"),
+    "login_email": env_rate("RATE_LIMIT_LOGIN_PER_EMAIL", "10/15m"),
+    "password_reset_ip": env_rate("RATE_LIMIT_PASSWORD_RESET_PER_IP", "10/1h"),
+    "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL", "3/1h"),
+    "target_answer": env_rate("RATE_LIMIT_TARGET_ANSWERS", "10/1h"),
+    "intro_request": env_rate("RATE_LIMIT_INTRO_REQUESTS", "20/1h"),
+    "invitation": env_rate("RATE_LIMIT_INVITATIONS", "200/1d"),
+}
+# Tests give each test its own prefix, so counts start at zero without flushing Redis.
+RATE_LIMIT_KEY_PREFIX = "ratelimit"
+
+# --- The coach dashboard's numbers (cohorts.snapshots) ---------------------------------
+# Kept this many seconds at most, and dropped as soon as a member's data changes; 0 turns it off.
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
+DASHBOARD_CACHE_KEY_PREFIX = "dashboard"
+
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
@@ -282,7 +339,8 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", _https)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
-if env_bool("DJANGO_BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging ---------------------------------------------------------------------------

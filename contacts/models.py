@@ -4,6 +4,7 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -62,14 +63,9 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         The cohort relation is followed by name so that this app does not import
         `cohorts`, which sits above it.
         """
-        return (
-            self.filter(
-                shareable=True,
-                owner__cohort_memberships__cohort__memberships__user=user,
-            )
-            .exclude(owner=user)
-            .distinct()
-        )
+        # `owner IN (co-members)` rather than a join: no duplicates, so no DISTINCT over wide rows.
+        co_members = get_user_model().objects.filter(cohort_memberships__cohort__memberships__user=user).values("pk")
+        return self.filter(shareable=True, owner__in=co_members).exclude(owner=user)
 
     def search(self, text: str) -> ContactQuerySet:
         text = text.strip()
@@ -196,6 +192,21 @@ class Contact(models.Model):
             return None
         next_day = self.unavailable_until + dt.timedelta(days=1)
         return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=self.zone)
+
+    def strip_private(self, *, keep_email: bool) -> None:
+        """What stays of a contact whose owner deleted their account while someone's request
+        still names them: who they are and their window (the seeker's reminders are timed by
+        it), nothing the owner kept for themselves. The email stays only where the seeker
+        was given it already (the target accepted)."""
+        self.notes = self.how_we_know = self.profile_url = ""
+        if not keep_email:
+            self.email = ""
+        self.shareable = False
+        self.connected_on = None
+        self.save(
+            update_fields=["notes", "how_we_know", "profile_url", "email", "shareable", "connected_on", "updated_at"]
+        )
+        self.tags.clear()
 
     def window(self) -> Window:
         return Window(

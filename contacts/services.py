@@ -7,9 +7,10 @@ thousand rows, never one per row).
 Progress is reported through the cache, not the database: the import's own
 transaction cannot commit a progress count half way without giving up being atomic,
 and a second connection writing to the same database would wait on (SQLite) or
-race (PostgreSQL) that transaction. The cache is Redis in production, shared by the
-worker and the web; with the local memory cache the page shows a bar without a
-value until the import is done, then the counts, which are in the database.
+race (PostgreSQL) that transaction. The cache is shared by the worker and the web:
+Redis in production, files under WARM_VAR_DIR in the embedded default. (With a cache
+the worker cannot reach, the page would show a bar without a value until the import
+is done, then the counts, which are in the database.)
 """
 
 from __future__ import annotations

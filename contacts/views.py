@@ -21,7 +21,7 @@ from .fileformats import write_csv, write_vcard
 from .forms import ContactFilterForm, ContactForm, ImportUploadForm
 from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact, ImportBatch, RowKind
 
-CONTACTS_PER_PAGE = 50
+CONTACTS_PER_PAGE = 25
 IMPORT_ROWS_PER_PAGE = 100
 RECENT_IMPORTS = 5
 ROW_KIND_TABS = {

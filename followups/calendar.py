@@ -1,15 +1,26 @@
-"""The per-user calendar feed (ICS) of open follow-ups and meetings, built with icalendar."""
+"""The per-user calendar feed (ICS) of open follow-ups and meetings, built with icalendar.
+
+Calendar apps poll it every few minutes, so it holds what a calendar is for: open
+follow-ups due from FOLLOWUPS_SINCE ago on (older overdue ones are on the follow-ups
+page) and meetings of the last MEETINGS_SINCE, each list capped.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
+from django.urls import reverse
 from icalendar import Calendar, Event
 
 from intros.models import IntroRequest
 
 from .models import FollowUp
+
+FOLLOWUPS_SINCE = dt.timedelta(days=30)
+MEETINGS_SINCE = dt.timedelta(days=365)
+MAX_FOLLOWUPS = 300
+MAX_MEETINGS = 100
 
 
 def calendar_for(user, *, now: dt.datetime) -> bytes:
@@ -18,7 +29,13 @@ def calendar_for(user, *, now: dt.datetime) -> bytes:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "Warm Intros")
     host = settings.SITE_URL.split("//", 1)[-1]
-    followups = FollowUp.objects.owned_by(user).open().select_related("intro__target").order_by("due_at")[:500]
+    followups = (
+        FollowUp.objects.owned_by(user)
+        .open()
+        .filter(due_at__gte=now - FOLLOWUPS_SINCE)
+        .only("pk", "kind", "counterpart", "due_at", "intro_id")
+        .order_by("due_at")[:MAX_FOLLOWUPS]
+    )
     for followup in followups:
         event = Event()
         event.add("uid", f"followup-{followup.pk}@{host}")
@@ -27,13 +44,14 @@ def calendar_for(user, *, now: dt.datetime) -> bytes:
         event.add("dtend", followup.due_at + dt.timedelta(minutes=15))
         event.add("dtstamp", now)
         if followup.intro_id:
-            event.add("url", settings.SITE_URL + followup.intro.get_absolute_url())
+            event.add("url", settings.SITE_URL + reverse("intros:detail", args=[followup.intro_id]))
         cal.add_component(event)
     meetings = (
         IntroRequest.objects.visible_to(user)
-        .filter(met_on__isnull=False)
+        .filter(met_on__gte=(now - MEETINGS_SINCE).date())
         .select_related("seeker", "target")
-        .order_by("-met_on")[:200]
+        .only("pk", "met_on", "seeker__full_name", "target__name")
+        .order_by("-met_on")[:MAX_MEETINGS]
     )
     for intro in meetings:
         event = Event()

@@ -74,7 +74,7 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
         return False
     outbox_enqueue(
         to=[user.email],
-        subject=f"Today: {len(today)} due, {len(overdue)} overdue",
+        subject=f"Today: {len(today)} follow-up{'s' if len(today) != 1 else ''} due, {len(overdue)} overdue",
         template="digest_daily",
         context={
             "user": user,

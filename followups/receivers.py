@@ -76,7 +76,7 @@ def create_followups(sender, *, intro, transition: str, event, **kwargs) -> None
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
 def schedule_daily_digest(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
     """Every user gets a daily digest at their own local hour; a change of hour or zone moves it."""
-    if kwargs.get("raw"):
+    if kwargs.get("raw") or instance.deleted_at is not None:  # a deleted account gets nothing
         return
     if created or update_fields is None or {"digest_hour", "time_zone"} & set(update_fields):
         digests.schedule_for(instance, DigestSchedule.Kind.DAILY, timezone.now())

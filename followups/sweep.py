@@ -11,16 +11,19 @@ sends one catch-up, inside its recipient's hours (the policy decides when).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
-from accounts.outbox import outbox_enqueue
+from accounts.outbox import Pending, outbox_enqueue, outbox_enqueue_many
 from intros import services as intro_services
 from intros.models import IntroRequest
 from intros.states import Status
@@ -40,63 +43,149 @@ SLACK = dt.timedelta(seconds=59)
 
 def _when(wanted: dt.datetime, window, now: dt.datetime) -> dt.datetime | None:
     # Compare in UTC: two local times in one zone compare by wall clock, ignoring DST's fold.
-    return policy.next_allowed(wanted=max(wanted.astimezone(dt.UTC), now.astimezone(dt.UTC)), window=window, now=now)
+    return _next_allowed(max(wanted.astimezone(dt.UTC), now.astimezone(dt.UTC)), window, now.astimezone(dt.UTC))
+
+
+# The policy is pure and windows are frozen values: after a quiet night thousands of due
+# items share a handful of (moment, window) pairs, so each pair is worked out once.
+@functools.lru_cache(maxsize=4096)
+def _next_allowed(wanted: dt.datetime, window, now: dt.datetime) -> dt.datetime | None:
+    return policy.next_allowed(wanted=wanted, window=window, now=now)
 
 
 # --- follow-ups ---------------------------------------------------------------------------------
+# The bulk of the work (thousands due after a quiet night): each one is *decided* in Python,
+# then a whole batch is *written* in a handful of statements — the log rows, the outbox rows
+# (rendered when sent), and the new `next_action_at` values.
 
 
-def _followup(item: FollowUp, now: dt.datetime) -> str:
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # "reminded", "rescheduled", "cleared", "failed", or "feedback" (handled on its own)
+    at: dt.datetime | None = None  # the new next_action_at for "rescheduled" and "failed"
+    email: Pending | None = None  # what a "reminded" one sends, unless the log says it went already
+
+
+def _followup(item: FollowUp, now: dt.datetime) -> Decision:
     if item.is_open and item.kind == FollowUp.Kind.TARGET_FEEDBACK and item.intro is not None:
-        return _ask_target_feedback(item, now)
+        return Decision("feedback")
     if not item.is_open or item.owner is None:
-        item.next_action_at = None
-        item.save(update_fields=["next_action_at"])
-        return "cleared"
+        return Decision("cleared")
     wanted = item.due_at
     if item.kind == FollowUp.Kind.REACH_OUT and item.intro is not None:
         # Never tell the seeker to write before the target's window opens…
         opens = _when(wanted, item.intro.target.window(), now)
         if opens is None:  # do not contact
-            item.next_action_at = None
-            item.save(update_fields=["next_action_at"])
-            return "cleared"
+            return Decision("cleared")
         wanted = opens
     # …and only inside the seeker's own hours.
     at = _when(wanted, user_window(item.owner), now)
     if at is not None and at > now + SLACK:
-        item.next_action_at = at
-        item.save(update_fields=["next_action_at"])
-        return "rescheduled"
-    sequence = item.reminders_sent + 1
-    if ReminderLog.objects.record_once(
-        kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=sequence, recipient=item.owner.email
-    ):
-        outbox_enqueue(
-            to=[item.owner.email],
+        return Decision("rescheduled", at=at)
+    return Decision(
+        "reminded",
+        email=Pending(
+            to=item.owner.email,
             subject=f"Reminder: {item.get_kind_display().lower()} — {item.counterpart}",
             template="followup_reminder",
-            context={"followup": item, "owner": item.owner, "url": settings.SITE_URL + "/follow-ups/"},
-        )
-    # One reminder per follow-up per due date; after that it lives in the daily digest.
-    item.reminders_sent = sequence
-    item.next_action_at = None
-    item.save(update_fields=["reminders_sent", "next_action_at"])
-    return "reminded"
+            refs={"followup": item.pk},
+        ),
+    )
 
 
-def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> str:
+def reminder_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Renders a reminder written by the sweep, when it is sent (registered in apps.py)."""
+    item = (
+        FollowUp.objects.select_related("owner", "intro__target", "intro__connector")
+        .filter(pk=refs["followup"])
+        .first()
+    )
+    if item is None or item.owner is None:
+        return None
+    return {"followup": item, "owner": item.owner, "url": settings.SITE_URL + "/follow-ups/"}
+
+
+def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> Decision:
     at = _when(item.due_at, item.intro.target.window(), now)
     if at is not None and at > now + SLACK:
-        item.next_action_at = at
-        item.save(update_fields=["next_action_at"])
-        return "rescheduled"
+        return Decision("rescheduled", at=at)
     if at is not None and ReminderLog.objects.record_once(
         kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, recipient=item.intro.target.email
     ):
         intro_services.intro_ask_feedback(intro=item.intro)
     item.mark_done(when=now)
-    return "feedback_asked"
+    return Decision("feedback_asked")
+
+
+def _write_followups(decided: list[tuple[FollowUp, Decision]]) -> None:
+    """One batch's writes: a few statements whatever its size."""
+    by_outcome: dict[str, list[tuple[FollowUp, Decision]]] = defaultdict(list)
+    for item, decision in decided:
+        by_outcome[decision.outcome].append((item, decision))
+    moved = [(item, d.at) for item, d in by_outcome["rescheduled"] + by_outcome["failed"]]
+    if moved:
+        for item, at in moved:
+            item.next_action_at = at
+        FollowUp.objects.bulk_update([item for item, _ in moved], ["next_action_at"])
+    if cleared := [item.pk for item, _ in by_outcome["cleared"]]:
+        FollowUp.objects.filter(pk__in=cleared).update(next_action_at=None)
+    reminded = by_outcome["reminded"]
+    if not reminded:
+        return
+    # The rows are locked by this transaction, so the log read here cannot change under us.
+    logged = set(
+        ReminderLog.objects.filter(
+            kind=ReminderLog.Kind.FOLLOWUP, object_id__in=[item.pk for item, _ in reminded]
+        ).values_list("object_id", "sequence")
+    )
+    fresh = [(item, d) for item, d in reminded if (item.pk, item.reminders_sent + 1) not in logged]
+    ReminderLog.objects.bulk_create(
+        [
+            ReminderLog(
+                kind=ReminderLog.Kind.FOLLOWUP,
+                object_id=item.pk,
+                sequence=item.reminders_sent + 1,
+                recipient=d.email.to,
+            )
+            for item, d in fresh
+        ],
+        ignore_conflicts=True,
+    )
+    outbox_enqueue_many(d.email for _, d in fresh)
+    # One reminder per follow-up per due date; after that it lives in the daily digest.
+    FollowUp.objects.filter(pk__in=[item.pk for item, _ in reminded]).update(
+        reminders_sent=F("reminders_sent") + 1, next_action_at=None
+    )
+
+
+def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None:
+    queryset = FollowUp.objects.select_related("owner", "intro__target").select_for_update(
+        skip_locked=True, of=("self",)
+    )
+    while True:
+        with transaction.atomic():
+            batch = list(queryset.filter(next_action_at__lte=now + SLACK).order_by("next_action_at", "pk")[:batch_size])
+            decided = []
+            for item in batch:
+                try:
+                    decision = _followup(item, now)
+                    if decision.outcome == "feedback":  # a transition of its own: isolated in a savepoint
+                        with transaction.atomic():
+                            decision = _ask_target_feedback(item, now)
+                except Exception:
+                    log.exception("Sweep could not handle followup %s; it is retried in an hour", item.pk)
+                    decision = Decision("failed", at=now + RETRY_AFTER)
+                decided.append((item, decision))
+            try:
+                with transaction.atomic():  # a savepoint: if the batch's writes fail, the batch waits
+                    _write_followups(decided)
+            except Exception:
+                log.exception("Sweep could not write a batch of %s follow-ups; retried in an hour", len(batch))
+                FollowUp.objects.filter(pk__in=[item.pk for item in batch]).update(next_action_at=now + RETRY_AFTER)
+                decided = [(item, Decision("failed")) for item in batch]
+            counts.update(f"followup_{decision.outcome}" for _, decision in decided)
+        if len(batch) < batch_size:
+            return
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -206,28 +295,45 @@ def _drain(
             return
 
 
+def _what_is_due(now: dt.datetime) -> dict[str, bool]:
+    """One round trip to learn which tables have anything due: most ticks find nothing,
+    and then that is all a tick costs (each EXISTS is one probe of a partial index)."""
+    sources = {
+        "followup": (FollowUp, "next_action_at"),
+        "offer": (Offer, "next_action_at"),
+        "intro": (IntroRequest, "next_action_at"),
+        "digest": (DigestSchedule, "next_at"),
+    }
+    probes = ", ".join(
+        f"EXISTS (SELECT 1 FROM {model._meta.db_table} WHERE {model._meta.get_field(field).column} <= %s)"
+        for model, field in sources.values()
+    )
+    with connection.cursor() as cursor:
+        cutoff = connection.ops.adapt_datetimefield_value(now + SLACK)  # UTC, as the ORM would send it
+        cursor.execute(f"SELECT {probes}", [cutoff] * len(sources))
+        flags = cursor.fetchone()
+    return {name: bool(flag) for name, flag in zip(sources, flags, strict=True)}
+
+
 def sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """Handle everything due at `now`; returns counts such as {"followup_reminded": 3}."""
     now = now or timezone.now()
     counts: Counter = Counter()
-    _drain(
-        FollowUp.objects.select_related("owner", "intro__target"),
-        "next_action_at",
-        _followup,
-        now,
-        counts,
-        "followup",
-        batch_size,
-    )
-    _drain(Offer.objects.select_related("seeker"), "next_action_at", _offer, now, counts, "offer", batch_size)
-    _drain(
-        IntroRequest.objects.select_related("seeker", "connector", "target"),
-        "next_action_at",
-        _intro,
-        now,
-        counts,
-        "intro",
-        batch_size,
-    )
-    _drain(DigestSchedule.objects.select_related("user"), "next_at", _digest, now, counts, "digest", batch_size)
+    due = _what_is_due(now)
+    if due["followup"]:
+        _drain_followups(now, counts, batch_size)
+    if due["offer"]:
+        _drain(Offer.objects.select_related("seeker"), "next_action_at", _offer, now, counts, "offer", batch_size)
+    if due["intro"]:
+        _drain(
+            IntroRequest.objects.select_related("seeker", "connector", "target"),
+            "next_action_at",
+            _intro,
+            now,
+            counts,
+            "intro",
+            batch_size,
+        )
+    if due["digest"]:
+        _drain(DigestSchedule.objects.select_related("user"), "next_at", _digest, now, counts, "digest", batch_size)
     return dict(counts)

@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,25 +30,41 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # --- my follow-ups ----------------------------------------------------------------------------
 
 
+# Each section shows its first SECTION_ROWS; "show all" lists the whole section (up to ALL_ROWS).
+SECTION_ROWS = 15
+ALL_ROWS = 300
+
+
 @login_required
 def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
-    items = list(FollowUp.objects.owned_by(request.user).open().select_related("intro__target", "offer")[:300])
+    mine = FollowUp.objects.owned_by(request.user)
+    open_items = mine.open().select_related("intro", "offer")
+    sections = {
+        "overdue": Q(due_at__lt=now),
+        "today": Q(due_at__gte=now, due_at__lte=end_of_today),
+        "upcoming": Q(due_at__gt=end_of_today),
+    }
+    counts = mine.open().aggregate(**{name: Count("pk", filter=where) for name, where in sections.items()})
+    show_all = request.GET.get("all", "")
+    context = {
+        name: {
+            "items": list(open_items.filter(where)[: ALL_ROWS if show_all == name else SECTION_ROWS]),
+            "count": counts[name],
+        }
+        for name, where in sections.items()
+    }
     feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
     return render(
         request,
         "followups/followup_list.html",
         {
             "nav": "followups",
-            "overdue": [f for f in items if f.due_at < now],
-            "today": [f for f in items if now <= f.due_at <= end_of_today],
-            "upcoming": [f for f in items if f.due_at > end_of_today],
-            "done": FollowUp.objects.owned_by(request.user)
-            .exclude(status=FollowUp.Status.OPEN)
-            .select_related("intro__target", "offer")
+            **context,
+            "done": mine.exclude(status=FollowUp.Status.OPEN)
+            .select_related("intro", "offer")
             .order_by("-done_at", "-pk")[:10],
-            "snooze_form": SnoozeForm(),
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
@@ -56,7 +73,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
-        return render(request, "followups/followup_list.html#row", {"followup": followup, "snooze_form": SnoozeForm()})
+        return render(request, "followups/followup_list.html#row", {"followup": followup})
     return redirect("followups:list")
 
 

@@ -33,8 +33,9 @@ class PreparationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
+            # Django describes the field by its help and, when refused, its error (aria-describedby);
+            # setting the attribute here would leave the error out.
             field.help_text = RULES[name][1]
-            field.widget.attrs["aria-describedby"] = f"id_{name}_helptext"
         self.fields["blurb"].widget.attrs["rows"] = 4
 
 

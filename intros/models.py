@@ -143,6 +143,9 @@ class IntroRequest(models.Model):
         indexes = [
             models.Index(fields=["seeker", "status"]),
             models.Index(fields=["connector", "status"]),
+            # Home and the inbox list a person's requests newest first, a page at a time.
+            models.Index(fields=["seeker", "-updated_at"], name="intro_seeker_updated_idx"),
+            models.Index(fields=["connector", "-updated_at"], name="intro_connector_updated_idx"),
             models.Index(
                 fields=["next_action_at"],
                 condition=Q(next_action_at__isnull=False),

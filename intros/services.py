@@ -223,7 +223,12 @@ def intro_submit(*, intro: IntroRequest, seeker) -> Result:
                     to=[i.seeker.email],
                     subject=f"{i.connector.full_name} is at capacity: your request waits in the queue",
                     template="intro_queued",
-                    context={"intro": i, "position": position, "capacity": i.connector.intro_capacity},
+                    context={
+                        "intro": i,
+                        "position": position,
+                        "capacity": i.connector.intro_capacity,
+                        "url": settings.SITE_URL + i.get_absolute_url(),
+                    },
                 )
                 return Result(
                     i,
@@ -264,7 +269,7 @@ def intro_withdraw(*, intro: IntroRequest, seeker, note: str = "") -> Result:
                 to=[i.connector.email],
                 subject=f"{i.seeker.full_name} withdrew the request to meet {i.target.name}",
                 template="intro_withdrawn",
-                context={"intro": i, "note": note},
+                context={"intro": i, "note": note, "url": settings.SITE_URL + reverse("intros:inbox")},
             )
     return result
 
@@ -304,7 +309,8 @@ def intro_record_outcome(
         if not result.changed:
             return result
         i = result.intro
-        if outcome == Outcome.REFERRED_ON:
+        # A connector who has left can't vet the next request: the chain stops with this outcome.
+        if outcome == Outcome.REFERRED_ON and not i.connector.is_deleted:
             person = Contact.objects.create(
                 owner=i.connector,
                 name=referred_to["name"].strip()[:150],
@@ -318,7 +324,7 @@ def intro_record_outcome(
             to=[i.connector.email],
             subject=f"{i.seeker.full_name} reports: {i.get_outcome_display()} after meeting {i.target.name}",
             template="intro_outcome",
-            context={"intro": i},
+            context={"intro": i, "url": settings.SITE_URL + reverse("intros:connector_record")},
         )
     return result
 
@@ -375,7 +381,31 @@ def intro_decline(*, intro: IntroRequest, connector, note: str) -> Result:
                 to=[i.seeker.email],
                 subject=f"About your request to meet {i.target.name}",
                 template="intro_declined_by_connector",
-                context={"intro": i, "note": note},
+                context={"intro": i, "note": note, "url": settings.SITE_URL + reverse("intros:find")},
+            )
+    return result
+
+
+def intro_connector_left(*, intro: IntroRequest, connector, note: str) -> Result:
+    """The connector deleted their account before the introduction was made: the request is
+    closed, and the seeker hears why. (After the introduction the seeker and the target are
+    in touch already, and the request goes on without the connector.)"""
+    with transaction.atomic():
+        result = _transition(
+            intro_id=intro.pk,
+            name="connector_left",
+            role=Actor.CONNECTOR,
+            user=connector,
+            note=note,
+            updates={"connector_message": note, "next_action_at": None},
+        )
+        if result.changed:
+            i = result.intro
+            outbox_enqueue(
+                to=[i.seeker.email],
+                subject=f"Your request to meet {i.target.name} has been closed",
+                template="intro_connector_left",
+                context={"intro": i, "note": note, "url": settings.SITE_URL + reverse("intros:find")},
             )
     return result
 
@@ -499,7 +529,7 @@ def intro_expire(*, intro: IntroRequest) -> Result:
                 cc=[i.connector.email],
                 subject=f"No answer from {i.target.name} — the request has been closed",
                 template="intro_expired",
-                context={"intro": i},
+                context={"intro": i, "url": settings.SITE_URL + reverse("intros:find")},
                 key=f"intro:{i.pk}:expire",
             )
     return result
@@ -518,7 +548,7 @@ def _mention_name(intro: IntroRequest) -> None:
         to=[i.connector.email],
         subject=f"{i.seeker.full_name} will write to {i.target.name}, mentioning you",
         template="intro_mention_name_connector",
-        context={"intro": i},
+        context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
     )
 
 
@@ -633,7 +663,7 @@ def target_decline(*, link: TargetLink, note: str = "") -> Result:
             cc=[i.connector.email],
             subject=f"{i.target.name} can't take the introduction right now",
             template="target_declined",
-            context={"intro": i},
+            context={"intro": i, "url": settings.SITE_URL + reverse("intros:find")},
         )
     return _reload(result)
 
@@ -662,7 +692,7 @@ def target_defer(*, link: TargetLink, until: dt.date, note: str = "") -> Result:
             cc=[i.connector.email],
             subject=f"{i.target.name} says: not now — ask again after {until:%-d %b}",
             template="target_deferred",
-            context={"intro": i},
+            context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
         )
     return _reload(result)
 
@@ -690,7 +720,7 @@ def target_step_back(*, link: TargetLink, note: str = "") -> Result:
             to=[i.seeker.email],
             subject=f"{i.target.name} has stepped back from the introduction",
             template="target_stepped_back_seeker",
-            context={"intro": i},
+            context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
         )
     return _reload(result)
 

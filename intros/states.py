@@ -131,6 +131,16 @@ TRANSITIONS: dict[str, Transition] = {
             "closed the introduction",
         ),
         _t("withdraw", OPEN_STATES, S.WITHDRAWN, {Actor.SEEKER}, "withdrew the request"),
+        # The connector deleted their account before the target was introduced: the request
+        # can't go on without them (accounts.personal_data). Not "decline", whose email quotes
+        # the connector's own words.
+        _t(
+            "connector_left",
+            {S.DRAFT, S.SUBMITTED, S.NEEDS_CHANGES, S.APPROVED, S.AWAITING_TARGET, S.DEFERRED},
+            S.DECLINED_BY_CONNECTOR,
+            {Actor.CONNECTOR},
+            "left Warm Intros, so the request was closed",
+        ),
     ]
 }
 

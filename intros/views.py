@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts import ratelimit
 from accounts.htmx import redirect_after_write
 from contacts.models import Contact
 
@@ -46,10 +47,22 @@ def _done(request: HttpRequest, intro: IntroRequest, result: services.Result, su
 # --- seeker -----------------------------------------------------------------------------
 
 
+# Lists on home and the inbox show their first LIST_ROWS (the queue oldest first); "show all" lists one whole.
+LIST_ROWS = 20
+ALL_ROWS = 300
+
+
+def _rows(show_all: bool) -> int:
+    return ALL_ROWS if show_all else LIST_ROWS
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    intros = list(IntroRequest.objects.of_seeker(user).open().with_people().order_by("-updated_at"))
+    open_requests = IntroRequest.objects.of_seeker(user).open()
+    limit = _rows(request.GET.get("all") == "open")
+    intros = list(open_requests.with_people().order_by("-updated_at")[:limit])
+    open_count = open_requests.count()  # always asked: the same queries however many there are
     for intro in intros:
         intro.next_step = next_step(intro, Actor.SEEKER)
     end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
@@ -70,6 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "nav": "home",
             "intros": intros,
+            "open_count": open_count,
             "due": due,
             "recent": recent,
             "waiting_on_me": IntroRequest.objects.awaiting_connector(user).count(),
@@ -99,18 +113,30 @@ def intro_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
     target = get_object_or_404(Contact.objects.shared_with(request.user).select_related("owner"), pk=contact_pk)
     form = PreparationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        blocked = ratelimit.INTRO_REQUEST.hit(str(request.user.pk))
+        if blocked:
+            ratelimit.show_on_form(form, blocked)
+            context = {"nav": "home", "form": form, "target": target}
+            return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
         intro = services.intro_create_draft(
             seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in PREPARATION_FIELDS}
         )
         if "submit" in request.POST:
-            return _submit_or_explain(request, intro)
+            return _submit_or_explain(request, intro, counted=True)
         messages.success(request, "Draft saved. Submit it when your preparation is ready.")
         return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
     return render(request, "intros/intro_form.html", {"nav": "home", "form": form, "target": target}, status=status)
 
 
-def _submit_or_explain(request: HttpRequest, intro: IntroRequest) -> HttpResponse:
+def _submit_or_explain(request: HttpRequest, intro: IntroRequest, *, counted: bool = False) -> HttpResponse:
+    """Submit, or show what stops it. `counted`: this post was counted against the limit already."""
+    blocked = None if counted else ratelimit.INTRO_REQUEST.hit(str(request.user.pk))
+    if blocked:
+        form = PreparationForm(instance=intro, data={f: getattr(intro, f) for f in PREPARATION_FIELDS})
+        ratelimit.show_on_form(form, blocked)
+        context = {"nav": "home", "form": form, "intro": intro, "target": intro.target}
+        return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
     try:
         result = services.intro_submit(intro=intro, seeker=request.user)
     except services.PreparationIncomplete as incomplete:
@@ -285,15 +311,22 @@ def intro_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
-    waiting = list(IntroRequest.objects.awaiting_connector(user).with_people().order_by("updated_at"))
-    in_progress = list(IntroRequest.objects.of_connector(user).open().exclude(status=Status.SUBMITTED).with_people())
+    show_all = request.GET.get("all", "")
+    waiting_qs = IntroRequest.objects.awaiting_connector(user)
+    progress_qs = IntroRequest.objects.of_connector(user).open().exclude(status=Status.SUBMITTED)
+    waiting = list(waiting_qs.with_people().order_by("updated_at")[: _rows(show_all == "waiting")])
+    in_progress = list(progress_qs.with_people().order_by("-updated_at")[: _rows(show_all == "progress")])
     for intro in in_progress:
         intro.next_step = next_step(intro, Actor.CONNECTOR)
     past = list(
         IntroRequest.objects.of_connector(user)
         .filter(status__in=[*FINAL_STATES, Status.MET, Status.OUTCOME])
         .with_people()
-        .order_by("-updated_at")[:20]
+        .order_by("-updated_at")[:10]
+    )
+    counts = IntroRequest.objects.of_connector(user).aggregate(
+        waiting=Count("pk", filter=Q(pk__in=waiting_qs.values("pk"))),
+        in_progress=Count("pk", filter=Q(pk__in=progress_qs.values("pk"))),
     )
     return render(
         request,
@@ -303,6 +336,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "waiting": waiting,
             "in_progress": in_progress,
             "past": past,
+            "counts": counts,
             "carried": IntroRequest.objects.carried_by(user).count(),
             "capacity": user.intro_capacity,
         },
@@ -442,6 +476,11 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     open_panel = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
+        blocked = ratelimit.TARGET_ANSWER.hit(f"{pk}:{ratelimit.client_ip(request)}")
+        if blocked:
+            _keep_what_was_typed(request, link, action, forms, blocked)
+            context = {"intro": intro, "link": link, "open_panel": action, **forms}
+            return ratelimit.too_many(render(request, "intros/target.html", context), blocked)
         try:
             result = _target_answer(request, link, action, forms)
         except services.LinkProblem as problem:
@@ -458,6 +497,27 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         {"intro": intro, "link": link, "open_panel": open_panel, **forms},
         status=status,
     )
+
+
+# Which form each answer posts, with its prefix.
+TARGET_FORMS = {
+    "accept": ("accept_form", AcceptForm),
+    "defer": ("defer_form", DeferForm),
+    "decline": ("decline_form", TargetNoteForm),
+    "step_back": ("step_back_form", TargetNoteForm),
+    "feedback": ("feedback_form", FeedbackForm),
+}
+
+
+def _keep_what_was_typed(request: HttpRequest, link: TargetLink, action: str, forms: dict, blocked) -> None:
+    """A refused answer: the page says why at the top (several forms share it), and the
+    answer's form shows what was typed, unchecked."""
+    messages.error(request, blocked.message)
+    if action not in TARGET_FORMS:
+        return
+    name, form_class = TARGET_FORMS[action]
+    kwargs = {"contact": link.intro.target} if form_class in (AcceptForm, DeferForm) else {}
+    forms[name] = ratelimit.unchecked(form_class(request.POST, prefix=action, **kwargs))
 
 
 def _target_answer(request: HttpRequest, link: TargetLink, action: str, forms: dict):

@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 
@@ -11,6 +12,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _fast_passwords(settings):
     # PBKDF2's deliberate slowness is for production, not for thousands of test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Every test counts its attempts from zero; the limits themselves stay on. A prefix of its
+    own rather than `cache.clear()`, which on Redis would flush the database the Celery broker
+    shares (and other people's tests on the same server)."""
+    settings.RATE_LIMIT_KEY_PREFIX = f"ratelimit-test-{uuid.uuid4().hex}"
+    settings.DASHBOARD_CACHE_KEY_PREFIX = f"dashboard-test-{uuid.uuid4().hex}"  # the same for kept numbers
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,8 @@ def test_bench_harness_measures_every_page_the_sweep_and_http_at_tiny_scale(tmp_
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
     [md] = tmp_path.glob("*.md")
-    [js] = tmp_path.glob("*.json")
+    [js] = tmp_path.glob("2*-tiny.json")  # beside it: dataset-tiny.json, for python -m bench.explain
+    assert (tmp_path / "dataset-tiny.json").exists()
     payload = json.loads(js.read_text())
     markdown = md.read_text()
     assert markdown.strip() in run.stdout  # what is printed is what is saved

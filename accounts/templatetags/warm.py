@@ -51,6 +51,10 @@ def when(value: dt.datetime | dt.date | None, empty: str = "—") -> str:
     return format_html('<time datetime="{}" title="{}">{}</time>', iso, exact, _relative(value, now))
 
 
-@register.inclusion_tag("partials/status_badge.html")
-def status_badge(status: str, label: str) -> dict:
-    return {"status": status, "label": label}
+@register.simple_tag
+def status_badge(status: str, label: str) -> str:
+    """A state as a coloured badge. Built here rather than from a template: lists show one per
+    row, and an inclusion tag renders a whole template each time."""
+    return format_html(
+        '<span class="badge badge-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>', status, label
+    )

@@ -841,7 +841,14 @@ def test_the_query_count_does_not_grow_with_the_cohort(client, django_assert_max
     with travel(NOW), django_assert_max_num_queries(6):
         response = client.get(reverse("cohorts:dashboard", args=[large.pk]))
     html = response.content.decode()
-    assert html.count('<tr id="member-') == 200
+    assert html.count('<tr id="member-') == 25 and "Members 1–25 of 200" in html  # a page at a time
+    attention = re.search(r'<section class="card attention".*?</section>', html, re.S).group(0)
+    assert attention.count('class="item-title"') == 8 and "All 200 who need attention, in the member table" in attention
     assert "Requested: 400." in html and "Met: 400, 100% of the previous stage." in html
+    with travel(NOW):
+        url = reverse("cohorts:dashboard", args=[large.pk])
+        pages = [client.get(f"{url}?page={n}").content.decode() for n in range(1, 9)]
+    assert sum(page.count('<tr id="member-') for page in pages) == 200
+    [html] = [page for page in pages if f'<tr id="member-{large_users[0].pk}"' in page]
     cells = _cells(html, large_users[0].pk)
     assert (cells["breaches"], cells["stale"], cells["thanks"]) == ("2", "1", "50% (2 of 4)")

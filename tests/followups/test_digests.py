@@ -48,7 +48,7 @@ def test_the_digest_lists_overdue_and_today_once_per_day():
     assert sweep(now=at)["digest_sent"] == 1
     assert sweep(now=at + dt.timedelta(minutes=5)).get("digest_sent") is None
     [mail] = digest_mails()
-    assert mail.subject == "Today: 1 due, 1 overdue"
+    assert mail.subject == "Today: 1 follow-up due, 1 overdue"
     body = mail.body_text
     assert body.index("Overdue:") < body.index("Thank the connector — Jill") < body.index("Due today:")
     assert "Thank them for meeting — Carol" in body and "Coming up:" in body

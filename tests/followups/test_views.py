@@ -295,6 +295,30 @@ def test_calendar_feed_holds_my_open_followups_and_nobody_elses(client, seeker, 
     assert "Secret Person" not in body
 
 
+def test_calendar_feed_holds_the_recent_and_coming_and_links_each_introduction(client, seeker, connector, target):
+    from followups.calendar import FOLLOWUPS_SINCE
+
+    intro = accepted(seeker=seeker, connector=connector, target=target)
+    now = timezone.now()
+    FollowUp.objects.create(
+        owner=seeker,
+        kind=FollowUp.Kind.THANK_TARGET,
+        counterpart="Long Ago",
+        due_at=now - FOLLOWUPS_SINCE - dt.timedelta(days=1),
+    )
+    FollowUp.objects.create(
+        owner=seeker,
+        kind=FollowUp.Kind.THANK_TARGET,
+        counterpart="Last Week",
+        due_at=now - dt.timedelta(days=7),
+        intro=intro,
+    )
+    feed = CalendarFeed.objects.create(user=seeker)
+    body = unfold(client.get(reverse("followups:calendar", args=[feed.token])).content)
+    assert "Last Week" in body and "Long Ago" not in body  # older overdue ones stay on the follow-ups page
+    assert f"URL:{settings.SITE_URL}{reverse('intros:detail', args=[intro.pk])}" in body
+
+
 def test_calendar_with_a_wrong_token_is_a_404(client, seeker):
     CalendarFeed.objects.create(user=seeker)
     assert client.get(reverse("followups:calendar", args=["not-the-token"])).status_code == 404
@@ -379,3 +403,28 @@ def test_followup_list_query_count_does_not_grow_with_followups(
     assert many == few
     with django_assert_max_num_queries(few):
         client.get(reverse("followups:list"))
+
+
+def test_each_section_shows_its_first_rows_and_a_link_to_all_of_them(client, seeker):
+    from followups.views import SECTION_ROWS
+
+    now = timezone.now()
+    FollowUp.objects.bulk_create(
+        FollowUp(
+            owner=seeker,
+            kind=FollowUp.Kind.THANK_CONNECTOR,
+            counterpart=f"Person {i:02}",
+            due_at=now - dt.timedelta(days=30 - i),
+        )
+        for i in range(SECTION_ROWS + 5)
+    )
+    client.force_login(seeker)
+    page = client.get(reverse("followups:list")).content.decode()
+    overdue = page.split('id="today-heading"')[0]
+    assert overdue.count('class="next-action"') == SECTION_ROWS
+    assert f'Overdue <span class="muted">({SECTION_ROWS + 5})</span>' in overdue
+    assert "Person 00" in overdue and f"Person {SECTION_ROWS:02}" not in overdue  # oldest first
+    assert f'<a href="?all=overdue#overdue-heading">Show all {SECTION_ROWS + 5}</a>' in overdue
+    everything = client.get(reverse("followups:list") + "?all=overdue").content.decode()
+    overdue = everything.split('id="today-heading"')[0]
+    assert overdue.count('class="next-action"') == SECTION_ROWS + 5 and "Show all" not in overdue

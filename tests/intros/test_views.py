@@ -40,6 +40,23 @@ def test_home_and_inbox_show_what_waits(client, intro, seeker, connector):
     assert "Janet Seeker asks to meet Carol Target" in inbox.content.decode()
 
 
+def test_the_inbox_queue_shows_the_oldest_first_and_a_link_to_all(client, cohort, seeker, connector):
+    from intros.views import LIST_ROWS
+
+    for i in range(LIST_ROWS + 3):
+        submitted(seeker=seeker, connector=connector, target=ContactFactory(owner=connector, name=f"Target {i:02}"))
+    client.force_login(connector)
+    inbox = client.get(reverse("intros:inbox")).content.decode()
+    assert inbox.count("Vet the request") == LIST_ROWS
+    assert "Target 00" in inbox and f"Target {LIST_ROWS:02}" not in inbox
+    assert (
+        f'The oldest {LIST_ROWS} of {LIST_ROWS + 3} are shown. <a href="?all=waiting">Show all {LIST_ROWS + 3}</a>'
+        in inbox
+    )
+    everything = client.get(reverse("intros:inbox") + "?all=waiting").content.decode()
+    assert everything.count("Vet the request") == LIST_ROWS + 3 and "Show all" not in everything
+
+
 @pytest.mark.parametrize("name", ["intros:detail"])
 def test_outsiders_and_cohort_members_get_404_on_the_request(client, intro, member, outsider, name):
     url = reverse(name, args=[intro.pk])
@@ -283,3 +300,16 @@ def test_cohort_member_cannot_request_through_a_contact_of_another_cohort(client
     client.force_login(seeker)
     assert client.post(reverse("intros:create", args=[contact.pk]), {"goal": "x"}).status_code == 404
     assert not IntroRequest.objects.exists()
+
+
+def test_home_lists_the_latest_open_requests_and_a_link_to_all(client, cohort, seeker, connector):
+    from intros.views import LIST_ROWS
+
+    for i in range(LIST_ROWS + 2):
+        submitted(seeker=seeker, connector=connector, target=ContactFactory(owner=connector, name=f"Target {i:02}"))
+    client.force_login(seeker)
+    home = client.get(reverse("intros:home")).content.decode()
+    assert home.count("via Jill Connector") == LIST_ROWS
+    assert f"Show all {LIST_ROWS + 2} open requests" in home
+    everything = client.get(reverse("intros:home") + "?all=open").content.decode()
+    assert everything.count("via Jill Connector") == LIST_ROWS + 2 and "Show all" not in everything
