@@ -285,10 +285,12 @@ RATE_LIMITS = {
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"
 
-# --- The coach dashboard's numbers (cohorts.snapshots) ---------------------------------
-# Kept this many seconds at most, and dropped as soon as a member's data changes; 0 turns it off.
+# --- Answers kept until what they are made of changes (accounts.freshness) -------------
+# Each is kept this many seconds at most, and dropped as soon as a person's data changes;
+# 0 turns it off: the coach dashboard's numbers and each calendar feed.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
-DASHBOARD_CACHE_KEY_PREFIX = "dashboard"
+CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 60)
+FRESHNESS_KEY_PREFIX = "kept"
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

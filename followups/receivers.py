@@ -1,18 +1,21 @@
-"""Transitions create follow-ups (DESIGN.md, "Follow-ups and reminders")."""
+"""Transitions create follow-ups (DESIGN.md, "Follow-ups and reminders"); writes mark their
+people as changed, so answers kept about them (accounts.freshness) are computed again."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts import freshness
+from intros.models import IntroEvent, IntroRequest
 from intros.signals import intro_transitioned
 
 from . import digests
-from .models import DigestSchedule, FollowUp
+from .models import DigestSchedule, FollowUp, Offer, Outreach
 
 DAY = dt.timedelta(days=1)
 
@@ -80,3 +83,35 @@ def schedule_daily_digest(sender, instance, created: bool, update_fields=None, *
         return
     if created or update_fields is None or {"digest_hour", "time_zone"} & set(update_fields):
         digests.schedule_for(instance, DigestSchedule.Kind.DAILY, timezone.now())
+
+
+# --- what is known about a person changed (the dashboard's numbers, the calendar feed) ---------
+# A transition writes its follow-ups in bulk (no post_save), so its event marks the seeker and
+# the connector; single writes mark their owner. Bulk updates elsewhere (the sweep's reminder
+# counts, a deleted account's clean-up) touch nothing a kept answer shows, or age out with it.
+
+
+@receiver(post_save, sender=IntroEvent, dispatch_uid="freshness-intro-event")
+def _intro_event_changed(sender, instance, **kwargs) -> None:
+    intro = instance.intro
+    freshness.users_changed(intro.seeker_id, intro.connector_id, instance.actor_id)
+
+
+@receiver(post_save, sender=IntroRequest, dispatch_uid="freshness-intro")
+@receiver(post_delete, sender=IntroRequest, dispatch_uid="freshness-intro-gone")
+def _intro_changed(sender, instance, **kwargs) -> None:
+    freshness.users_changed(instance.seeker_id, instance.connector_id)
+
+
+@receiver(post_save, sender=FollowUp, dispatch_uid="freshness-followup")
+@receiver(post_delete, sender=FollowUp, dispatch_uid="freshness-followup-gone")
+def _followup_changed(sender, instance, **kwargs) -> None:
+    freshness.users_changed(instance.owner_id)
+
+
+@receiver(post_save, sender=Outreach, dispatch_uid="freshness-outreach")
+@receiver(post_delete, sender=Outreach, dispatch_uid="freshness-outreach-gone")
+@receiver(post_save, sender=Offer, dispatch_uid="freshness-offer")
+@receiver(post_delete, sender=Offer, dispatch_uid="freshness-offer-gone")
+def _seeker_changed(sender, instance, **kwargs) -> None:
+    freshness.users_changed(instance.seeker_id)

@@ -20,7 +20,7 @@ from intros import services as intro_services
 from intros.models import IntroRequest
 
 from . import services
-from .calendar import calendar_for
+from .calendar import feed_for
 from .forms import OfferForm, OutreachForm, SnoozeForm
 from .models import CalendarFeed, FollowUp, Offer
 
@@ -231,7 +231,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
     if not feed.user.is_active:
         return HttpResponse(status=404)
-    body = calendar_for(feed.user, now=timezone.now())
+    body = feed_for(feed.user, now=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="warm-intros.ics"'
     response["Cache-Control"] = "private, max-age=300"

@@ -7,6 +7,33 @@ import pytest
 # calls from that thread are safe here (one thread per test).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# WARM_TEST_NOW=2026-12-05T23:30:00+00:00 runs the whole session from that moment (the clock
+# ticks on from there), to catch tests that pass only on some days or at some hours. Started
+# in pytest_configure, before the test database exists; unset, nothing changes. Only this
+# process moves: the browser and faults tests (Chromium, Celery subprocesses) keep the real clock.
+_session_clock = None
+
+
+def pytest_configure(config):
+    global _session_clock
+    if moment := os.environ.get("WARM_TEST_NOW"):
+        import datetime as dt
+
+        import time_machine
+
+        start = dt.datetime.fromisoformat(moment)
+        if start.tzinfo is None:
+            raise pytest.UsageError(f"WARM_TEST_NOW needs a UTC offset, e.g. 2026-12-05T23:30:00+00:00, not {moment!r}")
+        _session_clock = time_machine.travel(start, tick=True)
+        _session_clock.start()
+
+
+def pytest_unconfigure(config):
+    global _session_clock
+    if _session_clock is not None:
+        _session_clock.stop()
+        _session_clock = None
+
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
@@ -20,7 +47,7 @@ def _fresh_rate_limits(settings):
     own rather than `cache.clear()`, which on Redis would flush the database the Celery broker
     shares (and other people's tests on the same server)."""
     settings.RATE_LIMIT_KEY_PREFIX = f"ratelimit-test-{uuid.uuid4().hex}"
-    settings.DASHBOARD_CACHE_KEY_PREFIX = f"dashboard-test-{uuid.uuid4().hex}"  # the same for kept numbers
+    settings.FRESHNESS_KEY_PREFIX = f"kept-test-{uuid.uuid4().hex}"  # the same for kept answers
 
 
 @pytest.fixture(autouse=True)

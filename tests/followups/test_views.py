@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from followups import services
 from followups.models import CalendarFeed, FollowUp, Offer
+from intros import services as intro_services
 from tests.factories import ContactFactory, UserFactory
 from tests.intros.helpers import accepted
 
@@ -317,6 +318,32 @@ def test_calendar_feed_holds_the_recent_and_coming_and_links_each_introduction(c
     body = unfold(client.get(reverse("followups:calendar", args=[feed.token])).content)
     assert "Last Week" in body and "Long Ago" not in body  # older overdue ones stay on the follow-ups page
     assert f"URL:{settings.SITE_URL}{reverse('intros:detail', args=[intro.pk])}" in body
+
+
+def test_calendar_feed_is_kept_for_the_minute_and_dropped_when_a_followup_changes(client, seeker, followup):
+    """Calendar apps poll: a repeat costs the token lookup only, and a change shows at once."""
+    feed = CalendarFeed.objects.create(user=seeker)
+    url = reverse("followups:calendar", args=[feed.token])
+    first = client.get(url).content
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).content == first
+    assert len(queries) == 1  # the feed's token; the body is the kept one
+
+    services.followup_snooze(followup=followup, days=3, now=timezone.now())
+    moved = unfold(client.get(url).content)
+    assert f"DTSTART:{followup.due_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" in moved
+    followup.status = FollowUp.Status.DONE
+    followup.save()
+    assert "Jill Connector" not in unfold(client.get(url).content)
+
+
+def test_calendar_feed_shows_a_new_meeting_at_once(client, seeker, connector, target):
+    intro = accepted(seeker=seeker, connector=connector, target=target)
+    feed = CalendarFeed.objects.create(user=connector)
+    url = reverse("followups:calendar", args=[feed.token])
+    assert f"meeting-{intro.pk}@" not in client.get(url).content.decode()
+    intro_services.intro_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
+    assert f"meeting-{intro.pk}@" in unfold(client.get(url).content)
 
 
 def test_calendar_with_a_wrong_token_is_a_404(client, seeker):
