@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from accounts.links import url_with_pk
 from accounts.timezones import all_time_zones, validate_time_zone
 
 from .windows import Window
@@ -158,7 +159,7 @@ class Contact(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("contacts:detail", args=[self.pk])
+        return url_with_pk("contacts:detail", self.pk)
 
     def clean(self) -> None:
         super().clean()

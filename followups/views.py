@@ -40,7 +40,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
     mine = FollowUp.objects.owned_by(request.user)
-    open_items = mine.open().select_related("intro", "offer")
+    open_items = mine.open()  # rows link by intro_id/offer_id: no join
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lte=end_of_today),
@@ -62,9 +62,8 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         {
             "nav": "followups",
             **context,
-            "done": mine.exclude(status=FollowUp.Status.OPEN)
-            .select_related("intro", "offer")
-            .order_by("-done_at", "-pk")[:10],
+            "done": mine.exclude(status=FollowUp.Status.OPEN).order_by("-done_at", "-pk")[:10],
+            "offers_url": reverse("followups:offers"),
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
@@ -73,7 +72,8 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
-        return render(request, "followups/followup_list.html#row", {"followup": followup})
+        context = {"followup": followup, "offers_url": reverse("followups:offers")}
+        return render(request, "followups/followup_list.html#row", context)
     return redirect("followups:list")
 
 

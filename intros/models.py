@@ -5,9 +5,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils import timezone
 
+from accounts.links import url_with_pk
 from contacts.models import Contact, Strength
 
 from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
@@ -26,6 +26,25 @@ PREPARATION_FIELDS = (
     "followup_plan",
     "fit",
     "blurb",
+)
+
+
+# What a list row of requests reads (templates and `next_step`); see IntroRequestQuerySet.listed.
+LIST_FIELDS = (
+    "pk",
+    "status",
+    "mode",
+    "outcome",
+    "target_writes_first",
+    "deferred_until",
+    "updated_at",
+    "seeker__id",
+    "seeker__full_name",
+    "connector__id",
+    "connector__full_name",
+    "target__id",
+    "target__name",
+    "target__organisation",
 )
 
 
@@ -56,6 +75,12 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
 
     def with_people(self) -> IntroRequestQuerySet:
         return self.select_related("seeker", "connector", "target")
+
+    def listed(self) -> IntroRequestQuerySet:
+        """`with_people`, loading only what a list row shows (its link, names, state and next
+        step): not the preparation texts or the people's other columns, which at list length
+        cost more to fetch, compile and build than the row costs to render."""
+        return self.with_people().only(*LIST_FIELDS)
 
     def track_record(self, seeker) -> dict[str, int]:
         """The seeker's history so far, in one query, for the connector's vetting page."""
@@ -164,7 +189,7 @@ class IntroRequest(models.Model):
         return f"{self.seeker} → {self.target} (via {self.connector})"
 
     def get_absolute_url(self) -> str:
-        return reverse("intros:detail", args=[self.pk])
+        return url_with_pk("intros:detail", self.pk)
 
     @property
     def is_open(self) -> bool:

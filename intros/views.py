@@ -61,20 +61,20 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
-    intros = list(open_requests.with_people().order_by("-updated_at")[:limit])
-    open_count = open_requests.count()  # always asked: the same queries however many there are
+    intros = list(open_requests.listed().order_by("-updated_at")[:limit])
+    # Both counts in one query, always asked: the same queries however many there are.
+    counts = IntroRequest.objects.visible_to(user).aggregate(
+        open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
+        waiting_on_me=Count("pk", filter=Q(pk__in=IntroRequest.objects.awaiting_connector(user).values("pk"))),
+    )
     for intro in intros:
         intro.next_step = next_step(intro, Actor.SEEKER)
     end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
-    due = list(
-        user.followups.filter(status="open", due_at__lte=end_of_today)
-        .select_related("intro__target")
-        .order_by("due_at")[:20]
-    )
+    due = list(user.followups.filter(status="open", due_at__lte=end_of_today).order_by("due_at")[:20])
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
-        .with_people()
+        .listed()
         .order_by("-updated_at")[:5]
     )
     return render(
@@ -83,10 +83,10 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "nav": "home",
             "intros": intros,
-            "open_count": open_count,
+            "open_count": counts["open"],
             "due": due,
             "recent": recent,
-            "waiting_on_me": IntroRequest.objects.awaiting_connector(user).count(),
+            "waiting_on_me": counts["waiting_on_me"],
         },
     )
 
@@ -314,19 +314,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all", "")
     waiting_qs = IntroRequest.objects.awaiting_connector(user)
     progress_qs = IntroRequest.objects.of_connector(user).open().exclude(status=Status.SUBMITTED)
-    waiting = list(waiting_qs.with_people().order_by("updated_at")[: _rows(show_all == "waiting")])
-    in_progress = list(progress_qs.with_people().order_by("-updated_at")[: _rows(show_all == "progress")])
+    waiting = list(waiting_qs.listed().order_by("updated_at")[: _rows(show_all == "waiting")])
+    in_progress = list(progress_qs.listed().order_by("-updated_at")[: _rows(show_all == "progress")])
     for intro in in_progress:
         intro.next_step = next_step(intro, Actor.CONNECTOR)
     past = list(
         IntroRequest.objects.of_connector(user)
         .filter(status__in=[*FINAL_STATES, Status.MET, Status.OUTCOME])
-        .with_people()
+        .listed()
         .order_by("-updated_at")[:10]
     )
     counts = IntroRequest.objects.of_connector(user).aggregate(
         waiting=Count("pk", filter=Q(pk__in=waiting_qs.values("pk"))),
         in_progress=Count("pk", filter=Q(pk__in=progress_qs.values("pk"))),
+        carried=Count("pk", filter=Q(pk__in=IntroRequest.objects.carried_by(user).values("pk"))),
     )
     return render(
         request,
@@ -337,7 +338,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "in_progress": in_progress,
             "past": past,
             "counts": counts,
-            "carried": IntroRequest.objects.carried_by(user).count(),
+            "carried": counts["carried"],
             "capacity": user.intro_capacity,
         },
     )
