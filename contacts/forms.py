@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from accounts.forms import validate_one_line
 from accounts.models import User
 from accounts.timezones import time_zone_choices
+from accounts.widgets import LeanSelect
 
 from .fileformats import MAX_FILE_BYTES, ImportFileError, parse_upload
 from .models import WEEKDAY_NAMES, Contact, ContactQuerySet, Strength, Tag, mask_to_weekdays, weekdays_to_mask
@@ -165,9 +166,11 @@ class ContactFilterForm(forms.Form):
     (or no longer) a choice is dropped rather than shown as an error."""
 
     q = forms.CharField(label="Search", required=False, max_length=100)
-    organisation = forms.ChoiceField(label="Organisation", required=False)
-    strength = forms.ChoiceField(label="Strength", required=False, choices=[("", "Any strength"), *Strength.choices])
-    tag = forms.ChoiceField(label="Tag", required=False)
+    organisation = forms.ChoiceField(label="Organisation", required=False, widget=LeanSelect)
+    strength = forms.ChoiceField(
+        label="Strength", required=False, choices=[("", "Any strength"), *Strength.choices], widget=LeanSelect
+    )
+    tag = forms.ChoiceField(label="Tag", required=False, widget=LeanSelect)
 
     def __init__(self, data: QueryDict, *, owner: User) -> None:
         super().__init__(data)

@@ -101,7 +101,23 @@ def find(request: HttpRequest) -> HttpResponse:
         contacts = contacts.filter(
             Q(name__icontains=query) | Q(organisation__icontains=query) | Q(title__icontains=query)
         )
-    contacts = contacts.select_related("owner").order_by("organisation", "name", "pk")
+    # What a row shows, and nothing else: a seeker never receives another member's contact's
+    # email or notes, not even into memory.
+    contacts = (
+        contacts.select_related("owner")
+        .only(
+            "pk",
+            "name",
+            "title",
+            "organisation",
+            "strength",
+            "owner__id",
+            "owner__full_name",
+            "owner__email",
+            "owner__deleted_at",
+        )
+        .order_by("organisation", "name", "pk")
+    )
     page = Paginator(contacts, 30).get_page(request.GET.get("page"))
     context = {"nav": "home", "page": page, "query": query}
     template = "intros/find.html#results" if request.htmx else "intros/find.html"

@@ -7,7 +7,7 @@ from django.urls import reverse, set_script_prefix
 
 from accounts.links import url_with_pk
 
-NAMES = ["intros:detail", "contacts:detail", "followups:done", "followups:snooze", "followups:skip"]
+NAMES = ["intros:detail", "intros:create", "contacts:detail", "followups:done", "followups:snooze", "followups:skip"]
 
 
 @pytest.mark.parametrize("name", NAMES)
