@@ -18,17 +18,19 @@ _MARKER = 9_876_543_210_123  # an id no row has; only ever in the reversed patte
 
 
 @lru_cache(maxsize=512)
-def _around_pk(name: str, script_prefix: str) -> tuple[str, str]:
-    url = reverse(name, args=[_MARKER])
+def _around_pk(name: str, script_prefix: str, leading: tuple) -> tuple[str, str]:
+    url = reverse(name, args=[*leading, _MARKER])
     before, marker, after = url.partition(str(_MARKER))
     if not marker or str(_MARKER) in after:
-        raise ValueError(f"{name} does not take one id argument")
+        raise ValueError(f"{name} does not end its arguments with one id")
     return before, after
 
 
-def url_with_pk(name: str, pk: int) -> str:
-    """`reverse(name, args=[pk])` for a URL whose only argument is an integer id."""
-    before, after = _around_pk(name, get_script_prefix())
+def url_with_pk(name: str, *args) -> str:
+    """`reverse(name, args=args)` for a URL whose last argument is an integer id (the row's);
+    any arguments before it (a cohort's id on a cohort's page) are part of what is kept."""
+    *leading, pk = args
+    before, after = _around_pk(name, get_script_prefix(), tuple(leading))
     return f"{before}{int(pk)}{after}"
 
 

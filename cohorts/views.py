@@ -266,6 +266,7 @@ def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "columns": _columns(url, period, sort, direction),
         "sort": sort,
         "direction": direction,
+        "drill_url": reverse("cohorts:dashboard_drill", args=[cohort.pk]),  # once, not per row
     }
     template = "cohorts/dashboard.html"
     if _fragment(request, "member-table"):

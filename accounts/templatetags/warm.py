@@ -14,9 +14,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def pk_url(name: str, pk: int) -> str:
-    """`{% url name pk %}` for a row's id, without a `reverse()` per row (accounts.links)."""
-    return url_with_pk(name, pk)
+def pk_url(name: str, *args) -> str:
+    """`{% url name ... pk %}` for a row's id (the last argument), without a `reverse()` per
+    row (accounts.links)."""
+    return url_with_pk(name, *args)
 
 
 def _relative(value: dt.datetime | dt.date, now: dt.datetime) -> str:

@@ -29,3 +29,11 @@ def test_follows_the_script_prefix():
 def test_refuses_what_is_not_an_id():
     with pytest.raises(ValueError):
         url_with_pk("intros:detail", "5/../../admin")
+
+
+def test_leading_arguments_are_kept_apart():
+    for cohort in (3, 4):
+        for user in (10, 11):
+            assert url_with_pk("cohorts:remove_member", cohort, user) == reverse(
+                "cohorts:remove_member", args=[cohort, user]
+            )
