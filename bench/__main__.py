@@ -21,6 +21,14 @@ from . import config, db
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _empty_cache() -> None:
+    """A run starts with nothing kept from an earlier one (same ids, other data)."""
+    if url := config.cache_url():
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+
+
 def main() -> int:
     started = time.perf_counter()
     scale = config.scale()
@@ -32,7 +40,8 @@ def main() -> int:
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["DATABASE_URL"] = config.database_url(names["pages"])
-    os.environ.pop("REDIS_URL", None)
+    config.use_cache(os.environ)
+    _empty_cache()
     import django
 
     django.setup()
@@ -48,7 +57,8 @@ def main() -> int:
     parts = [
         f"## Warm Intros benchmark — {scale.name} scale, {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
-        f"PostgreSQL {config.database_url(names['pages'])} · {os.cpu_count()} CPUs · Python {platform.python_version()} · "
+        f"PostgreSQL {config.database_url(names['pages'])} · cache {config.cache_url() or 'files (no Redis)'} · "
+        f"{os.cpu_count()} CPUs · Python {platform.python_version()} · "
         "DEBUG off · times are wall-clock on a shared machine",
         "",
         report.data_table(ds.counts, ds.seconds, scale.sweep_rows),

@@ -160,3 +160,23 @@ def database_url(name: str) -> str:
 
 def conninfo(name: str) -> str:
     return database_url(name).replace("postgresql://", "postgres://", 1).replace("postgres://", "postgresql://", 1)
+
+
+DEFAULT_CACHE = "redis://127.0.0.1:6379/14"
+
+
+def cache_url() -> str:
+    """The Redis the app caches in during the run, as in production (kept dashboard numbers and
+    calendar feeds, rate limits): BENCH_REDIS_URL, by default database 14 of the local server,
+    which each run empties. Set it empty to measure with the embedded file cache instead.
+    Celery does not use it: the benchmark publishes to kombu's in-memory transport."""
+    return os.environ.get("BENCH_REDIS_URL", DEFAULT_CACHE).strip()
+
+
+def use_cache(env) -> None:
+    """Point REDIS_URL in `env` (a dict or os.environ) at the benchmark's cache, or remove it for
+    the file cache."""
+    if url := cache_url():
+        env["REDIS_URL"] = url
+    else:
+        env.pop("REDIS_URL", None)

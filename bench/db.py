@@ -36,7 +36,7 @@ def _drop(conn: psycopg.Connection, name: str) -> None:
 def bench_env(database: str, **extra: str) -> dict[str, str]:
     """The environment of a benchmark subprocess (migrate, the sweep worker, gunicorn)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": config.database_url(database)}
-    env.pop("REDIS_URL", None)
+    config.use_cache(env)
     env.update(extra)
     return env
 

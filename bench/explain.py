@@ -24,7 +24,7 @@ def main(keys: list[str]) -> None:
     saved = json.loads((results_dir / f"dataset-{scale.name}.json").read_text())
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["DATABASE_URL"] = config.database_url(config.db_name())
-    os.environ.pop("REDIS_URL", None)
+    config.use_cache(os.environ)
     import django
 
     django.setup()
