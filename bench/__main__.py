@@ -96,7 +96,7 @@ def main() -> int:
             cookies[who] = "sessionid=" + client.cookies["sessionid"].value
         targets = []
         for page in pages.pages(ds):
-            if page.url_large is None:
+            if page.url_large is None or page.settings:  # the app as deployed: nothing turned off
                 continue
             user = pages.user_for(ds, page.role, "large")
             targets.append((page.url_large, cookies.get(user, "")))

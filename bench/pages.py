@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
@@ -28,6 +28,7 @@ class Page:
     role: str  # seeker | connector | coach | anonymous (the ICS feed's token is its key)
     url_large: str | None  # None: the page does not exist (yet)
     url_small: str | None
+    settings: tuple = ()  # (name, value) pairs overridden while this page is asked for
 
 
 def _url(name: str, *args, query: str = "") -> str | None:
@@ -51,7 +52,18 @@ def pages(ds: Dataset) -> list[Page]:
         Page("find", "Warm-path search", "seeker", _url("intros:find", query=q), _url("intros:find", query=q)),
         Page("followups", "Follow-ups page", "seeker", _url("followups:list"), _url("followups:list")),
         Page("ics", "ICS feed", "anonymous", _url("followups:calendar", f"bench-feed-{big['seeker']}"), _url("followups:calendar", f"bench-feed-{small['seeker']}")),
+        # The two pages above whose answer is kept for the minute (accounts.freshness), with
+        # keeping turned off: what the first request of a minute, or after a change, costs.
+        Page("dashboard_cold", "Coach dashboard, numbers computed (not kept)", "coach", _url("cohorts:dashboard", ds.large_cohort), _url("cohorts:dashboard", ds.small_cohort), (("DASHBOARD_CACHE_SECONDS", 0),)),
+        Page("ics_cold", "ICS feed, built (not kept)", "anonymous", _url("followups:calendar", f"bench-feed-{big['seeker']}"), _url("followups:calendar", f"bench-feed-{small['seeker']}"), (("CALENDAR_CACHE_SECONDS", 0),)),
     ]  # fmt: skip
+
+
+def _get(client: Client, page: Page, url: str):
+    if not page.settings:
+        return client.get(url)
+    with override_settings(**dict(page.settings)):
+        return client.get(url)
 
 
 def user_for(ds: Dataset, role: str, cohort: str) -> int | None:
@@ -86,9 +98,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _count(client: Client, url: str) -> tuple[int, int]:
+def _count(client: Client, page: Page, url: str) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
+        response = _get(client, page, url)
     return len(ctx.captured_queries), response.status_code
 
 
@@ -106,10 +118,10 @@ def measure(ds: Dataset, *, requests: int, warmup: int) -> list[dict]:
         large = clients.get(user_for(ds, page.role, "large"))
         small = clients.get(user_for(ds, page.role, "small"))
         for _ in range(warmup):
-            large.get(page.url_large)
-            small.get(page.url_small)
-        row["queries_large"], row["status"] = _count(large, page.url_large)
-        row["queries_small"], row["status_small"] = _count(small, page.url_small)
+            _get(large, page, page.url_large)
+            _get(small, page, page.url_small)
+        row["queries_large"], row["status"] = _count(large, page, page.url_large)
+        row["queries_small"], row["status_small"] = _count(small, page, page.url_small)
         row["times_ms"] = []
         live.append((page, large))
     # A page far over its target need not be asked fifty times: past its time budget it stops
@@ -121,7 +133,7 @@ def measure(ds: Dataset, *, requests: int, warmup: int) -> list[dict]:
             if len(times) >= 5 and sum(times) > budget_ms:
                 continue
             start = time.perf_counter_ns()
-            response = client.get(page.url_large)
+            response = _get(client, page, page.url_large)
             elapsed = time.perf_counter_ns() - start
             rows[page.key]["times_ms"].append(elapsed / 1e6)
             if response.status_code != 200:
@@ -147,11 +159,11 @@ def profile(ds: Dataset, key: str, *, requests: int = 20) -> str:
 
     page = next(p for p in pages(ds) if p.key == key)
     client = Clients().get(user_for(ds, page.role, "large"))
-    client.get(page.url_large)
+    _get(client, page, page.url_large)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(requests):
-        client.get(page.url_large)
+        _get(client, page, page.url_large)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
@@ -163,9 +175,9 @@ def explain(ds: Dataset, key: str) -> str:
     """EXPLAIN ANALYZE of every SELECT one request of the page makes (BENCH_EXPLAIN=key,...)."""
     page = next(p for p in pages(ds) if p.key == key)
     client = Clients().get(user_for(ds, page.role, "large"))
-    client.get(page.url_large)
+    _get(client, page, page.url_large)
     with CaptureQueriesContext(connection) as ctx:
-        client.get(page.url_large)
+        _get(client, page, page.url_large)
     out = [f"# Query plans: {page.label} ({len(ctx.captured_queries)} queries)\n"]
     with connection.cursor() as cursor:
         for query in ctx.captured_queries:
