@@ -67,3 +67,16 @@ def status_badge(status: str, label: str) -> str:
     return format_html(
         '<span class="badge badge-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>', status, label
     )
+
+
+@register.simple_tag
+def busy(label: str = "Saving…", id: str = "") -> str:
+    """Shown while an htmx request is in flight (.htmx-request on it, or on a form around it).
+    The outer status region is always there, so a screen reader announces the words when
+    they appear. A tag rather than an included template: every follow-up row has one."""
+    return format_html(
+        '<span class="busy" role="status"><span{} class="htmx-indicator">'
+        '<span class="spinner" aria-hidden="true"></span> {}</span></span>',
+        format_html(' id="{}"', id) if id else "",
+        label,
+    )
