@@ -237,6 +237,10 @@ class IntroEvent(models.Model):
             models.Index(fields=["intro", "created_at"]),
             # The coach dashboard asks when requests reached each stage, and each member's last activity.
             models.Index(fields=["transition", "created_at"]),
+            # "Did this request reach this stage in the period?", once per request and stage: an
+            # index-only probe instead of reading the request's ~10 events (bench: cold
+            # dashboard ~900 → ~670 ms at full scale).
+            models.Index(fields=["intro", "transition", "created_at"], name="introevent_stage_idx"),
             models.Index(fields=["actor", "created_at"]),
         ]
 
