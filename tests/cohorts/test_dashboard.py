@@ -688,19 +688,22 @@ def test_the_cohort_page_links_the_coach_to_the_dashboard(client, story):
 def test_nudge_writes_one_email_to_the_member(client, story):
     url = reverse("cohorts:nudge", args=[story.cohort.pk])
     login(client, story.dana)
-    response = client.post(url, {"member": story.cat.pk, "note": "How is it going with Ivy?"}, headers=HTMX)
-    assert response.status_code == 200
-    assert "Your note to Cat Carter is on its way" in response.content.decode()
-    assert "<html" not in response.content.decode()
-    message = OutboxMessage.objects.get(key__startswith="coach_nudge:")
-    assert message.to == [story.cat.email]
-    assert message.reply_to == [story.dana.email]
-    assert "How is it going with Ivy?" in message.body_text
-    assert "Dana Coach" in message.subject
-    # A double click sends it once.
-    again = client.post(url, {"member": story.cat.pk, "note": "How is it going with Ivy?"}, headers=HTMX)
-    assert "already went to Cat Carter today" in again.content.decode()
-    assert OutboxMessage.objects.filter(key__startswith="coach_nudge:").count() == 1
+    # The clock stands still: "the same note on the same day" is the coach's day, so a double
+    # click on either side of midnight would be two days and two emails.
+    with travel(NOW):
+        response = client.post(url, {"member": story.cat.pk, "note": "How is it going with Ivy?"}, headers=HTMX)
+        assert response.status_code == 200
+        assert "Your note to Cat Carter is on its way" in response.content.decode()
+        assert "<html" not in response.content.decode()
+        message = OutboxMessage.objects.get(key__startswith="coach_nudge:")
+        assert message.to == [story.cat.email]
+        assert message.reply_to == [story.dana.email]
+        assert "How is it going with Ivy?" in message.body_text
+        assert "Dana Coach" in message.subject
+        # A double click sends it once.
+        again = client.post(url, {"member": story.cat.pk, "note": "How is it going with Ivy?"}, headers=HTMX)
+        assert "already went to Cat Carter today" in again.content.decode()
+        assert OutboxMessage.objects.filter(key__startswith="coach_nudge:").count() == 1
 
 
 def test_nudge_without_javascript_redirects_to_the_member(client, story):

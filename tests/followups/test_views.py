@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -219,7 +220,10 @@ def test_snooze_moves_the_due_date_and_earns_a_new_reminder(client, seeker, foll
     followup.save(update_fields=["reminders_sent"])
     due = followup.due_at
     client.force_login(seeker)
-    response = client.post(reverse("followups:snooze", args=[followup.pk]), {"days": "3"}, headers=HTMX)
+    # "in 4 days" counts calendar days from the moment the page is drawn: draw it at the moment
+    # the follow-up was made (due in a day), not a midnight later.
+    with time_machine.travel(due - dt.timedelta(days=1), tick=False):
+        response = client.post(reverse("followups:snooze", args=[followup.pk]), {"days": "3"}, headers=HTMX)
     fragment = response.content.decode()
     assert response.status_code == 200 and "<html" not in fragment
     assert f'id="followup-{followup.pk}"' in fragment and "in 4 days" in fragment
@@ -324,17 +328,20 @@ def test_calendar_feed_is_kept_for_the_minute_and_dropped_when_a_followup_change
     """Calendar apps poll: a repeat costs the token lookup only, and a change shows at once."""
     feed = CalendarFeed.objects.create(user=seeker)
     url = reverse("followups:calendar", args=[feed.token])
-    first = client.get(url).content
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).content == first
-    assert len(queries) == 1  # the feed's token; the body is the kept one
+    # The clock stands still: the feed is kept for its minute, and a running clock could tick
+    # into the next one between the two polls (a fresh feed then, with a new DTSTAMP).
+    with time_machine.travel(timezone.now(), tick=False):
+        first = client.get(url).content
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).content == first
+        assert len(queries) == 1  # the feed's token; the body is the kept one
 
-    services.followup_snooze(followup=followup, days=3, now=timezone.now())
-    moved = unfold(client.get(url).content)
-    assert f"DTSTART:{followup.due_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" in moved
-    followup.status = FollowUp.Status.DONE
-    followup.save()
-    assert "Jill Connector" not in unfold(client.get(url).content)
+        services.followup_snooze(followup=followup, days=3, now=timezone.now())
+        moved = unfold(client.get(url).content)
+        assert f"DTSTART:{followup.due_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" in moved
+        followup.status = FollowUp.Status.DONE
+        followup.save()
+        assert "Jill Connector" not in unfold(client.get(url).content)
 
 
 def test_calendar_feed_shows_a_new_meeting_at_once(client, seeker, connector, target):
