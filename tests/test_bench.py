@@ -1,4 +1,4 @@
-"""The benchmark harness keeps working: CI runs it once at a tiny scale.
+"""The benchmark harness keeps working: CI runs it once at the small scale (1/50).
 
 Only its shape is checked (every row, the same query counts with 10 and with 200 cohort
 members, no errors); never a time, which would make the suite depend on the machine."""
@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.urls import NoReverseMatch, reverse
+
+from bench.config import SCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -29,23 +31,23 @@ def _exists(name: str, *args) -> bool:
 
 
 @pytest.mark.services(redis=True)
-def test_bench_harness_measures_every_page_the_sweep_and_http_at_tiny_scale(tmp_path):
+def test_bench_harness_measures_every_page_the_sweep_and_http_at_small_scale(tmp_path):
     env = {
         **os.environ,
-        "BENCH_SCALE": "tiny",
+        "BENCH_SCALE": "small",
         "BENCH_DB_NAME": "warm_bench_ci",
         "BENCH_RESULTS_DIR": str(tmp_path),
         # The app's cache on the suite's Redis server, in the benchmark's own database (emptied).
         "BENCH_REDIS_URL": urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path="/14")),
     }
     run = subprocess.run(
-        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
     [md] = tmp_path.glob("*.md")
-    [js] = tmp_path.glob("2*-tiny.json")  # beside it: dataset-tiny.json, for python -m bench.explain
-    assert (tmp_path / "dataset-tiny.json").exists()
+    [js] = tmp_path.glob("2*-small.json")  # beside it: dataset-small.json, for python -m bench.explain
+    assert (tmp_path / "dataset-small.json").exists()
     payload = json.loads(js.read_text())
     markdown = md.read_text()
     assert markdown.strip() in run.stdout  # what is printed is what is saved
@@ -63,13 +65,14 @@ def test_bench_harness_measures_every_page_the_sweep_and_http_at_tiny_scale(tmp_
         assert row["queries_large"] == row["queries_small"], f"{key}: queries grow with the cohort"
 
     sweep = payload["sweep"]
-    assert sweep["due"] == 40 and sweep["rows"] == 1_000
+    small = SCALES["small"]
+    assert sweep["due"] == small.sweep_due and sweep["rows"] == small.sweep_rows
     for run_ in sweep["app_main_runs"]:
         assert run_["counts"] == {"followup_reminded": run_["due"]}
         assert run_["outbox"] == run_["logged"] == run_["due"]
     for run_ in sweep["raw_main_runs"]:
         assert run_["handled"] == run_["outbox"] == run_["due"]
-    assert sweep["empty"]["rows"] == 1_000 and sweep["empty"]["queries"] > 0
+    assert sweep["empty"]["rows"] == small.sweep_rows and sweep["empty"]["queries"] > 0
     assert sweep["peak_mb"] > 0
     for label in ("App sweep", "Raw-SQL drain", "Empty sweep", "Worker peak memory"):
         assert label in markdown
