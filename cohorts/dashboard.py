@@ -60,7 +60,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from followups.models import FollowUp, Offer, Outreach
-from intros.models import IntroEvent, IntroRequest
+from intros.models import LIST_FIELDS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Outcome, Status
 
 from . import snapshots
@@ -86,22 +86,10 @@ STAGE_KEYS = tuple(key for key, _, _ in STAGES)
 STAGE_LABELS = {key: label for key, label, _ in STAGES}
 _STAGE_TRANSITIONS = {key: transitions for key, _, transitions in STAGES}
 
-# Fields a drill-down or export may load: never the target's email or notes, nor the preparation.
-SAFE_REQUEST_FIELDS = (
-    "pk",
-    "status",
-    "outcome",
-    "created_at",
-    "updated_at",
-    "seeker__id",
-    "seeker__full_name",
-    "connector__id",
-    "connector__full_name",
-    "target__id",
-    "target__name",
-    "target__organisation",
-    "target__title",
-)
+# Fields a drill-down or export may load: a list row's (names, states, dates; never the
+# target's email or notes, nor the preparation), with when the request was made and the
+# target's role.
+SAFE_REQUEST_FIELDS = (*LIST_FIELDS, "created_at", "target__title")
 
 
 # --- the period ---------------------------------------------------------------------------

@@ -63,7 +63,6 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             "nav": "followups",
             **context,
             "done": mine.exclude(status=FollowUp.Status.OPEN).order_by("-done_at", "-pk")[:10],
-            "offers_url": reverse("followups:offers"),
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
@@ -72,8 +71,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
-        context = {"followup": followup, "offers_url": reverse("followups:offers")}
-        return render(request, "followups/followup_list.html#row", context)
+        return render(request, "followups/followup_list.html#row", {"followup": followup})
     return redirect("followups:list")
 
 
