@@ -24,10 +24,12 @@ from accounts.models import User
 from cohorts.models import Cohort, Membership
 from contacts.models import Contact, Tag
 from followups.models import CalendarFeed, DigestSchedule, FollowUp, Outreach
-from intros.models import IntroEvent, IntroRequest
+from intros.models import STAGE_STAMPS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Status
 
 from .config import Scale
+
+STAMP_FIELDS = sorted({stamp for stamps in STAGE_STAMPS.values() for stamp in stamps})
 
 S = Status
 # How a request reached its state: (transition, to_status, actor role), from draft.
@@ -384,6 +386,7 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
         created = req["created"]
         step = (now - created) / (len(path) + 1)
         at, frm, submitted_at = created, S.DRAFT, None
+        stamps: dict[str, dt.datetime] = {}
         for transition, to, role in path:
             at = at + step * rng.uniform(0.5, 1.0)
             actor = req["seeker"] if role == "seeker" else req["connector"] if role == "connector" else None
@@ -393,6 +396,8 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
             )  # fmt: skip
             if transition == "submit":
                 submitted_at = at
+            for stamp in STAGE_STAMPS.get(transition, ()):
+                stamps.setdefault(stamp, at)
             if transition == "introduce":
                 introduced_at[iid] = at
             frm = to
@@ -419,6 +424,7 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
                 "created_at": created,
                 "submitted_at": submitted_at,
                 "updated_at": at,
+                **{stamp: stamps.get(stamp) for stamp in STAMP_FIELDS},
             }
         )  # fmt: skip
         if status in INTRODUCED_OR_LATER:

@@ -56,7 +56,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from followups.models import FollowUp, Offer, Outreach
@@ -71,20 +71,20 @@ STUCK_AFTER = dt.timedelta(days=7)
 OPEN_REQUEST_STATES = sorted(OPEN_STATES - {Status.DRAFT})
 THANK_KINDS = (FollowUp.Kind.THANK_CONNECTOR, FollowUp.Kind.THANK_TARGET)
 SUCCESS_OUTCOMES = (Outcome.OFFER, Outcome.HIRED)
-INTRODUCED_TRANSITIONS = ("introduce", "mention_name")
 
-# The funnel's stages in order: key, label, the transitions that mark reaching it.
-STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("requested", "Requested", ("submit",)),
-    ("approved", "Approved", ("approve",)),
-    ("accepted", "Accepted", ("target_accept", "mention_name")),
-    ("introduced", "Introduced", INTRODUCED_TRANSITIONS),
-    ("met", "Met", ("record_meeting",)),
-    ("offer_hired", "Offer or hired", ("record_outcome",)),
+# The funnel's stages in order: key, label, the request's stamp of when it first reached
+# the stage (set by the transitions in intros.models.STAGE_STAMPS).
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("requested", "Requested", "first_submitted_at"),
+    ("approved", "Approved", "approved_at"),
+    ("accepted", "Accepted", "accepted_at"),
+    ("introduced", "Introduced", "introduced_at"),
+    ("met", "Met", "met_at"),
+    ("offer_hired", "Offer or hired", "outcome_recorded_at"),
 )
 STAGE_KEYS = tuple(key for key, _, _ in STAGES)
 STAGE_LABELS = {key: label for key, label, _ in STAGES}
-_STAGE_TRANSITIONS = {key: transitions for key, _, transitions in STAGES}
+_STAGE_STAMP = {key: stamp for key, _, stamp in STAGES}
 
 # Fields a drill-down or export may load: a list row's (names, states, dates; never the
 # target's email or notes, nor the preparation), with when the request was made and the
@@ -174,11 +174,8 @@ def member_ids(cohort: Cohort) -> QuerySet:
 
 def requests_in_period(cohort: Cohort, start: dt.datetime, end: dt.datetime) -> QuerySet[IntroRequest]:
     """The members' requests first submitted in [start, end): the funnel's first stage."""
-    submits = IntroEvent.objects.filter(intro=OuterRef("pk"), transition="submit")
-    return (
-        IntroRequest.objects.filter(seeker__in=member_ids(cohort))
-        .filter(Exists(submits.filter(created_at__gte=start, created_at__lt=end)))
-        .exclude(Exists(submits.filter(created_at__lt=start)))
+    return IntroRequest.objects.filter(
+        seeker__in=member_ids(cohort), first_submitted_at__gte=start, first_submitted_at__lt=end
     )
 
 
@@ -186,22 +183,16 @@ def reached(stage: str, end: dt.datetime) -> Q:
     """A request reached `stage` before `end` (to filter or count requests by)."""
     if stage == "requested":
         return Q(pk__isnull=False)
-    events = IntroEvent.objects.filter(
-        intro=OuterRef("pk"), transition__in=_STAGE_TRANSITIONS[stage], created_at__lt=end
-    )
-    condition = Q(Exists(events))
+    condition = Q(**{f"{_STAGE_STAMP[stage]}__lt": end})
     if stage == "offer_hired":
         condition &= Q(outcome__in=SUCCESS_OUTCOMES)
     return condition
 
 
-def stage_reached_at(stage: str, end: dt.datetime) -> Subquery:
+def stage_reached_at(stage: str, end: dt.datetime) -> Case:
     """When a request first reached `stage` before `end` (None if it did not)."""
-    return Subquery(
-        IntroEvent.objects.filter(intro=OuterRef("pk"), transition__in=_STAGE_TRANSITIONS[stage], created_at__lt=end)
-        .order_by("created_at", "pk")
-        .values("created_at")[:1]
-    )
+    stamp = _STAGE_STAMP[stage]
+    return Case(When(**{f"{stamp}__lt": end}, then=F(stamp)), default=None, output_field=DateTimeField())
 
 
 def funnel(cohort: Cohort, start: dt.datetime, end: dt.datetime) -> Funnel:
@@ -317,21 +308,18 @@ def flags_for(row: MemberRow, now: dt.datetime) -> list[Flag]:
 
 def _median_days(cohort: Cohort, start: dt.datetime, end: dt.datetime, user_ids=None) -> dict[int, float]:
     """Per member, the median days from introduction to first outreach, in one query."""
-    events = IntroEvent.objects.filter(
-        transition__in=INTRODUCED_TRANSITIONS,
-        created_at__gte=start,
-        created_at__lt=end,
-        intro__seeker__in=member_ids(cohort),
+    introduced = IntroRequest.objects.filter(
+        seeker__in=member_ids(cohort), introduced_at__gte=start, introduced_at__lt=end
     )
     if user_ids is not None:
-        events = events.filter(intro__seeker__in=user_ids)
+        introduced = introduced.filter(seeker__in=user_ids)
     first_outreach = Subquery(
-        Outreach.objects.filter(intro=OuterRef("intro_id"), seeker=OuterRef("intro__seeker_id"))
+        Outreach.objects.filter(intro=OuterRef("pk"), seeker=OuterRef("seeker_id"))
         .order_by("at", "pk")
         .values("at")[:1]
     )
-    pairs = events.annotate(first_outreach=first_outreach).values_list(
-        "intro__seeker_id", "created_at", "first_outreach"
+    pairs = introduced.annotate(first_outreach=first_outreach).values_list(
+        "seeker_id", "introduced_at", "first_outreach"
     )
     days: dict[int, list[float]] = defaultdict(list)
     for seeker_id, introduced_at, outreach_at in pairs:
@@ -349,19 +337,11 @@ def member_rows(
     thanks = FollowUp.objects.filter(kind__in=THANK_KINDS, due_at__gte=start, due_at__lt=due_by).exclude(
         status=FollowUp.Status.SKIPPED
     )
-    met_in_period = IntroRequest.objects.filter(
-        Exists(
-            IntroEvent.objects.filter(
-                intro=OuterRef("pk"), transition="record_meeting", created_at__gte=start, created_at__lt=end
-            )
-        )
-    )
+    met_in_period = IntroRequest.objects.filter(met_at__gte=start, met_at__lt=end)
     waiting = (
-        IntroEvent.objects.filter(
-            transition__in=INTRODUCED_TRANSITIONS, intro__status=Status.INTRODUCED, created_at__lte=now
-        )
-        .filter(Q(intro__target_writes_first=False) | Q(intro__target_writes_first__isnull=True))
-        .exclude(Exists(Outreach.objects.filter(intro=OuterRef("intro_id"))))
+        IntroRequest.objects.filter(status=Status.INTRODUCED, introduced_at__lte=now)
+        .filter(Q(target_writes_first=False) | Q(target_writes_first__isnull=True))
+        .exclude(Exists(Outreach.objects.filter(intro=OuterRef("pk"))))
     )
     memberships = (
         Membership.objects.filter(cohort=cohort)
@@ -378,7 +358,7 @@ def member_rows(
             stale_offers=_count(Offer.objects.stale(), "seeker"),
             last_event=_latest(IntroEvent.objects.filter(created_at__lte=now), "actor", "created_at"),
             last_outreach=_latest(Outreach.objects.filter(at__lte=now), "seeker", "at"),
-            waiting_since=_latest(waiting, "intro__seeker", "created_at", earliest=True),
+            waiting_since=_latest(waiting, "seeker", "introduced_at", earliest=True),
         )
         .order_by("user__full_name", "user__email", "pk")
     )

@@ -157,6 +157,10 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})
+    # No JIT compilation: the app's queries are short, and compiling a plan that crosses the
+    # cost threshold (the coach dashboard's member query) took ~85 ms of a ~230 ms query.
+    # A DATABASE_URL that sets its own `options` keeps them.
+    _db["OPTIONS"].setdefault("options", "-c jit=off")
     _db.setdefault("TEST", {})["NAME"] = os.environ.get("DATABASE_TEST_NAME") or None
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process, worker and beat share the file.

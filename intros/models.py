@@ -103,6 +103,19 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
         )
 
 
+# Which stage stamps a transition sets, the first time it happens (intros.services). A
+# mention-my-name request needs no acceptance: naming counts as accepted and introduced.
+STAGE_STAMPS: dict[str, tuple[str, ...]] = {
+    "submit": ("first_submitted_at",),
+    "approve": ("approved_at",),
+    "target_accept": ("accepted_at",),
+    "mention_name": ("accepted_at", "introduced_at"),
+    "introduce": ("introduced_at",),
+    "record_meeting": ("met_at",),
+    "record_outcome": ("outcome_recorded_at",),
+}
+
+
 class IntroRequest(models.Model):
     """A seeker's request that a connector introduce them to one of the connector's contacts."""
 
@@ -161,6 +174,15 @@ class IntroRequest(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="Latest submission: the queue order.")
     updated_at = models.DateTimeField(auto_now=True)
 
+    # When the request first reached each stage (STAGE_STAMPS), kept beside its events so
+    # the coach's funnel and medians read one row per request instead of probing events.
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    introduced_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+
     objects = IntroRequestQuerySet.as_manager()
 
     class Meta:
@@ -171,6 +193,8 @@ class IntroRequest(models.Model):
             # Home and the inbox list a person's requests newest first, a page at a time.
             models.Index(fields=["seeker", "-updated_at"], name="intro_seeker_updated_idx"),
             models.Index(fields=["connector", "-updated_at"], name="intro_connector_updated_idx"),
+            # The coach's funnel: a cohort's members' requests first submitted in a period.
+            models.Index(fields=["seeker", "first_submitted_at"], name="intro_seeker_submitted_idx"),
             models.Index(
                 fields=["next_action_at"],
                 condition=Q(next_action_at__isnull=False),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.outbox import outbox_enqueue
 from contacts.models import Contact, Strength, weekdays_to_mask
 
-from .models import PREPARATION_FIELDS, IntroEvent, IntroRequest, TargetLink
+from .models import PREPARATION_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest, TargetLink
 from .signals import intro_transitioned
 from .states import TRANSITIONS, Actor, Mode, Outcome, Status
 
@@ -72,10 +72,15 @@ def _transition(
     if check is not None:
         check(intro)
     from_status = intro.status
+    now = timezone.now()
     fields = ["status", "updated_at"]
     for field, value in (updates or {}).items():
         setattr(intro, field, value)
         fields.append(field)
+    for stamp in STAGE_STAMPS.get(name, ()):
+        if getattr(intro, stamp) is None:
+            setattr(intro, stamp, now)
+            fields.append(stamp)
     intro.status = spec.target
     intro.save(update_fields=fields)
     event = IntroEvent.objects.create(
@@ -86,6 +91,7 @@ def _transition(
         from_status=from_status,
         to_status=spec.target,
         note=note,
+        created_at=now,
     )
     intro_transitioned.send(sender=IntroRequest, intro=intro, transition=name, event=event, actor=user)
     return Result(intro, True, spec.verb)

@@ -775,7 +775,19 @@ def _bulk_cohort(size: int):
     Membership.objects.bulk_create([Membership(cohort=cohort, user=u, joined_at=at(1, month=1)) for u in users])
     intros = IntroRequest.objects.bulk_create(
         [
-            IntroRequest(seeker=u, connector=connector, target=contact, status=Status.MET, mode=Mode.DOUBLE_OPT_IN)
+            IntroRequest(
+                seeker=u,
+                connector=connector,
+                target=contact,
+                status=Status.MET,
+                mode=Mode.DOUBLE_OPT_IN,
+                # The stamps the transitions below would set (intros.services._transition).
+                first_submitted_at=at(2),
+                approved_at=at(3),
+                accepted_at=at(5),
+                introduced_at=at(6),
+                met_at=at(7),
+            )
             for u in users
             for _ in range(2)
         ]
