@@ -69,7 +69,11 @@ def test_mention_my_name_counts_as_accepted_and_introduced():
         intro = submitted()
     with time_machine.travel(at(3), tick=False):
         services.intro_approve(
-            intro=intro, connector=intro.connector, vouch_strength="close", vouch_note="Ten years.", mode=Mode.MENTION_NAME
+            intro=intro,
+            connector=intro.connector,
+            vouch_strength="close",
+            vouch_note="Ten years.",
+            mode=Mode.MENTION_NAME,
         )
     intro.refresh_from_db()
     assert intro.approved_at == intro.accepted_at == intro.introduced_at == at(3)
