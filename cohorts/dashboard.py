@@ -318,8 +318,10 @@ def _median_days(cohort: Cohort, start: dt.datetime, end: dt.datetime, user_ids=
         .order_by("at", "pk")
         .values("at")[:1]
     )
-    pairs = introduced.annotate(first_outreach=first_outreach).values_list(
-        "seeker_id", "introduced_at", "first_outreach"
+    pairs = (
+        introduced.annotate(first_outreach=first_outreach)
+        .order_by()
+        .values_list("seeker_id", "introduced_at", "first_outreach")
     )
     days: dict[int, list[float]] = defaultdict(list)
     for seeker_id, introduced_at, outreach_at in pairs:

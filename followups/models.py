@@ -73,6 +73,12 @@ class FollowUp(models.Model):
         ordering = ["due_at", "pk"]
         indexes = [
             models.Index(fields=["owner", "status", "due_at"]),
+            # The coach's thank-you rate: a member's thank-yous due in a period.
+            models.Index(
+                fields=["owner", "due_at"],
+                condition=Q(kind__in=["thank_connector", "thank_target"]),
+                name="followup_thanks_idx",
+            ),
             models.Index(
                 fields=["next_action_at"], condition=Q(next_action_at__isnull=False), name="followup_next_action_idx"
             ),

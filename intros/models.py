@@ -195,6 +195,9 @@ class IntroRequest(models.Model):
             models.Index(fields=["connector", "-updated_at"], name="intro_connector_updated_idx"),
             # The coach's funnel: a cohort's members' requests first submitted in a period.
             models.Index(fields=["seeker", "first_submitted_at"], name="intro_seeker_submitted_idx"),
+            # …and per member, those introduced (medians, waiting) and met (outcomes) in it.
+            models.Index(fields=["seeker", "introduced_at"], name="intro_seeker_introduced_idx"),
+            models.Index(fields=["seeker", "met_at"], name="intro_seeker_met_idx"),
             models.Index(
                 fields=["next_action_at"],
                 condition=Q(next_action_at__isnull=False),

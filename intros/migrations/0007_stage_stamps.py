@@ -74,5 +74,13 @@ class Migration(migrations.Migration):
             model_name='introrequest',
             index=models.Index(fields=['seeker', 'first_submitted_at'], name='intro_seeker_submitted_idx'),
         ),
+        migrations.AddIndex(
+            model_name="introrequest",
+            index=models.Index(fields=["seeker", "introduced_at"], name="intro_seeker_introduced_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="introrequest",
+            index=models.Index(fields=["seeker", "met_at"], name="intro_seeker_met_idx"),
+        ),
         migrations.RunPython(stamp_from_events, migrations.RunPython.noop, elidable=True),
     ]
