@@ -216,6 +216,12 @@ class ContactFilterForm(forms.Form):
         return contacts
 
     @property
+    def searching(self) -> bool:
+        """A text search is asked for (it matches inside names, so it reads every contact)."""
+        self.is_valid()
+        return bool(self.cleaned_data.get("q"))
+
+    @property
     def active(self) -> bool:
         self.is_valid()
         return any(self.cleaned_data.get(name) for name in self.fields)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from accounts.choices import labels_once
 from accounts.links import url_with_pk
 from accounts.timezones import all_time_zones, validate_time_zone
 
@@ -94,6 +95,7 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         return self.prefetch_related("tags")
 
 
+@labels_once
 class Contact(models.Model):
     """Someone a user knows, and the window in which they may be contacted."""
 

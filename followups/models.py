@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.choices import labels_once
 from contacts.models import Contact
 from intros.models import IntroRequest
 
@@ -28,6 +29,7 @@ class FollowUpQuerySet(models.QuerySet["FollowUp"]):
         return self.filter(next_action_at__lte=now)
 
 
+@labels_once
 class FollowUp(models.Model):
     """A promise or follow-up with a due date, owned by the person who must do it."""
 
@@ -113,6 +115,7 @@ class FollowUp(models.Model):
         self.save(update_fields=["due_at", "next_action_at"])
 
 
+@labels_once
 class Outreach(models.Model):
     """One attempt by the seeker to contact a target. Inside the target's window or not."""
 
@@ -152,6 +155,7 @@ class OfferQuerySet(models.QuerySet["Offer"]):
         return self.filter(status=Offer.Status.STALE)
 
 
+@labels_once
 class Offer(models.Model):
     """Someone offered the seeker an introduction ("I can introduce you to X")."""
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.choices import labels_once
 from accounts.links import url_with_pk
 from contacts.models import Contact, Strength
 
@@ -116,6 +117,7 @@ STAGE_STAMPS: dict[str, tuple[str, ...]] = {
 }
 
 
+@labels_once
 class IntroRequest(models.Model):
     """A seeker's request that a connector introduce them to one of the connector's contacts."""
 
@@ -244,6 +246,7 @@ class IntroRequest(models.Model):
         return check_preparation({name: getattr(self, name) for name in PREPARATION_FIELDS})
 
 
+@labels_once
 class IntroEvent(models.Model):
     """One transition, kept for ever: who, when, from, to, and why."""
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import ratelimit
 from accounts.htmx import redirect_after_write
+from accounts.pagination import MatchedIds
 from contacts.models import Contact
 
 from . import services
@@ -95,30 +96,28 @@ def home(request: HttpRequest) -> HttpResponse:
 def find(request: HttpRequest) -> HttpResponse:
     """Contacts my cohort shares, to ask for an introduction (names and roles only)."""
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
-    contacts = Contact.objects.shared_with(request.user)
+    shared = Contact.objects.shared_with(request.user)
+    matches = shared
     if query:
         # Names, roles and organisations only: never match on details the seeker can't see.
-        contacts = contacts.filter(
-            Q(name__icontains=query) | Q(organisation__icontains=query) | Q(title__icontains=query)
-        )
+        matches = shared.filter(Q(name__icontains=query) | Q(organisation__icontains=query) | Q(title__icontains=query))
     # What a row shows, and nothing else: a seeker never receives another member's contact's
     # email or notes, not even into memory.
-    contacts = (
-        contacts.select_related("owner")
-        .only(
-            "pk",
-            "name",
-            "title",
-            "organisation",
-            "strength",
-            "owner__id",
-            "owner__full_name",
-            "owner__email",
-            "owner__deleted_at",
-        )
-        .order_by("organisation", "name", "pk")
+    rows = Contact.objects.select_related("owner").only(
+        "pk",
+        "name",
+        "title",
+        "organisation",
+        "strength",
+        "owner__id",
+        "owner__full_name",
+        "owner__email",
+        "owner__deleted_at",
     )
-    page = Paginator(contacts, 30).get_page(request.GET.get("page"))
+    # One scan of the cohort's shared contacts finds, orders and counts the matches.
+    page = Paginator(MatchedIds(matches.order_by("organisation", "name", "pk"), rows), 30).get_page(
+        request.GET.get("page")
+    )
     context = {"nav": "home", "page": page, "query": query}
     template = "intros/find.html#results" if request.htmx else "intros/find.html"
     return render(request, template, context)

@@ -276,6 +276,23 @@ def test_list_is_paginated_and_keeps_the_filters(client, connector):
     assert ">Person 29</a>" in second and ">Person 24</a>" not in second
 
 
+def test_a_search_is_paged_in_name_order_with_its_tags_and_count(client, connector):
+    for n in range(30):
+        tag(ContactFactory(owner=connector, name=f"Person {29 - n:02}", organisation="Northwind"), f"tag-{n % 2}")
+    ContactFactory(owner=connector, name="Person 99", organisation="Contoso")
+    ContactFactory(owner=UserFactory(), name="Not Mine", organisation="Northwind")
+    login(client, connector)
+
+    first = client.get(reverse("contacts:list"), {"q": "northwind"}).content.decode()
+    second = client.get(reverse("contacts:list"), {"q": "northwind", "page": 2}, **HTMX).content.decode()
+
+    assert "1–25 of 30 contacts matching" in first and "26–30 of 30 contacts" in second
+    assert ">Person 00</a>" in first and ">Person 24</a>" in first and ">Person 25</a>" not in first
+    assert ">Person 29</a>" in second and "Person 99" not in first + second and "Not Mine" not in first + second
+    assert first.index(">Person 03</a>") < first.index(">Person 10</a>")
+    assert "?tag=tag-0" in first and "?tag=tag-1" in second
+
+
 def list_queries(client, owner, count: int) -> int:
     for n in range(count):
         tag(ContactFactory(owner=owner, organisation=f"Org {n % 4}"), f"tag-{n % 3}", "shared")

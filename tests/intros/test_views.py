@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -313,3 +314,25 @@ def test_home_lists_the_latest_open_requests_and_a_link_to_all(client, cohort, s
     assert f"Show all {LIST_ROWS + 2} open requests" in home
     everything = client.get(reverse("intros:home") + "?all=open").content.decode()
     assert everything.count("via Jill Connector") == LIST_ROWS + 2 and "Show all" not in everything
+
+
+def test_find_pages_the_matches_in_order_and_counts_them_from_one_scan(
+    client, cohort, seeker, connector, outsider, django_assert_num_queries
+):
+    for i in range(33):
+        ContactFactory(owner=connector, shareable=True, name=f"Person {i:02}", organisation=f"Northwind {i % 3}")
+    ContactFactory(owner=connector, shareable=True, name="Other Person", organisation="Contoso")
+    ContactFactory(owner=connector, shareable=False, name="Private Person", organisation="Northwind 0")
+    ContactFactory(owner=outsider, shareable=True, name="Stranger Person", organisation="Northwind 0")
+    client.force_login(seeker)
+    url = reverse("intros:find")
+    # session, user, the matching ids (found, ordered and counted at once), the page's rows
+    with django_assert_num_queries(4):
+        first = client.get(url, {"q": "northwind"}).content.decode()
+    second = client.get(url, {"q": "northwind", "page": 2}).content.decode()
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    expected = [f"Person {i:02}" for i in sorted(range(33), key=lambda i: (i % 3, i))]
+    shown = re.findall(r'<span class="item-title">(Person \d\d)</span>', first + second)
+    assert shown == expected  # by organisation, then name; 30 then 3
+    for absent in ("Other Person", "Private Person", "Stranger Person"):
+        assert absent not in first + second
