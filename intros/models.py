@@ -77,11 +77,20 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
     def with_people(self) -> IntroRequestQuerySet:
         return self.select_related("seeker", "connector", "target")
 
-    def listed(self) -> IntroRequestQuerySet:
+    def listed(self, *, mine: str | None = None) -> IntroRequestQuerySet:
         """`with_people`, loading only what a list row shows (its link, names, state and next
         step): not the preparation texts or the people's other columns, which at list length
-        cost more to fetch, compile and build than the row costs to render."""
-        return self.with_people().only(*LIST_FIELDS)
+        cost more to fetch, compile and build than the row costs to render.
+
+        `mine` ("seeker" or "connector"): the list is the viewer's own, with them on that side
+        of every row, so that side is not joined (a join fewer to plan); the view puts the
+        viewer there (`intro.seeker = user`) before anything reads it."""
+        if mine is None:
+            return self.with_people().only(*LIST_FIELDS)
+        others = [side for side in ("seeker", "connector") if side != mine]
+        return self.select_related(*others, "target").only(
+            *(f for f in LIST_FIELDS if not f.startswith(f"{mine}__")), f"{mine}_id"
+        )
 
     def track_record(self, seeker) -> dict[str, int]:
         """The seeker's history so far, in one query, for the connector's vetting page."""

@@ -62,20 +62,21 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
-    intros = list(open_requests.listed().order_by("-updated_at")[:limit])
+    intros = list(open_requests.listed(mine="seeker").order_by("-updated_at")[:limit])
     # Both counts in one query, always asked: the same queries however many there are.
     counts = IntroRequest.objects.visible_to(user).aggregate(
         open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
         waiting_on_me=Count("pk", filter=Q(pk__in=IntroRequest.objects.awaiting_connector(user).values("pk"))),
     )
     for intro in intros:
+        intro.seeker = user
         intro.next_step = next_step(intro, Actor.SEEKER)
     end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
     due = list(user.followups.filter(status="open", due_at__lte=end_of_today).order_by("due_at")[:20])
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
-        .listed()
+        .listed(mine="seeker")
         .order_by("-updated_at")[:5]
     )
     return render(
@@ -329,14 +330,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all", "")
     waiting_qs = IntroRequest.objects.awaiting_connector(user)
     progress_qs = IntroRequest.objects.of_connector(user).open().exclude(status=Status.SUBMITTED)
-    waiting = list(waiting_qs.listed().order_by("updated_at")[: _rows(show_all == "waiting")])
-    in_progress = list(progress_qs.listed().order_by("-updated_at")[: _rows(show_all == "progress")])
+    waiting = list(waiting_qs.listed(mine="connector").order_by("updated_at")[: _rows(show_all == "waiting")])
+    in_progress = list(progress_qs.listed(mine="connector").order_by("-updated_at")[: _rows(show_all == "progress")])
     for intro in in_progress:
+        intro.connector = user
         intro.next_step = next_step(intro, Actor.CONNECTOR)
     past = list(
         IntroRequest.objects.of_connector(user)
         .filter(status__in=[*FINAL_STATES, Status.MET, Status.OUTCOME])
-        .listed()
+        .listed(mine="connector")
         .order_by("-updated_at")[:10]
     )
     counts = IntroRequest.objects.of_connector(user).aggregate(

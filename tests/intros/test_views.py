@@ -336,3 +336,39 @@ def test_find_pages_the_matches_in_order_and_counts_them_from_one_scan(
     assert shown == expected  # by organisation, then name; 30 then 3
     for absent in ("Other Person", "Private Person", "Stranger Person"):
         assert absent not in first + second
+
+
+def _requests_in_every_state(seeker, connector, per_state: int) -> None:
+    """Rows for both lists: `seeker` asks `connector`'s contacts, in every state."""
+    for status in Status.values:
+        for _ in range(per_state):
+            IntroRequestFactory(
+                seeker=seeker,
+                target=ContactFactory(owner=connector),
+                status=status,
+                mode="" if status in (Status.DRAFT, Status.SUBMITTED) else "double_opt_in",
+            )
+
+
+@pytest.mark.parametrize(
+    ("url_name", "who", "queries"),
+    # session, user; home: open rows, both counts, due today, recently finished;
+    # inbox: waiting, in progress, past, the three counts
+    [("intros:home", "seeker", 6), ("intros:inbox", "connector", 6)],
+)
+def test_home_and_inbox_queries_do_not_grow_with_requests(
+    client, seeker, connector, url_name, who, queries, django_assert_num_queries
+):
+    viewer = {"seeker": seeker, "connector": connector}[who]
+    client.force_login(viewer)
+    _requests_in_every_state(seeker, connector, 1)
+    with django_assert_num_queries(queries):
+        few = client.get(reverse(url_name)).content.decode()
+    _requests_in_every_state(seeker, connector, 3)
+    with django_assert_num_queries(queries):
+        many = client.get(reverse(url_name)).content.decode()
+    # The rows name the people on the other side, and the viewer's own name where it is part
+    # of the next step, from the rows' own joins and the viewer (nothing loaded per row).
+    assert many.count('class="item-title"') > few.count('class="item-title"')
+    other = connector if who == "seeker" else seeker
+    assert other.full_name in many
