@@ -195,8 +195,13 @@ class ContactFilterForm(forms.Form):
         self.fields["organisation"].choices = [("", "Any organisation")] + [
             (name, name) for name in Contact.objects.owned_by(owner).organisations()
         ]
-        tags_in_use = Tag.objects.filter(owner=owner, contacts__isnull=False).distinct()
-        self.fields["tag"].choices = [("", "Any tag")] + [(tag.name, tag.name) for tag in tags_in_use]
+        tags_in_use = (
+            Tag.objects.filter(owner=owner, contacts__isnull=False)
+            .order_by("name")
+            .values_list("name", flat=True)
+            .distinct()
+        )
+        self.fields["tag"].choices = [("", "Any tag")] + [(name, name) for name in tags_in_use]
 
     def full_clean(self) -> None:
         super().full_clean()

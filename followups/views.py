@@ -71,7 +71,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
-        return render(request, "followups/followup_list.html#row", {"followup": followup})
+        return render(request, "followups/followup_list.html#row", {"followup": followup, "swapped": True})
     return redirect("followups:list")
 
 
