@@ -24,12 +24,10 @@ from accounts.models import User
 from cohorts.models import Cohort, Membership
 from contacts.models import Contact, Tag
 from followups.models import CalendarFeed, DigestSchedule, FollowUp, Outreach
-from intros.models import STAGE_STAMPS, IntroEvent, IntroRequest
+from intros.models import STAGE_STAMP_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Status
 
 from .config import Scale
-
-STAMP_FIELDS = sorted({stamp for stamps in STAGE_STAMPS.values() for stamp in stamps})
 
 S = Status
 # How a request reached its state: (transition, to_status, actor role), from draft.
@@ -424,7 +422,7 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
                 "created_at": created,
                 "submitted_at": submitted_at,
                 "updated_at": at,
-                **{stamp: stamps.get(stamp) for stamp in STAMP_FIELDS},
+                **{stamp: stamps.get(stamp) for stamp in STAGE_STAMP_FIELDS},
             }
         )  # fmt: skip
         if status in INTRODUCED_OR_LATER:

@@ -124,6 +124,7 @@ STAGE_STAMPS: dict[str, tuple[str, ...]] = {
     "record_meeting": ("met_at",),
     "record_outcome": ("outcome_recorded_at",),
 }
+STAGE_STAMP_FIELDS = tuple(sorted({stamp for stamps in STAGE_STAMPS.values() for stamp in stamps}))
 
 
 @labels_once

@@ -10,14 +10,14 @@ import time_machine
 from django.apps import apps
 
 from intros import services
-from intros.models import STAGE_STAMPS, IntroEvent, IntroRequest
+from intros.models import STAGE_STAMP_FIELDS as STAMPS
+from intros.models import IntroEvent, IntroRequest
 from intros.states import Mode, Outcome
 
 from .helpers import accepted, submitted
 
 pytestmark = pytest.mark.django_db
 
-STAMPS = sorted({stamp for stamps in STAGE_STAMPS.values() for stamp in stamps})
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 
 
