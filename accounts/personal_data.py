@@ -100,20 +100,32 @@ def account_blockers(*, user: User) -> list[str]:
 
 def _erase_outbox(user: User) -> None:
     """Mail to them: what waits is never sent, what was sent is theirs and goes; a message to
-    several people keeps going to the others, without their address."""
+    several people keeps going to the others, without their address. Nor are they told
+    any more when a message to someone else is not delivered (its `tell` addresses)."""
     address = user.email.lower()
     candidates = OutboxMessage.objects.annotate(
-        to_text=Cast("to", TextField()), cc_text=Cast("cc", TextField()), reply_text=Cast("reply_to", TextField())
-    ).filter(Q(to_text__icontains=address) | Q(cc_text__icontains=address) | Q(reply_text__icontains=address))
+        to_text=Cast("to", TextField()),
+        cc_text=Cast("cc", TextField()),
+        reply_text=Cast("reply_to", TextField()),
+        context_text=Cast("context", TextField()),
+    ).filter(
+        Q(to_text__icontains=address)
+        | Q(cc_text__icontains=address)
+        | Q(reply_text__icontains=address)
+        | Q(context_text__icontains=address)
+    )
     for message in candidates:
         to, cc, reply_to = (
             [a for a in field if a.lower() != address] for field in (message.to, message.cc, message.reply_to)
         )
+        context = dict(message.context)
+        if "tell" in context:
+            context["tell"] = {role: a for role, a in context["tell"].items() if a.lower() != address}
         if not to:
             message.delete()
-        elif (to, cc, reply_to) != (message.to, message.cc, message.reply_to):
-            message.to, message.cc, message.reply_to = to, cc, reply_to
-            message.save(update_fields=["to", "cc", "reply_to"])
+        elif (to, cc, reply_to, context) != (message.to, message.cc, message.reply_to, message.context):
+            message.to, message.cc, message.reply_to, message.context = to, cc, reply_to, context
+            message.save(update_fields=["to", "cc", "reply_to", "context"])
 
 
 def account_delete(*, user: User) -> User:

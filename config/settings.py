@@ -200,9 +200,14 @@ else:
     }
 
 CELERY_FS_DIR = VAR_DIR / "celery"
+BROKER_VISIBILITY_TIMEOUT = 3600
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # A task not acknowledged within `visibility_timeout` is handed out again (tasks are acked
+    # late): every task's hard time limit below stays under it. `socket_timeout` bounds each
+    # command, so a Redis that accepts connections but stops answering cannot hang a request
+    # that publishes a task (the connection attempt itself is bounded just below).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT, "socket_timeout": 10}
 else:
     # The embedded default: no server needed; the folders are made by `make run`
     # (and by config.celery before a worker starts).
@@ -240,6 +245,21 @@ CELERY_BEAT_SCHEDULE = {
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
 }
 CELERY_TASK_EAGER_PROPAGATES = True
+# Time limits (seconds). At the soft limit a task is interrupted where it stands (a sweep batch
+# or a claim rolls back; a message being sent is retried later); at the hard limit its worker
+# process is killed. The prefork pool (production) enforces both; the solo pool of `make run`
+# and the fault tests enforces neither, where EMAIL_TIMEOUT alone bounds a send.
+OUTBOX_TASK_TIME_LIMIT = env_int("OUTBOX_TASK_TIME_LIMIT", 300, minimum=60)
+SWEEP_TASK_TIME_LIMIT = env_int("SWEEP_TASK_TIME_LIMIT", 600, minimum=60)
+# Any other task (a contacts import, the import cleanup) is killed well before the broker would
+# hand it to a second worker while it still runs.
+CELERY_TASK_TIME_LIMIT = BROKER_VISIBILITY_TIMEOUT - 600
+for _name in ("OUTBOX_TASK_TIME_LIMIT", "SWEEP_TASK_TIME_LIMIT"):
+    if vars()[_name] >= BROKER_VISIBILITY_TIMEOUT:
+        raise ImproperlyConfigured(
+            f"{_name}={vars()[_name]} must stay under the broker's visibility timeout "
+            f"({BROKER_VISIBILITY_TIMEOUT} s), or a running task is handed to a second worker."
+        )
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
@@ -251,6 +271,17 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "config.mail.ConsoleAndFileBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+
+# --- The outbox (accounts.outbox) ----------------------------------------------------------
+# Attempts at one message before it fails for good and an operator sees it
+# (`manage.py outbox --failed`); between them the wait grows: 1 min, 5 min, 30 min, 2 h, 12 h.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
+# A worker's claim on a message it is sending runs out after this long; another worker may
+# then take it over (the first one died). Longer than a send task may live (its hard time
+# limit), so a worker that is still sending is never taken over.
+OUTBOX_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
@@ -172,6 +173,8 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
                     if decision.outcome == "feedback":  # a transition of its own: isolated in a savepoint
                         with transaction.atomic():
                             decision = _ask_target_feedback(item, now)
+                except SoftTimeLimitExceeded:
+                    raise  # out of time: the open batch rolls back whole, the next tick goes on
                 except Exception:
                     log.exception("Sweep could not handle followup %s; it is retried in an hour", item.pk)
                     decision = Decision("failed", at=now + RETRY_AFTER)
@@ -179,6 +182,8 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
             try:
                 with transaction.atomic():  # a savepoint: if the batch's writes fail, the batch waits
                     _write_followups(decided)
+            except SoftTimeLimitExceeded:
+                raise  # out of time: the open batch rolls back whole, the next tick goes on
             except Exception:
                 log.exception("Sweep could not write a batch of %s follow-ups; retried in an hour", len(batch))
                 FollowUp.objects.filter(pk__in=[item.pk for item in batch]).update(next_action_at=now + RETRY_AFTER)
@@ -286,6 +291,8 @@ def _drain(
                 try:
                     with transaction.atomic():  # a savepoint: one bad row must not stop the rest
                         outcome = handle(item, now)
+                except SoftTimeLimitExceeded:
+                    raise  # out of time: the open batch rolls back whole, the next tick goes on
                 except Exception:
                     log.exception("Sweep could not handle %s %s; it is retried in an hour", label, item.pk)
                     type(item).objects.filter(pk=item.pk).update(**{due_field: now + RETRY_AFTER})

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.choices import labels_once
 from accounts.links import url_with_pk
+from accounts.models import OutboxMessage
 from contacts.models import Contact, Strength
 
 from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
@@ -181,6 +182,11 @@ class IntroRequest(models.Model):
 
     # When the beat sweep should next look at this request (a re-ask, an expiry).
     next_action_at = models.DateTimeField(null=True, blank=True)
+    # The latest email asking the target (first ask, re-ask, reminder or a resend): if it can
+    # never be delivered, both people are told, the page says so, and the connector may resend.
+    last_ask = models.ForeignKey(
+        "accounts.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="Latest submission: the queue order.")
@@ -241,6 +247,14 @@ class IntroRequest(models.Model):
     @property
     def target_details_visible_to_seeker(self) -> bool:
         return self.status in TARGET_DETAILS_VISIBLE
+
+    def undelivered_ask(self) -> OutboxMessage | None:
+        """While the target should be answering: our latest email asking them, if it failed for
+        good (a wrong address, most likely). Nobody will answer until the connector corrects it.
+        One query, and only in that state."""
+        if self.status != Status.AWAITING_TARGET or self.last_ask_id is None:
+            return None
+        return OutboxMessage.objects.failed().filter(pk=self.last_ask_id).only("to", "failed_at").first()
 
     def role_of(self, user) -> Actor | None:
         if user.pk == self.seeker_id:

@@ -5,6 +5,7 @@ transition that already happened changes nothing and says so."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -491,16 +492,62 @@ def _ask_target(intro: IntroRequest, *, transition: str = "ask_target") -> None:
     _email_target_ask(result.intro, kind=transition)
 
 
-def _email_target_ask(i: IntroRequest, *, kind: str) -> None:
+def _email_target_ask(i: IntroRequest, *, kind: str, key: str | None = None) -> None:
     _, token = target_link_create(intro=i, purpose=TargetLink.Purpose.ANSWER)
-    outbox_enqueue(
+    ask = outbox_enqueue(
         to=[i.target.email],
         reply_to=[i.connector.email],
         subject=f"{i.connector.full_name} would like to introduce you to {i.seeker.full_name}",
         template="target_ask",
         context={"intro": i, "url": target_link_url(intro=i, token=token), "kind": kind},
-        key=f"intro:{i.pk}:{kind}:{i.reask_count}",
+        key=key or f"intro:{i.pk}:{kind}:{i.reask_count}",
+        refs={"intro": i.pk},
+        # If it can never be delivered, both are told (undelivered_ask_context renders it).
+        tell_if_undelivered={"connector": i.connector.email, "seeker": i.seeker.email},
     )
+    if ask is not None:
+        IntroRequest.objects.filter(pk=i.pk).update(last_ask=ask)
+        i.last_ask = ask
+
+
+def undelivered_ask_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Renders the notice that our ask never reached the target, to the connector or the seeker
+    (accounts.outbox.TELL_IF_UNDELIVERED; registered in apps.py), when it is sent. Nothing is
+    sent when the request has moved on: answered, closed, or asked again since."""
+    intro = IntroRequest.objects.with_people().filter(pk=refs.get("intro")).first()
+    if intro is None or intro.last_ask_id != refs.get("undelivered") or intro.undelivered_ask() is None:
+        return None
+    return {
+        "intro": intro,
+        "role": refs["role"],
+        "url": settings.SITE_URL + intro.get_absolute_url(),
+        "contact_url": settings.SITE_URL + reverse("contacts:edit", args=[intro.target_id]),
+        "subject": f"Our email to {intro.target.name} could not be delivered",
+    }
+
+
+def intro_ask_again(*, intro: IntroRequest, connector) -> Result:
+    """Our latest email asking the target was not delivered: once the connector has checked the
+    address, ask again with a fresh link. No state change, and not a re-ask (the target never
+    had the first): the wait for an answer starts over."""
+    with transaction.atomic():
+        locked = (
+            IntroRequest.objects.select_for_update().select_related("seeker", "connector", "target").get(pk=intro.pk)
+        )
+        if locked.connector_id != connector.pk:
+            raise NotAllowed("Only the connector can ask again.")
+        if locked.undelivered_ask() is None:
+            return Result(
+                locked, False, f"Nothing to send again: our last email to {locked.target.name} was not refused."
+            )
+        if not locked.target.email:
+            raise NotAllowed(f"Add {locked.target.name}'s email address to the contact first.")
+        if locked.target.do_not_contact:
+            raise NotAllowed(f"{locked.target.name} is marked “do not contact”.")
+        locked.next_action_at = _answer_deadline()
+        locked.save(update_fields=["next_action_at", "updated_at"])
+        _email_target_ask(locked, kind="resend", key=f"intro:{locked.pk}:resend:{locked.last_ask_id}")
+    return _reload(Result(locked, True, f"{locked.target.name} is asked again, at {locked.target.email}."))
 
 
 def intro_remind_target(*, intro: IntroRequest) -> Result:

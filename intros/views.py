@@ -293,6 +293,7 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
         "today": timezone.localdate(),
     }
+    context["undelivered_ask"] = intro.undelivered_ask()
     if role is Actor.CONNECTOR and intro.status == Status.SUBMITTED:
         context["track_record"] = track_record(intro.seeker)
         context["capacity_full"] = services.connector_at_capacity(request.user)
@@ -454,6 +455,19 @@ def intro_decline(request: HttpRequest, pk: int) -> HttpResponse:
         action=services.intro_decline,
         success="Declined. Your note was sent to the seeker.",
     )
+
+
+@require_POST
+@login_required
+def intro_ask_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Our email asking the target was not delivered; the connector has checked the address."""
+    intro = get_object_or_404(IntroRequest.objects.of_connector(request.user), pk=pk)
+    try:
+        result = services.intro_ask_again(intro=intro, connector=request.user)
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return redirect_after_write(request, intro.get_absolute_url())
+    return _done(request, intro, result, result.message)
 
 
 # --- the target, through a link (no login) --------------------------------------------------

@@ -157,6 +157,11 @@ MATRIX: dict[str, list[Case]] = {
             writers={"connector"},
         ),
     ],
+    "intros:ask_again": [
+        GET(POST_ONLY, args=pk("awaiting")),
+        # The connector's click is told there is nothing to send again (the ask was delivered).
+        POST(only(connector=302), args=pk("awaiting"), writers={"connector"}),
+    ],
     "intros:meeting": [
         GET(POST_ONLY, args=pk("introduced")),
         POST(
