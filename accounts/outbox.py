@@ -261,10 +261,14 @@ def _email_of(message: OutboxMessage) -> EmailMultiAlternatives:
     return email
 
 
-def _claim(message_id: int, *, now: dt.datetime) -> tuple[OutboxMessage, uuid.UUID] | None:
-    """Step 1: take the message for this worker, if it is due and nobody else holds it."""
+def _claim(message_id: int, *, now: dt.datetime, due_only: bool) -> tuple[OutboxMessage, uuid.UUID] | None:
+    """Step 1: take the message for this worker, if nobody else holds it: a pending message
+    (the flush: only once its wait is over), or one whose claim ran out."""
+    free = OutboxMessage.objects.due(now)
+    if not due_only:
+        free = free | OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING)
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update(skip_locked=True).due(now).filter(pk=message_id).first()
+        message = free.select_for_update(skip_locked=True).filter(pk=message_id).first()
         if message is None:
             return None  # sent, failed, gone, waiting for its retry, or held by another worker
         if message.state == OutboxMessage.State.SENDING:
@@ -337,9 +341,11 @@ def _give_up(message: OutboxMessage, *, now: dt.datetime) -> None:
     tell_undelivered(message)
 
 
-def outbox_send(*, message_id: int) -> bool:
-    """Send one message if it is due and nobody else is sending it. Returns whether this call sent it."""
-    claimed = _claim(message_id, now=timezone.now())
+def outbox_send(*, message_id: int, due_only: bool = False) -> bool:
+    """Send one message if it is still to be sent and nobody else is sending it. Returns whether
+    this call sent it. A task sends its message whatever `next_attempt_at` says (the writer's
+    clock may run a little ahead of this worker's); the flush sends only what is due."""
+    claimed = _claim(message_id, now=timezone.now(), due_only=due_only)
     if claimed is None:
         return False
     message, claim = claimed
@@ -366,7 +372,7 @@ def outbox_flush(*, limit: int = 500) -> int:
     ids = list(
         OutboxMessage.objects.due(timezone.now()).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )
-    return sum(outbox_send(message_id=message_id) for message_id in ids)
+    return sum(outbox_send(message_id=message_id, due_only=True) for message_id in ids)
 
 
 def outbox_retry(*, message_ids: Iterable[int] | None = None) -> list[int]:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OutboxMessage
-from accounts.outbox import outbox_flush
+from accounts.outbox import outbox_send
 from followups.models import FollowUp, Offer, Outreach
 from followups.sweep import sweep
 from intros import services as intro_services
@@ -85,8 +85,10 @@ def log_outreach(client, seeker, intro, local: dt.datetime, confirmed: bool = Fa
 
 
 def mail(to, subject_part: str) -> list[OutboxMessage]:
-    """What reached `to`: the outbox is sent first, as the worker would (reminders render then)."""
-    outbox_flush()
+    """What reached `to`: each message waiting is sent first, as the task after its commit would
+    (reminders render then; the flush, on today's clock, would wait for rows written later)."""
+    for message_id in OutboxMessage.objects.pending().values_list("pk", flat=True):
+        outbox_send(message_id=message_id)
     return list(OutboxMessage.objects.filter(to=[to], subject__contains=subject_part).order_by("pk"))
 
 
