@@ -18,7 +18,8 @@ from intros.models import TargetLink
 from tests.browser.test_journey import log_in
 from tests.contacts.import_samples import linkedin_csv
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, last_link_token
+from tests.intros.helpers import accepted, awaiting_target, last_link_token
+from tests.mail_backends import BOUNCING_DOMAIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,3 +144,33 @@ def test_coach_pages_outside_the_journeys_pass_the_audit(page, check):
     page.goto(f"/cohorts/{cohort.pk}/dashboard/drill/?member={janet.pk}")
     expect(page.get_by_role("heading", name="Janet Seeker", exact=True)).to_be_visible()
     check(page, "drill-page")
+
+
+def test_a_target_ask_that_was_not_delivered_shows_on_the_request_page(new_page, check, settings):
+    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"  # refuses Carol's address for good
+    jill = UserFactory(full_name="Jill Connector")
+    janet = UserFactory(full_name="Janet Seeker")
+    carol = ContactFactory(owner=jill, name="Carol Target", email=f"carol@{BOUNCING_DOMAIN}", shareable=True)
+    intro = awaiting_target(seeker=janet, target=carol)  # the ask is refused as it is sent
+    headline = "Our email to Carol Target could not be delivered: check their address"
+
+    seeker = new_page("seeker")
+    log_in(seeker, janet.email)
+    seeker.goto(f"/intros/{intro.pk}/")
+    expect(seeker.get_by_role("heading", name="Our email to Carol Target could not be delivered")).to_be_visible()
+    check(seeker, "undelivered-ask-seeker")
+
+    connector = new_page("connector")
+    log_in(connector, jill.email)
+    connector.goto(f"/intros/{intro.pk}/")
+    expect(connector.get_by_role("heading", name=headline)).to_be_visible()
+    check(connector, "undelivered-ask-connector")
+    connector.get_by_role("link", name="correct it on your contact").click()
+    connector.get_by_label("Email").fill("carol@example.org")
+    connector.get_by_role("button", name=re.compile("Save")).click()
+    expect(connector.get_by_text("Saved Carol Target.")).to_be_visible()
+    connector.goto(f"/intros/{intro.pk}/")
+    connector.get_by_role("button", name="Ask Carol Target again").click()
+    expect(connector.get_by_text("Carol Target is asked again, at carol@example.org.")).to_be_visible()
+    expect(connector.get_by_role("heading", name=headline)).to_have_count(0)
+    check(connector, "undelivered-ask-asked-again")

@@ -80,7 +80,8 @@ def test_the_request_page_says_the_ask_was_not_delivered(client, cohort, seeker,
     assert reverse("intros:ask_again", args=[intro.pk]) in page
     client.force_login(seeker)
     page = client.get(intro.get_absolute_url()).content.decode()
-    assert headline in page and "We have told Jill Connector" in page
+    # The seeker cannot see or correct the address: she is told who can.
+    assert "Our email to Carol Target could not be delivered</h2>" in page and "We have told Jill Connector" in page
     assert LOST not in page and reverse("intros:ask_again", args=[intro.pk]) not in page
 
 
