@@ -79,7 +79,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="outboxmessage",
             index=models.Index(
-                condition=models.Q(("next_attempt_at__isnull", False)), fields=["next_attempt_at"], name="outbox_due_idx"
+                condition=models.Q(("next_attempt_at__isnull", False)),
+                fields=["next_attempt_at"],
+                name="outbox_due_idx",
             ),
         ),
         migrations.AddIndex(
