@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_h7_outbox_retries"),
+        ("accounts", "0005_outbox_retries"),
         ("intros", "0007_stage_stamps"),
     ]
 
