@@ -600,7 +600,10 @@ def _clean_url(name: str, value: str) -> str:
     if "://" not in value:
         value = "https://" + value  # LinkedIn has exported bare "www.linkedin.com/in/…" in places
     # Cheaper than URLValidator, which is the slowest part of reading ten thousand rows.
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed "[" reads as a broken IPv6 address
+        raise _Unusable("is not a web address") from None
     if parts.scheme not in ("http", "https") or "." not in parts.netloc or any(c.isspace() for c in value):
         raise _Unusable("is not a web address")
     if len(value) > _MAX[name]:

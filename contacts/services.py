@@ -200,8 +200,11 @@ class _People:
         self.by_name_org[name_org].append(person)
 
     def same(self, email: str, url: str) -> _Person | None:
-        """The same address or profile, and nothing that says otherwise."""
-        for person in (*self.by_email.get(email, ()), *self.by_url.get(url, ())):
+        """The same profile (one person's own page, whatever addresses they use), or the
+        same address with no other profile."""
+        if people := self.by_url.get(url):
+            return people[0]
+        for person in self.by_email.get(email, ()):
             if not person.told_apart_from(email, url):
                 return person
         return None
@@ -471,6 +474,15 @@ def merge_into(contact: Contact, data: dict) -> set[str]:
     if values.get("email_unusable") and not contact.email and not contact.email_unusable:
         contact.email_unusable = values["email_unusable"]
         changed.add("email_unusable")
+    # The same person under another address (one profile, two inboxes): kept in the notes.
+    others = [
+        values.get(name)
+        for name in ("email", "email_unusable")
+        if values.get(name) and values[name].lower() not in (contact.email.lower(), contact.email_unusable.lower())
+    ]
+    if others and (line := "Other email from an import: " + ", ".join(others)) not in contact.notes:
+        contact.notes = f"{contact.notes}\n\n{line}" if contact.notes else line
+        changed.add("notes")
     for name in MERGE_APPEND:
         incoming = values.get(name, "")
         current = getattr(contact, name)

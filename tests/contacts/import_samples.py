@@ -137,6 +137,6 @@ GERMAN_HEADER_CSV = (
     "Jürgen,Groß,https://www.linkedin.com/in/juergen-gross,juergen@bücher.de,Bücher GmbH,Einkauf,30 Sep 2021\r\n"
 ).encode()
 GOOGLE_CSV = (
-    "Name,Given Name,Additional Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Organization 1 - Name\r\n"
-    "Ann Lee,Ann,,Lee,* Work,ann@example.com,Acme\r\n"
-).encode()
+    b"Name,Given Name,Additional Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Organization 1 - Name\r\n"
+    b"Ann Lee,Ann,,Lee,* Work,ann@example.com,Acme\r\n"
+)
