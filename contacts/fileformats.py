@@ -253,11 +253,10 @@ def _find_header(reader) -> _Header:
             f" and {len(found) - 12} more" if len(found) > 12 else ""
         )
         raise ImportFileError(
-            f"the header row has the columns {shown}, which do not match a file we can import. "
-            f"A LinkedIn Connections.csv has “{'”, “'.join(LINKEDIN_COLUMNS)}” (we need at least "
-            "“First Name” and “Last Name”); a Warm Intros export has “Name”, “Email”, “Organisation” and more "
-            "(we need at least “Name” and “Email”). Rename the columns, or export the file again. "
-            "From Google Contacts, Apple Contacts or Outlook, export a vCard (.vcf) instead.",
+            f"the header row has the columns {shown}. We expected LinkedIn’s “{','.join(LINKEDIN_COLUMNS)}” "
+            "(at least “First Name” and “Last Name”), or a Warm Intros export’s “Name,Email,Organisation,…”. "
+            "Rename the columns to match, or export the file again; from Google, Apple or Outlook contacts, "
+            "export a vCard (.vcf).",
             line=line,
         )
     raise ImportFileError(

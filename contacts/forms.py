@@ -125,6 +125,8 @@ class ContactForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
+    email_warning = ""  # said beside the address when the one on file can't receive email
+
     def __init__(self, *args, owner: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
@@ -136,10 +138,11 @@ class ContactForm(forms.ModelForm):
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
             if self.instance.email_unusable and not self.instance.email:
                 self.initial["email"] = self.instance.email_unusable
-                self.fields["email"].help_text = (
+                self.email_warning = (
                     f"This address can't receive email: {self.instance.email_problem}. "
                     "Type one that can, or leave it: it is kept, and nothing is sent to it."
                 )
+                self.fields["email"].widget.attrs["aria-describedby"] = "id_email_warning"
         # A new instance carries the model's default days; a saved one its own.
         mask = self.initial.get("weekdays", self.instance.weekdays)
         if isinstance(mask, int):

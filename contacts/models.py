@@ -413,7 +413,8 @@ class ImportRow(models.Model):
         (the result page and its CSV list the rows skipped or changed)."""
         if self.action == RowAction.SKIP:
             if self.kind == RowKind.INVALID:
-                return "Skipped", self.problem.split(": ", 1)[-1]
+                why = self.problem.split(": ", 1)[-1]  # the line is shown beside it
+                return "Skipped", why[:1].upper() + why[1:]
             if self.kind == RowKind.NEW:
                 return "Skipped", "You chose to skip it."
             if self.match_id and self.match is not None:

@@ -291,7 +291,7 @@ def test_the_result_lists_what_was_skipped_or_changed_and_why(client, connector)
     assert "What was skipped or changed" in page
     assert "8 rows were skipped or imported with a change" in page
     assert "You chose to skip it: it has the same email address or profile as your contact Wei Zhang." in page
-    assert "there is no name, email address or profile URL, so nothing says who this is." in page
+    assert "There is no name, email address or profile URL, so nothing says who this is." in page
     assert "Added, with changes" in page
     assert reverse("contacts:import_report_csv", args=[batch.pk]) in page
     # The rows that were imported as they were are not kept.
@@ -375,5 +375,5 @@ def test_a_header_we_do_not_know_says_what_it_found_and_what_we_expected(client,
     assert response.status_code == 422
     assert "no header row" not in page
     assert f"Line 1: the header row has the columns {found}" in page
-    assert "“First Name”, “Last Name”, “URL”, “Email Address”, “Company”, “Position”, “Connected On”" in page
+    assert "We expected LinkedIn’s “First Name,Last Name,URL,Email Address,Company,Position,Connected On”" in page
     assert not ImportBatch.objects.exists()
