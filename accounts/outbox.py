@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .addresses import sendable, unusable_reason
 from .models import DELETED_EMAIL_DOMAIN, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,29 @@ class HeaderInjectionError(ValueError):
     """A subject or address carried a line break: refused rather than sent."""
 
 
+class UnsendableAddress(ValueError):
+    """An address the mail system would refuse (e.g. a non-ASCII local part). The workflow
+    that wanted to write to it must check first and say so in words (`accounts.addresses`);
+    reaching this is a bug, refused here rather than retried by every flush for ever."""
+
+
 def _clean_header(value: str, *, what: str) -> str:
     if "\n" in value or "\r" in value:
         raise HeaderInjectionError(f"A line break is not allowed in an email {what}.")
     return value
 
 
+def _clean_address(value: str) -> str:
+    _clean_header(value, what="address")
+    if not sendable(value):
+        raise UnsendableAddress(f"“{value}” cannot receive email: {unusable_reason(value)}.")
+    return value
+
+
 def _deliverable(addresses: Iterable[str]) -> list[str]:
-    """Addresses minus those of deleted accounts, which nobody reads (and `.invalid` never delivers)."""
-    return [a for a in addresses if not a.lower().endswith("@" + DELETED_EMAIL_DOMAIN)]
+    """Addresses minus those of deleted accounts, which nobody reads (and `.invalid` never
+    delivers), and minus blanks (a contact whose address was removed since)."""
+    return [a for a in addresses if a and not a.lower().endswith("@" + DELETED_EMAIL_DOMAIN)]
 
 
 def _render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
@@ -79,7 +94,7 @@ class Pending:
     refs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:  # refused when made, so one bad row fails alone
-        _clean_header(self.to, what="address")
+        _clean_address(self.to)
         _clean_header(self.subject, what="subject")
 
 
@@ -145,9 +160,9 @@ def outbox_enqueue(
             f"An email from {template!r} names whom to tell if it is not delivered: "
             f"{sorted(spec.tell) if spec else 'nobody'} (TELL_IF_UNDELIVERED), not {sorted(tell)}."
         )
-    to = _deliverable(_clean_header(a, what="address") for a in to)
-    cc = _deliverable(_clean_header(a, what="address") for a in cc)
-    reply_to = _deliverable(_clean_header(a, what="address") for a in reply_to)
+    to = [_clean_address(a) for a in _deliverable(to)]
+    cc = [_clean_address(a) for a in _deliverable(cc)]
+    reply_to = [_clean_address(a) for a in _deliverable(reply_to)]
     if not to:
         return None
     subject = " ".join(_clean_header(subject, what="subject").split())

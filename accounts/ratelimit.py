@@ -139,6 +139,12 @@ INVITATION = Limit(
     "Nothing was sent: invite fewer people, or try again {wait}.",
 )
 
+IMPORT_UPLOAD = Limit(
+    "import_upload",
+    "You have uploaded {allowed} contact files {per}, the most we read in that time. "
+    "Nothing was uploaded; please choose your file again {wait}.",
+)
+
 
 def _in(seconds: float) -> str:
     """ "in 12 minutes": how long until the window ends, rounded up."""

@@ -316,9 +316,14 @@ RATE_LIMITS = {
     "target_answer": env_rate("RATE_LIMIT_TARGET_ANSWERS", "10/1h"),
     "intro_request": env_rate("RATE_LIMIT_INTRO_REQUESTS", "20/1h"),
     "invitation": env_rate("RATE_LIMIT_INVITATIONS", "200/1d"),
+    "import_upload": env_rate("RATE_LIMIT_IMPORT_UPLOADS", "20/1h"),
 }
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"
+
+# --- Contact import (contacts.services) ----------------------------------------------------
+# The most contacts one uploaded file may hold; a larger file is refused, naming both numbers.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 
 # --- Answers kept until what they are made of changes (accounts.freshness) -------------
 # Each is kept this many seconds at most, and dropped as soon as a person's data changes;

@@ -3,17 +3,19 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.urls import reverse_lazy
 
+from accounts.addresses import is_international_local_part, sendable, unusable_reason
 from accounts.forms import validate_one_line
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 from accounts.widgets import LeanSelect
 
-from .fileformats import MAX_FILE_BYTES, ImportFileError, parse_upload
+from .fileformats import MAX_FILE_BYTES, ImportFileError, sniff
 from .models import WEEKDAY_NAMES, Contact, ContactQuerySet, Strength, Tag, mask_to_weekdays, weekdays_to_mask
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
@@ -52,6 +54,15 @@ def tags_named(*, owner: User, names: list[str]) -> list[Tag]:
 class ContactForm(forms.ModelForm):
     """A contact and their window. The model's `clean()` names the field a window that can never open."""
 
+    # Text rather than Django's email field: an address with an accented local part is
+    # refused by EmailValidator, but it is a real address worth keeping (as data, never
+    # sent to), and browsers' own email inputs rewrite internationalised domains.
+    email = forms.CharField(
+        label="Email",
+        required=False,
+        max_length=Contact._meta.get_field("email_unusable").max_length,
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off", "spellcheck": "false"}),
+    )
     tags = forms.CharField(
         required=False,
         max_length=1000,
@@ -114,6 +125,8 @@ class ContactForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
+    email_warning = ""  # said beside the address when the one on file can't receive email
+
     def __init__(self, *args, owner: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
@@ -123,6 +136,13 @@ class ContactForm(forms.ModelForm):
             self.initial.setdefault("time_zone", owner.time_zone)
         else:
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
+            if self.instance.email_unusable and not self.instance.email:
+                self.initial["email"] = self.instance.email_unusable
+                self.email_warning = (
+                    f"This address can't receive email: {self.instance.email_problem}. "
+                    "Type one that can, or leave it: it is kept, and nothing is sent to it."
+                )
+                self.fields["email"].widget.attrs["aria-describedby"] = "id_email_warning"
         # A new instance carries the model's default days; a saved one its own.
         mask = self.initial.get("weekdays", self.instance.weekdays)
         if isinstance(mask, int):
@@ -131,6 +151,23 @@ class ContactForm(forms.ModelForm):
     def clean_name(self) -> str:
         validate_one_line(self.cleaned_data["name"])
         return self.cleaned_data["name"]
+
+    def clean_email(self) -> str:
+        """A sendable address is the email; one with letters mail servers refuse before the
+        @ is kept beside it (said so after saving); anything else is a mistake to correct,
+        unless it is the unusable value already on the contact, left as it was."""
+        value = " ".join(self.cleaned_data["email"].split())
+        self.email_unusable = ""
+        if not value or sendable(value):
+            return value
+        if is_international_local_part(value) or value == self.instance.email_unusable:
+            self.email_unusable = value
+            return ""
+        raise forms.ValidationError(
+            "“%(value)s” is not an email address we can use: %(reason)s.",
+            code="invalid",
+            params={"value": value, "reason": unusable_reason(value)},
+        )
 
     def clean_weekdays(self) -> int:
         return weekdays_to_mask(self.cleaned_data["weekdays"])
@@ -159,6 +196,12 @@ class ContactForm(forms.ModelForm):
         contact = super().save()
         contact.tags.set(tags_named(owner=self.owner, names=self.cleaned_data["tags"]))
         return contact
+
+    def _post_clean(self) -> None:
+        # Set before the model's own checks, which see both address fields.
+        if hasattr(self, "email_unusable"):
+            self.instance.email_unusable = self.email_unusable
+        super()._post_clean()
 
 
 class ContactFilterForm(forms.Form):
@@ -238,15 +281,19 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="Contacts file",
         allow_empty_file=True,  # an empty file gets the import's own message, not Django's
-        help_text=(
-            "LinkedIn’s Connections.csv (Settings → Data privacy → Get a copy of your data → Connections), "
-            "a vCard (.vcf) from Google Contacts, Apple Contacts or Outlook, or a CSV exported from Warm Intros. "
-            f"Up to {MAX_FILE_BYTES // 1024 // 1024} MB."
-        ),
         widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard,text/csv,text/vcard"}),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "LinkedIn’s Connections.csv (Settings → Data privacy → Get a copy of your data → Connections), "
+            "a vCard (.vcf) from Google Contacts, Apple Contacts or Outlook, or a CSV exported from Warm Intros. "
+            f"Up to {MAX_FILE_BYTES // 1024 // 1024} MB and {settings.IMPORT_MAX_ROWS:,} contacts a file."
+        )
+
     def clean_file(self):
+        """The checks that take a moment whatever the size; the rows are read by a worker."""
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
             # Refused before reading it into memory.
@@ -255,8 +302,9 @@ class ImportUploadForm(forms.Form):
                 code="too_big",
                 params={"size": upload.size / 1024 / 1024, "limit": MAX_FILE_BYTES // 1024 // 1024},
             )
+        self.raw = upload.read()
         try:
-            self.parsed = parse_upload(upload.name, upload.read())
+            self.source = sniff(upload.name, self.raw)
         except ImportFileError as exc:
             raise forms.ValidationError(str(exc), code="bad_file") from exc
         return upload

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from accounts.addresses import SENDABLE_PATTERN, unusable_reason
 from accounts.choices import labels_once
 from accounts.links import url_with_pk
 from accounts.timezones import all_time_zones, validate_time_zone
@@ -101,7 +102,11 @@ class Contact(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=150)
+    # Only an address we can send to (a database check says so, whoever writes it). One we
+    # cannot (a non-ASCII local part, a typo in an imported file) is kept beside it, for the
+    # owner to see and fix, and nothing is ever sent to it.
     email = models.EmailField(blank=True)
+    email_unusable = models.CharField("address that can't receive email", max_length=320, blank=True)
     organisation = models.CharField(max_length=150, blank=True)
     title = models.CharField("role or title", max_length=150, blank=True)
     profile_url = models.URLField("profile URL", blank=True, max_length=500)
@@ -155,6 +160,10 @@ class Contact(models.Model):
             models.CheckConstraint(
                 condition=Q(hours_end__gt=models.F("hours_start")), name="contact_window_hours_order"
             ),
+            models.CheckConstraint(
+                condition=Q(email="") | Q(email__regex=SENDABLE_PATTERN), name="contact_email_sendable"
+            ),
+            models.CheckConstraint(condition=Q(email="") | Q(email_unusable=""), name="contact_one_email"),
         ]
 
     def __str__(self) -> str:
@@ -176,6 +185,11 @@ class Contact(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def email_problem(self) -> str:
+        """Why the address on file can't receive email ("" when there is none, or it can)."""
+        return unusable_reason(self.email_unusable) if self.email_unusable else ""
 
     @property
     def weekday_set(self) -> frozenset[int]:
@@ -204,10 +218,20 @@ class Contact(models.Model):
         self.notes = self.how_we_know = self.profile_url = ""
         if not keep_email:
             self.email = ""
+        self.email_unusable = ""
         self.shareable = False
         self.connected_on = None
         self.save(
-            update_fields=["notes", "how_we_know", "profile_url", "email", "shareable", "connected_on", "updated_at"]
+            update_fields=[
+                "notes",
+                "how_we_know",
+                "profile_url",
+                "email",
+                "email_unusable",
+                "shareable",
+                "connected_on",
+                "updated_at",
+            ]
         )
         self.tags.clear()
 
@@ -234,6 +258,8 @@ class ImportSource(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    PARSING = "parsing", "Reading the file"
+    REFUSED = "refused", "Not read — the file needs a change"
     PREVIEWED = "previewed", "Waiting for your choices"
     QUEUED = "queued", "Waiting to start"
     RUNNING = "running", "Importing"
@@ -247,12 +273,16 @@ class ImportBatchQuerySet(models.QuerySet["ImportBatch"]):
 
 
 class ImportBatch(models.Model):
-    """One uploaded file, parsed and held here until the owner confirms; nothing
-    touches Contact before then. Its rows are deleted once the import is done."""
+    """One uploaded file: held here as uploaded until a worker reads it, then as rows until
+    the owner confirms; nothing touches Contact before then. Once the import is done only
+    the rows that were skipped or changed stay, for the owner's list of them."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_imports")
-    source = models.CharField(max_length=20, choices=ImportSource.choices)
+    source = models.CharField(max_length=20, choices=ImportSource.choices, blank=True)  # known once read
     filename = models.CharField(max_length=255)
+    # The file as uploaded, until the worker has read it. In the database rather than on a
+    # disk, because a worker may run on another machine than the web process (README).
+    upload = models.BinaryField(default=b"", blank=True)
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
     total = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -279,6 +309,10 @@ class ImportBatch(models.Model):
         return f"contacts:import-progress:{self.pk}"
 
     @property
+    def parse_progress_key(self) -> str:
+        return f"contacts:import-parse-progress:{self.pk}"
+
+    @property
     def choosing(self) -> bool:
         """The owner may still change the rows' choices and confirm (again, after a failure)."""
         return self.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
@@ -286,6 +320,23 @@ class ImportBatch(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def reading(self) -> bool:
+        return self.status == ImportStatus.PARSING
+
+    @property
+    def refused(self) -> bool:
+        return self.status == ImportStatus.REFUSED
+
+    @property
+    def finished(self) -> bool:
+        return self.status == ImportStatus.DONE
+
+    @property
+    def busy(self) -> bool:
+        """A worker has it (reading the file, or importing): it cannot be removed now."""
+        return self.in_progress or self.reading
 
 
 class RowKind(models.TextChoices):
@@ -322,6 +373,9 @@ class ImportRow(models.Model):
     match = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     match_line = models.PositiveIntegerField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)
+    # Values of this row that could not be used as they were, and what was done instead
+    # ("the address can't receive email: kept on the contact for you to fix").
+    warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["line"]
@@ -352,3 +406,27 @@ class ImportRow(models.Model):
         if self.kind == RowKind.NEW:
             return [(RowAction.ADD, "Add"), (RowAction.SKIP, "Skip")]
         return [(RowAction.MERGE, "Merge"), (RowAction.ADD, "Add as new"), (RowAction.SKIP, "Skip")]
+
+    @property
+    def outcome(self) -> tuple[str, str]:
+        """What happened to the row in a finished import, and why, in words for its owner
+        (the result page and its CSV list the rows skipped or changed)."""
+        if self.action == RowAction.SKIP:
+            if self.kind == RowKind.INVALID:
+                why = self.problem.split(": ", 1)[-1]  # the line is shown beside it
+                return "Skipped", why[:1].upper() + why[1:]
+            if self.kind == RowKind.NEW:
+                return "Skipped", "You chose to skip it."
+            if self.match_id and self.match is not None:
+                of = f"your contact {self.match.name}"
+            elif self.match_line:
+                of = f"line {self.match_line} of the file"
+            else:
+                of = "a contact you have since deleted"
+            if self.kind == RowKind.EXACT:
+                return "Skipped", f"You chose to skip it: it has the same email address or profile as {of}."
+            return "Skipped", (
+                f"You chose to skip it: it has the same name and organisation as {of}, and nothing tells them apart."
+            )
+        done = "Merged" if self.action == RowAction.MERGE else "Added"
+        return f"{done}, with changes", " ".join(self.warnings)

@@ -14,6 +14,7 @@ def _contact(contact: Contact) -> dict[str, Any]:
         "id": contact.pk,
         "name": contact.name,
         "email": contact.email,
+        "email_that_cannot_receive_mail": contact.email_unusable,
         "organisation": contact.organisation,
         "title": contact.title,
         "profile_url": contact.profile_url,

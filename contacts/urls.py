@@ -15,6 +15,7 @@ urlpatterns = [
     path("import/<int:pk>/choices/", views.import_choices, name="import_choices"),
     path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("import/<int:pk>/discard/", views.import_discard, name="import_discard"),
+    path("import/<int:pk>/report.csv", views.import_report_csv, name="import_report_csv"),
     path("export.csv", views.contact_export_csv, name="export_csv"),
     path("export.vcf", views.contact_export_vcard, name="export_vcard"),
 ]

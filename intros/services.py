@@ -440,6 +440,11 @@ def intro_approve(
                 f"You are carrying {locked.connector.intro_capacity} open introductions, your capacity. "
                 "Let one finish, or raise your capacity in your profile, before approving another."
             )
+        if not locked.target.email and locked.target.email_unusable:
+            raise NotAllowed(
+                f"{locked.target.name}'s address “{locked.target.email_unusable}” can't receive email: "
+                f"{locked.target.email_problem}. Fix it on their contact page first: it is needed to ask them."
+            )
         if not locked.target.email:
             raise NotAllowed(
                 f"Add {locked.target.name}'s email address to the contact first: it is needed to write to them."

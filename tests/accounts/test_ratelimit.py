@@ -18,6 +18,7 @@ from accounts import ratelimit
 from accounts.models import OutboxMessage
 from cohorts.models import Invitation
 from config.settings import env_rate
+from contacts.models import ImportBatch
 from intros.models import IntroRequest
 from intros.states import Status
 from tests.conftest import login
@@ -239,6 +240,40 @@ def test_a_batch_bigger_than_what_is_left_is_refused_whole_and_says_what_is_left
     assert 'id="invite-panel"' in body and "<html" not in body
     assert _invite(client, cohort, ["b@example.com", "c@example.com"]).status_code == 302
     assert Invitation.objects.filter(cohort=cohort).count() == 3
+
+
+# --- contact file uploads -------------------------------------------------------------------------------
+
+
+def _upload(client, **kw):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.contacts.import_samples import linkedin_csv
+
+    return client.post(
+        reverse("contacts:import"), {"file": SimpleUploadedFile("Connections.csv", linkedin_csv())}, **kw
+    )
+
+
+def test_contact_uploads_per_person_refuse_the_n_plus_first_keep_the_form_then_reset(
+    client, clock, limits, seeker, member
+):
+    limits(import_upload=(2, 3600))
+    login(client, seeker)
+    assert [_upload(client).status_code for _ in range(2)] == [302, 302]
+    body = assert_refused(_upload(client), says="You have uploaded 2 contact files per hour", wait="in an hour")
+    assert 'enctype="multipart/form-data"' in body and 'type="file"' in body  # the form, to choose the file again
+    assert "Nothing was uploaded" in body
+    assert ImportBatch.objects.filter(owner=seeker).count() == 2
+    # htmx gets the same page and the same words.
+    assert_refused(_upload(client, headers=HTMX), says="You have uploaded 2 contact files", wait="in an hour")
+    # Another member is not held up by this one's count.
+    login(client, member)
+    assert _upload(client).status_code == 302
+    login(client, seeker)
+    clock.shift(dt.timedelta(hours=1))
+    assert _upload(client).status_code == 302
+    assert ImportBatch.objects.filter(owner=seeker).count() == 3
 
 
 # --- the pieces ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from followups import services as followup_services
 from intros import services
 from intros.models import TargetLink
 from tests.browser.test_journey import log_in
-from tests.contacts.import_samples import linkedin_csv
+from tests.contacts.import_samples import GERMAN_HEADER_CSV, international_csv, linkedin_csv, linkedin_rows
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, last_link_token
 from tests.mail_backends import BOUNCING_DOMAIN
@@ -121,6 +121,67 @@ def test_seeker_pages_outside_the_journeys_pass_the_audit(page, check):
     page.goto(f"/intros/{intro.pk}/chain/")
     expect(page.get_by_role("heading", name="Referral chain")).to_be_visible()
     check(page, "chain")
+
+
+def test_contact_import_from_upload_to_result_passes_the_audit(page, check, monkeypatch, settings):
+    """The import as a person meets it: a header we do not know, a file over the row limit, the
+    page that waits on the worker, the preview with the rows that need a look, the result with
+    what was skipped or changed, and a contact whose address can't receive email."""
+    from django.core.cache import cache
+
+    from contacts import services as contact_services
+    from contacts.models import Contact, ImportBatch
+
+    janet = UserFactory(full_name="Janet Seeker")
+    ContactFactory(owner=janet, name="Wei Zhang", organisation="Huawei", email="wei.zhang@example.cn")
+    log_in(page, janet.email)
+    page.goto("/contacts/import/")
+
+    def choose(name: str, raw: bytes) -> None:
+        page.locator("input[type=file]").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": raw}])
+        page.get_by_role("button", name="Upload and preview").click()
+
+    choose("Kontakte.csv", GERMAN_HEADER_CSV)
+    expect(page.get_by_text("the header row has the columns “Vorname”")).to_be_visible()
+    check(page, "import-unknown-header")
+
+    settings.IMPORT_MAX_ROWS = 40
+    choose("Connections.csv", linkedin_csv(linkedin_rows(45)))  # read at once: tasks run eagerly here
+    expect(page.get_by_text("The file has 45 contacts; the most one import can take is 40.")).to_be_visible()
+    check(page, "import-too-many-rows")
+    settings.IMPORT_MAX_ROWS = 50_000
+
+    # The worker is late: the page waits, shows how far it has got, then turns into the preview.
+    monkeypatch.setattr(contact_services, "_enqueue_parse", lambda batch_id: None)
+    page.goto("/contacts/import/")
+    choose("Connections.csv", international_csv() + "\r\n".join(linkedin_rows(38)).encode() + b"\r\n")
+    expect(page.get_by_role("heading", name="Reading your file…")).to_be_visible()
+    batch = ImportBatch.objects.get(owner=janet, status="parsing")
+    cache.set(batch.parse_progress_key, (20, 50))
+    expect(page.get_by_text("20 of 50 rows read")).to_be_visible()  # the page polls the worker's count
+    check(page, "import-reading")
+    cache.delete(batch.parse_progress_key)
+    contact_services.import_parse(batch_id=batch.pk)
+    expect(page.get_by_role("heading", name="Nothing is saved until you import")).to_be_visible()
+    page.get_by_role("link", name="Needs a look (6)").click()
+    expect(page.locator(".import-warnings").first).to_contain_text("léa.müller@example.fr")
+    check(page, "import-preview-warnings")
+
+    page.get_by_role("link", name="All (50)").click()
+    page.get_by_role("button", name="Import with these choices").click()
+    expect(page.get_by_role("heading", name="What was skipped or changed")).to_be_visible()
+    check(page, "import-result")
+
+    lea = Contact.objects.get(owner=janet, name="Léa Müller")
+    page.goto(lea.get_absolute_url())
+    expect(page.get_by_text("This address can’t receive email:")).to_be_visible()
+    check(page, "contact-unusable-email")
+    page.get_by_role("link", name="Fix the address").click()
+    expect(page.get_by_label("Email")).to_have_value("léa.müller@example.fr")
+    check(page, "contact-fix-email")
+    page.goto("/contacts/?q=M%C3%BCller")
+    expect(page.get_by_text("Address can’t receive email — fix it")).to_be_visible()
+    check(page, "contacts-unusable-email")
 
 
 def test_coach_pages_outside_the_journeys_pass_the_audit(page, check):

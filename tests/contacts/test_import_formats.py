@@ -88,7 +88,7 @@ def test_connection_dates_are_read_whatever_the_locale(text, expected):
     assert parse_date(text).isoformat() == expected
 
 
-def test_a_row_that_cannot_be_a_contact_names_its_line_and_the_rest_still_imports():
+def test_a_row_is_kept_whatever_value_cannot_be_used_and_only_a_row_saying_nobody_is_refused():
     raw = linkedin_csv(
         [
             "Ann,Lee,,not-an-email,,,21 Nov 2023",
@@ -101,11 +101,24 @@ def test_a_row_that_cannot_be_a_contact_names_its_line_and_the_rest_still_import
     rows = parse_upload("Connections.csv", raw).rows
 
     assert [row.problem for row in rows] == [
-        "Line 5: “not-an-email” is not an email address.",
-        "Line 6: there is no name, so it cannot become a contact.",
-        "Line 7: “31 Feb 2023” is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21).",
+        "",
+        "Line 6: there is no name, email address or profile URL, so nothing says who this is.",
+        "",
         "",
     ]
+    ann, _, bo, cy = rows
+    assert ann.data["email_unusable"] == "not-an-email" and "email" not in ann.data
+    assert ann.warnings == [
+        "The email address “not-an-email” can't receive email: it has no @, so it is not an email address. "
+        "It is kept on the contact for you to fix; nothing is sent to it."
+    ]
+    assert "connected_on" not in bo.data
+    assert bo.warnings == [
+        "Connected On “31 Feb 2023” is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21): left out; "
+        "the value from the file is in the notes."
+    ]
+    assert bo.data["notes"] == "Not used as it was in the imported file:\n- Connected On: 31 Feb 2023"
+    assert cy.warnings == []
 
 
 # --- vCard --------------------------------------------------------------------------
@@ -162,7 +175,7 @@ def test_card_without_any_name_cannot_be_imported_but_others_can():
     rows = parse_upload("x.vcf", vcard_file(VCARD_40, nameless)).rows
 
     assert rows[0].problem == ""
-    assert rows[1].problem == "Line 12: there is no name, so it cannot become a contact."
+    assert rows[1].problem == "Line 12: there is no name, email address or profile URL, so nothing says who this is."
 
 
 # --- Bad files: a clear message naming the problem and the line ------------------------

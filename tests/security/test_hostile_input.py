@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from accounts.models import OutboxMessage, User
 from cohorts.models import Cohort, Invitation
+from contacts import services as contact_services
 from contacts.models import Contact, ImportBatch
 from followups.models import Offer, Outreach
 from intros.models import IntroEvent, IntroRequest
@@ -311,7 +312,9 @@ def test_hostile_text_in_every_form(name, world):
 
 
 @pytest.mark.django_db
-def test_hostile_upload_names_and_contents(world):
+def test_hostile_upload_names_and_contents(world, settings):
+    # Hundreds of uploads by one person: the upload limit is tested in tests/accounts/test_ratelimit.py.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "import_upload": (100_000, 3600)}
     client = Client()
     client.force_login(world.seeker)
     count = 0
@@ -352,6 +355,9 @@ def test_hostile_upload_names_and_contents(world):
                 assert ERROR_MARK.search(body)
                 assert ImportBatch.objects.count() == before
             else:
+                _check(client.get(response["Location"]), f"upload {filename[:40]!r} while read")
+                # What the worker does with it (here, inside the rolled-back transaction).
+                contact_services.import_parse(batch_id=ImportBatch.objects.latest("pk").pk)
                 _check(client.get(response["Location"]), f"upload {filename[:40]!r} preview")
             transaction.set_rollback(True)
 

@@ -220,6 +220,7 @@ MATRIX: dict[str, list[Case]] = {
         GET(POST_ONLY, args=pk("batch")),
         POST(only(owner=302), args=pk("batch"), writers={"owner"}),
     ],
+    "contacts:import_report_csv": [GET(only(owner=200), args=pk("finished_batch"))],
     "contacts:export_csv": [GET(roles(200))],  # each person's own contacts
     "contacts:export_vcard": [GET(roles(200))],
     # --- follow-ups -----------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class World:
     followup: FollowUp
     offer: Offer
     batch: ImportBatch
+    finished_batch: ImportBatch  # imported, every row skipped: its result page lists them
     invitation: Invitation
     invitation_token: str
     feed: CalendarFeed
@@ -119,6 +120,12 @@ def build_world() -> World:
         seeker=seeker, offered_by=connector, offered_by_name="Jill Connector", contact_name="Pat Promised"
     )
     batch = contact_services.import_preview(owner=seeker, parsed=parse_upload("c.csv", CSV_FILE), filename="c.csv")
+    finished_batch = contact_services.import_preview(
+        owner=seeker, parsed=parse_upload("c.csv", CSV_FILE), filename="done.csv"
+    )
+    contact_services.import_choose_kind(batch=finished_batch, kind="new", action="skip")
+    contact_services.import_confirm(batch=finished_batch, enqueue=False)
+    finished_batch = contact_services.import_run(batch_id=finished_batch.pk)
     invitation = cohort_services.invitation_create(cohort=cohort, email="newbie@example.com", invited_by=coach)
     feed, _ = CalendarFeed.objects.get_or_create(user=seeker)
     return World(
@@ -143,6 +150,7 @@ def build_world() -> World:
         followup=followup,
         offer=offer,
         batch=batch,
+        finished_batch=finished_batch,
         invitation=invitation,
         invitation_token=cohort_services.invitation_token(invitation=invitation),
         feed=feed,
