@@ -1,5 +1,6 @@
-"""What every page in the journeys must pass: axe-core, no sideways scrolling and large enough
-tap targets at phone and desktop widths, a visible keyboard focus; with a screenshot of each."""
+"""What every page in the journeys must pass: axe-core, no sideways scrolling, no word broken
+across two lines and large enough tap targets at phone and desktop widths, a visible keyboard
+focus; with a screenshot of each."""
 
 from __future__ import annotations
 
@@ -45,6 +46,84 @@ TAP_TARGETS_JS = """
 """
 
 
+# A word of letters that the browser split over two lines: "Membe|r", "minut|es". A Range over the
+# word's characters has a client rect per line it lands on; rects whose tops differ by more than
+# half a line mean the word was broken (CSS such as `overflow-wrap: anywhere` or `word-break` does
+# that to squeeze a table). Words are runs of letters (\p{L}, with their marks), apostrophes inside
+# them included ("don't", "Dana’s"). A hyphen ends a word: "follow-ups" may wrap after its hyphen,
+# as print does, but neither "follow" nor "ups" may be split. Digits are not words.
+#
+# Long tokens may wrap anywhere, or they would push the page sideways on a phone: anything inside
+# code, kbd, samp, pre, a mailto: link, an element marked .token or [data-long-token], and any
+# whitespace-free run that holds "@" or "://" (an address or a URL written in a sentence). Form
+# controls (inputs, selects, textareas) and SVG text are not checked: they do not wrap words.
+BROKEN_WORDS_JS = r"""
+() => {
+  const SKIP = 'script, style, noscript, template, textarea, select, option, input, svg, '
+    + 'code, kbd, samp, pre, a[href^="mailto:"], .token, [data-long-token]';
+  const WORD = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*/gu;
+  const CHUNK = /\S+/gu;
+  const isToken = (chunk) => chunk.includes('@') || chunk.includes('://');
+  const path = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 5; e = e.parentElement) {
+      let part = e.tagName.toLowerCase();
+      if (e.id) part += '#' + e.id;
+      else if (typeof e.className === 'string' && e.className.trim()) part += '.' + e.className.trim().split(/\s+/).join('.');
+      parts.unshift(part);
+    }
+    return parts.join(' > ');
+  };
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (!node.parentElement || node.parentElement.closest(SKIP))
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.data;
+    for (const chunk of text.matchAll(CHUNK)) {
+      if (isToken(chunk[0])) continue;
+      for (const word of chunk[0].matchAll(WORD)) {
+        if (word[0].length < 2) continue;
+        const start = chunk.index + word.index;
+        range.setStart(node, start);
+        range.setEnd(node, start + word[0].length);
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+        if (rects.length < 2) continue;
+        const tops = rects.map((r) => r.top);
+        const lineHeight = Math.min(...rects.map((r) => r.height));
+        if (Math.max(...tops) - Math.min(...tops) > lineHeight / 2) {
+          const pieces = [];
+          let last = null;
+          // Which letters ended up on which line: "Membe|r".
+          for (let i = 0; i < word[0].length; i++) {
+            range.setStart(node, start + i);
+            range.setEnd(node, start + i + 1);
+            const r = range.getClientRects()[0];
+            const top = r ? Math.round(r.top) : last;
+            if (last !== null && top !== null && Math.abs(top - last) > lineHeight / 2) pieces.push('|');
+            pieces.push(word[0][i]);
+            last = top;
+          }
+          broken.push(pieces.join('') + ' in ' + path(node.parentElement));
+        }
+      }
+    }
+  }
+  return broken;
+}
+"""
+
+
+def broken_words(page: Page) -> list[str]:
+    """Each word of letters rendered across two lines, as "Membe|r in th > a", once per place."""
+    seen: dict[str, int] = {}
+    for found in page.evaluate(BROKEN_WORDS_JS):
+        seen[found] = seen.get(found, 0) + 1
+    return [f"{found} (×{count})" if count > 1 else found for found, count in seen.items()]
+
+
 def axe_run(page: Page) -> list[dict]:
     """Every axe-core violation on the page: id, impact, help and up to five places."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -84,6 +163,7 @@ def layout_problems(page: Page) -> list[str]:
     )
     if widths["scroll"] > widths["inner"]:
         problems.append(f"scrolls sideways: the page is {widths['scroll']} px wide in a {widths['inner']} px window")
+    problems += [f"word broken across lines: {w}" for w in broken_words(page)]
     problems += [f"tap target under {TAP_PX} px: {s}" for s in page.evaluate(TAP_TARGETS_JS, TAP_PX)]
     return problems
 
