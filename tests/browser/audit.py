@@ -116,6 +116,29 @@ BROKEN_WORDS_JS = r"""
 """
 
 
+# A badge, flag, tag or button wider than the card it sits in sticks out over the card's edge (the
+# page itself may not scroll sideways, so the sideways check misses it). Inside a table's own
+# scroll box it may: that box scrolls.
+OUT_OF_CARD_JS = r"""
+() => {
+  const out = [];
+  for (const el of document.querySelectorAll('.badge, .flag, .tag, button, .button')) {
+    const card = el.closest('.card');
+    if (!card || el.closest('.table-wrap')) continue;
+    const r = el.getBoundingClientRect();
+    const c = card.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > c.right + 0.5 || r.left < c.left - 0.5) {
+      const text = (el.innerText || '').trim().slice(0, 50);
+      out.push(el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + ' "' + text + '" is '
+        + Math.round(r.width) + ' px wide in a card of ' + Math.round(c.width) + ' px');
+    }
+  }
+  return out;
+}
+"""
+
+
 def broken_words(page: Page) -> list[str]:
     """Each word of letters rendered across two lines, as "Membe|r in th > a", once per place."""
     seen: dict[str, int] = {}
@@ -164,6 +187,7 @@ def layout_problems(page: Page) -> list[str]:
     if widths["scroll"] > widths["inner"]:
         problems.append(f"scrolls sideways: the page is {widths['scroll']} px wide in a {widths['inner']} px window")
     problems += [f"word broken across lines: {w}" for w in broken_words(page)]
+    problems += [f"sticks out of its card: {e}" for e in page.evaluate(OUT_OF_CARD_JS)]
     problems += [f"tap target under {TAP_PX} px: {s}" for s in page.evaluate(TAP_TARGETS_JS, TAP_PX)]
     return problems
 
