@@ -381,10 +381,12 @@ def connector_record(request: HttpRequest) -> HttpResponse:
 def chain(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
     root, members = chain_tree(intro)
+    # The seeker's chain belongs under Home, like the introduction itself; the connector's under Inbox.
+    nav = "home" if intro.role_of(request.user) is Actor.SEEKER else "inbox"
     return render(
         request,
         "intros/chain.html",
-        {"nav": "inbox", "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
+        {"nav": nav, "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
     )
 
 
