@@ -72,13 +72,20 @@ def home(request: HttpRequest) -> HttpResponse:
         intro.seeker = user
         intro.next_step = next_step(intro, Actor.SEEKER)
     end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
-    due = list(user.followups.filter(status="open", due_at__lte=end_of_today).order_by("due_at")[:20])
+    due = list(
+        user.followups.filter(status="open", due_at__lte=end_of_today)
+        .select_related("intro__target")
+        .order_by("due_at")[:20]
+    )
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
         .listed(mine="seeker")
         .order_by("-updated_at")[:5]
     )
+    # A coach's home starts with their cohorts' dashboards. Related by name: cohorts sits above
+    # this app. Bounded: a coach runs a handful of cohorts.
+    coached = list(user.cohorts_coached.with_member_count().order_by("name")[:20])
     return render(
         request,
         "intros/home.html",
@@ -89,6 +96,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "due": due,
             "recent": recent,
             "waiting_on_me": counts["waiting_on_me"],
+            "coached": coached,
+            # A coach who asks for no introductions sees their cohorts, not an empty seeker's page.
+            "seeking": bool(counts["open"] or due or recent or not coached),
         },
     )
 
