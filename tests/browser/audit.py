@@ -139,6 +139,27 @@ OUT_OF_CARD_JS = r"""
 """
 
 
+# What sticks out past the window's right edge: the innermost such elements (not ones that only
+# stick out because a child does), outside any box that scrolls sideways on its own.
+TOO_WIDE_JS = r"""
+() => {
+  const edge = document.documentElement.clientWidth + 0.5;
+  const scrolls = (el) => { const o = getComputedStyle(el).overflowX; return o === 'auto' || o === 'scroll' || o === 'hidden'; };
+  const wide = [...document.body.querySelectorAll('*')].filter((el) => {
+    if (el.getBoundingClientRect().right <= edge) return false;
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (scrolls(p)) return false;
+    return true;
+  });
+  const innermost = wide.filter((el) => !wide.some((other) => other !== el && el.contains(other)));
+  return innermost.slice(0, 3).map((el) => {
+    const cls = typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+    return el.tagName.toLowerCase() + cls + ' "' + (el.innerText || '').trim().slice(0, 40) + '" to '
+      + Math.round(el.getBoundingClientRect().right) + ' px';
+  });
+}
+"""
+
+
 def broken_words(page: Page) -> list[str]:
     """Each word of letters rendered across two lines, as "Membe|r in th > a", once per place."""
     seen: dict[str, int] = {}
@@ -185,7 +206,11 @@ def layout_problems(page: Page) -> list[str]:
         "() => ({scroll: document.documentElement.scrollWidth, inner: document.documentElement.clientWidth})"
     )
     if widths["scroll"] > widths["inner"]:
-        problems.append(f"scrolls sideways: the page is {widths['scroll']} px wide in a {widths['inner']} px window")
+        culprits = ", ".join(page.evaluate(TOO_WIDE_JS)) or "no single element"
+        problems.append(
+            f"scrolls sideways: the page is {widths['scroll']} px wide in a {widths['inner']} px window"
+            f" (past the edge: {culprits})"
+        )
     problems += [f"word broken across lines: {w}" for w in broken_words(page)]
     problems += [f"sticks out of its card: {e}" for e in page.evaluate(OUT_OF_CARD_JS)]
     problems += [f"tap target under {TAP_PX} px: {s}" for s in page.evaluate(TAP_TARGETS_JS, TAP_PX)]
