@@ -199,6 +199,22 @@ def _read_dashboard_params(request: HtmxHttpRequest, now) -> tuple[DashboardForm
     return form, period, sort, direction
 
 
+# The member table's headers: short enough to wrap between words in a narrow column (the full
+# names are in each header's title and in the legend under the table), and which hold numbers.
+SHORT_LABELS = {
+    "open": "Open",
+    "median": "Days to outreach",
+    "thanks": "Thanks",
+    "outcomes": "Outcomes",
+    "overdue": "Overdue",
+    "breaches": "Breaches",
+    "stale": "Stale offers",
+    "activity": "Last active",
+    "attention": "Attention",
+}
+NUMBER_COLUMNS = frozenset({"open", "median", "thanks", "outcomes", "overdue", "breaches", "stale"})
+
+
 def _columns(url: str, period: dashboard.Period, sort: str, direction: str) -> list[dict]:
     columns = []
     for key, (label, _, first_direction) in dashboard.COLUMNS.items():
@@ -209,6 +225,8 @@ def _columns(url: str, period: dashboard.Period, sort: str, direction: str) -> l
             {
                 "key": key,
                 "label": label,
+                "short": SHORT_LABELS.get(key, label),
+                "number": key in NUMBER_COLUMNS,
                 "url": f"{url}?{query}",
                 "current": current,
                 "aria_sort": ("ascending" if direction == "asc" else "descending") if current else "",

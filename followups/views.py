@@ -40,7 +40,8 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
     mine = FollowUp.objects.owned_by(request.user)
-    open_items = mine.open()  # rows link by intro_id/offer_id: no join
+    # A row names its introduction ("the introduction to Carol Target"): joined, not loaded per row.
+    open_items = mine.open().select_related("intro__target")
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lte=end_of_today),
@@ -62,7 +63,9 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         {
             "nav": "followups",
             **context,
-            "done": mine.exclude(status=FollowUp.Status.OPEN).order_by("-done_at", "-pk")[:10],
+            "done": mine.exclude(status=FollowUp.Status.OPEN)
+            .select_related("intro__target")
+            .order_by("-done_at", "-pk")[:10],
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
@@ -78,7 +81,7 @@ def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse
 @require_POST
 @login_required
 def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
     followup.mark_done()
     return _row(request, followup, f"Done: {followup.get_kind_display().lower()}.")
 
@@ -86,7 +89,7 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def followup_skip(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
     followup.skip()
     return _row(request, followup, f"Skipped: {followup.get_kind_display().lower()}.")
 
@@ -94,7 +97,7 @@ def followup_skip(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how long to snooze.")

@@ -72,13 +72,20 @@ def home(request: HttpRequest) -> HttpResponse:
         intro.seeker = user
         intro.next_step = next_step(intro, Actor.SEEKER)
     end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
-    due = list(user.followups.filter(status="open", due_at__lte=end_of_today).order_by("due_at")[:20])
+    due = list(
+        user.followups.filter(status="open", due_at__lte=end_of_today)
+        .select_related("intro__target")
+        .order_by("due_at")[:20]
+    )
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
         .listed(mine="seeker")
         .order_by("-updated_at")[:5]
     )
+    # A coach's home starts with their cohorts' dashboards. Related by name: cohorts sits above
+    # this app. Bounded: a coach runs a handful of cohorts.
+    coached = list(user.cohorts_coached.with_member_count().order_by("name")[:20])
     return render(
         request,
         "intros/home.html",
@@ -89,6 +96,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "due": due,
             "recent": recent,
             "waiting_on_me": counts["waiting_on_me"],
+            "coached": coached,
+            # A coach who asks for no introductions sees their cohorts, not an empty seeker's page.
+            "seeking": bool(counts["open"] or due or recent or not coached),
         },
     )
 
@@ -382,10 +392,12 @@ def connector_record(request: HttpRequest) -> HttpResponse:
 def chain(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
     root, members = chain_tree(intro)
+    # The seeker's chain belongs under Home, like the introduction itself; the connector's under Inbox.
+    nav = "home" if intro.role_of(request.user) is Actor.SEEKER else "inbox"
     return render(
         request,
         "intros/chain.html",
-        {"nav": "inbox", "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
+        {"nav": nav, "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
     )
 
 

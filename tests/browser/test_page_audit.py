@@ -1,12 +1,14 @@
 """The pages the journeys pass by without stopping, audited like the journeys' own: axe-core
-(no serious or critical violations), no sideways scrolling and 44 px tap targets at 390 and
-1280 px, a screenshot of each. Together with the journeys this covers every page of the app."""
+(no serious or critical violations), no sideways scrolling, no word broken across lines and
+44 px tap targets at 390 and 1280 px, a screenshot of each. Together with the journeys this
+covers every page of the app, the error pages included."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -17,7 +19,7 @@ from intros import services
 from intros.models import TargetLink
 from tests.browser.test_journey import log_in
 from tests.contacts.import_samples import GERMAN_HEADER_CSV, international_csv, linkedin_csv, linkedin_rows
-from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.factories import CohortFactory, ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, last_link_token
 from tests.mail_backends import BOUNCING_DOMAIN
 
@@ -95,6 +97,9 @@ def test_seeker_pages_outside_the_journeys_pass_the_audit(page, check):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
     expect(page.get_by_text("Hank Scorpio")).to_be_visible()
     check(page, "contacts")
+    page.get_by_role("link", name="Hank Scorpio").click()
+    expect(page.get_by_role("heading", name="Hank Scorpio")).to_be_visible()
+    check(page, "contact-detail")
     page.goto(f"/contacts/{hank.pk}/edit/")
     expect(page.get_by_label("Name")).to_have_value("Hank Scorpio")
     check(page, "contact-edit")
@@ -112,7 +117,9 @@ def test_seeker_pages_outside_the_journeys_pass_the_audit(page, check):
     expect(page.get_by_role("heading", name="Done")).to_be_visible()
     check(page, "import-done")
 
-    page.goto("/follow-ups/offers/")
+    # Offers are reached from home, not only from a button on the follow-ups page.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
+    page.get_by_role("link", name="Introductions offered to you").click()
     expect(page.get_by_text("Rita Recruiter")).to_be_visible()
     check(page, "offers")
     page.goto(f"/follow-ups/intros/{intro.pk}/outreach/")
@@ -120,6 +127,8 @@ def test_seeker_pages_outside_the_journeys_pass_the_audit(page, check):
     check(page, "outreach-log")
     page.goto(f"/intros/{intro.pk}/chain/")
     expect(page.get_by_role("heading", name="Referral chain")).to_be_visible()
+    # The seeker's own chain belongs under Home, not under the connector's Inbox.
+    expect(page.get_by_role("navigation", name="Main").locator("[aria-current=page]")).to_have_text("Home")
     check(page, "chain")
 
 
@@ -191,6 +200,9 @@ def test_coach_pages_outside_the_journeys_pass_the_audit(page, check):
     MembershipFactory(cohort=cohort, user=janet)
     cohort_services.invitations_send(cohort=cohort, emails=["newcomer@example.org"], invited_by=dana)
     log_in(page, dana.email)
+    # A coach's home starts with their cohorts' dashboards.
+    expect(page.get_by_role("link", name="Dashboard of Autumn boot camp")).to_be_visible()
+    check(page, "coach-home")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Cohorts").click()
     expect(page.get_by_role("heading", name="Cohorts", exact=True)).to_be_visible()
@@ -235,3 +247,36 @@ def test_a_target_ask_that_was_not_delivered_shows_on_the_request_page(new_page,
     expect(connector.get_by_text("Carol Target is asked again, at carol@example.org.")).to_be_visible()
     expect(connector.get_by_role("heading", name=headline)).to_have_count(0)
     check(connector, "undelivered-ask-asked-again")
+
+
+def test_error_pages_pass_the_audit(new_page, check, browser_problems):
+    browser_problems.allow_error_pages()  # a 404 or 403 page, not a file it loads
+    janet = UserFactory(full_name="Janet Seeker")
+    visitor = new_page("visitor", phone=True)
+    visitor.goto("/no-such-page/")
+    expect(visitor.get_by_role("heading", name="Not found")).to_be_visible()
+    check(visitor, "not-found-anonymous")
+
+    # A form sent without its CSRF cookie (open too long, or from elsewhere).
+    visitor.goto("/accounts/login/")
+    visitor.context.clear_cookies()
+    visitor.get_by_label("Email address").fill(janet.email)
+    visitor.get_by_label("Password").fill("whatever it was")
+    visitor.get_by_role("button", name="Log in").click()
+    expect(visitor.get_by_role("heading", name="Please try again")).to_be_visible()
+    check(visitor, "csrf-refused")
+
+    # The server error page, as Django serves it (its own file, no template context). Served
+    # here with status 200: the page is what is audited, and the suite fails on any 5xx answer.
+    body = render_to_string("500.html")
+    visitor.route("**/broken/", lambda route: route.fulfill(status=200, content_type="text/html", body=body))
+    visitor.goto("/broken/")
+    expect(visitor.get_by_role("heading", name="Something went wrong")).to_be_visible()
+    check(visitor, "server-error")
+
+    page = new_page("seeker")
+    log_in(page, janet.email)
+    page.goto(f"/intros/{IntroRequestFactory().pk}/")  # someone else's introduction
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").locator("[aria-current=page]")).to_have_count(0)
+    check(page, "not-found-logged-in")
