@@ -249,20 +249,24 @@ def _find_header(reader) -> _Header:
     if candidate is not None:
         line, record = candidate
         found = [cell.strip().lstrip("\ufeff") for cell in record]
-        shown = ", ".join(f"“{name}”" for name in found[:12]) + (
-            f" and {len(found) - 12} more" if len(found) > 12 else ""
-        )
+        shown = _columns(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
         raise ImportFileError(
-            f"the header row has the columns {shown}. We expected LinkedIn’s “{','.join(LINKEDIN_COLUMNS)}” "
-            "(at least “First Name” and “Last Name”), or a Warm Intros export’s “Name,Email,Organisation,…”. "
+            f"the header row has the columns {shown}. We expected LinkedIn’s {_columns(LINKEDIN_COLUMNS)} "
+            "(at least “First Name” and “Last Name”), or a Warm Intros export’s “Name”, “Email”, “Organisation”, …. "
             "Rename the columns to match, or export the file again; from Google, Apple or Outlook contacts, "
             "export a vCard (.vcf).",
             line=line,
         )
     raise ImportFileError(
-        "The file has no header row. A LinkedIn export has the line "
-        f"“{','.join(LINKEDIN_COLUMNS)}”; a Warm Intros export starts “Name,Email,Organisation,…”."
+        "The file has no header row. A LinkedIn export has the columns "
+        f"{_columns(LINKEDIN_COLUMNS)}; a Warm Intros export starts with “Name”, “Email”, “Organisation”, …."
     )
+
+
+def _columns(names) -> str:
+    """Column names as a person reads them: each quoted, a space after each comma (a line may
+    break between them, never inside one)."""
+    return ", ".join(f"“{name}”" for name in names)
 
 
 def _looks_like_a_header(record: list[str]) -> bool:

@@ -209,7 +209,7 @@ def test_missing_header_is_named():
     error = error_for("Connections.csv", b"Ann,Lee,https://www.linkedin.com/in/ann,,Acme,CTO,21 Nov 2023\r\n")
 
     assert "no header row" in str(error)
-    assert "First Name,Last Name,URL" in str(error)
+    assert "“First Name”, “Last Name”, “URL”" in str(error)
 
 
 def test_row_with_the_wrong_number_of_fields_names_its_line():

@@ -375,5 +375,8 @@ def test_a_header_we_do_not_know_says_what_it_found_and_what_we_expected(client,
     assert response.status_code == 422
     assert "no header row" not in page
     assert f"Line 1: the header row has the columns {found}" in page
-    assert "We expected LinkedIn’s “First Name,Last Name,URL,Email Address,Company,Position,Connected On”" in page
+    assert (
+        "We expected LinkedIn’s “First Name”, “Last Name”, “URL”, “Email Address”, “Company”, “Position”, "
+        "“Connected On”" in page
+    )
     assert not ImportBatch.objects.exists()
