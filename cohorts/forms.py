@@ -7,7 +7,9 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 
+from accounts import dates
 from accounts.forms import PASSWORD_HELP, validate_one_line
 from accounts.models import User
 from accounts.timezones import time_zone_choices
@@ -130,22 +132,28 @@ class DashboardForm(forms.Form):
         choices=[("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom dates")],
         required=False,
     )
-    start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    start = dates.DateField(
+        label="From", required=False, error_messages={"invalid": "The start date is not a date: use YYYY-MM-DD."}
     )
-    end = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    end = dates.DateField(
+        label="To (inclusive)",
+        required=False,
+        error_messages={"invalid": "The end date is not a date: use YYYY-MM-DD."},
     )
     sort = forms.ChoiceField(choices=[(key, key) for key in dashboard.COLUMNS], required=False)
     dir = forms.ChoiceField(choices=[("asc", "ascending"), ("desc", "descending")], required=False)
 
     error_messages = {
         "period": "Choose the last 30 days, the last 90 days or custom dates.",
-        "start": "The start date is not a date: use YYYY-MM-DD.",
-        "end": "The end date is not a date: use YYYY-MM-DD.",
         "sort": "That column can't be sorted; the table is in its usual order.",
         "dir": "Sort ascending or descending; the table is in its usual order.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()  # the coach's
+        for end in ("start", "end"):
+            self.fields[end].limit(dates.dashboard_day(today, end=end))
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -163,6 +171,7 @@ class DashboardForm(forms.Form):
         if not self.is_bound or self.is_valid():
             return []
         found = [self.error_messages[name] for name in self.errors if name in self.error_messages]
+        found += [error for name in ("start", "end") for error in self.errors.get(name, [])]
         found += list(self.non_field_errors())
         if {"period", "start", "end"} & set(self.errors) or self.non_field_errors():
             found.append("Showing the last 30 days instead.")

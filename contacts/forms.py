@@ -7,7 +7,9 @@ from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.urls import reverse_lazy
+from django.utils import timezone
 
+from accounts import dates
 from accounts.forms import validate_one_line
 from accounts.models import User
 from accounts.timezones import time_zone_choices
@@ -104,9 +106,8 @@ class ContactForm(forms.ModelForm):
         help_texts = {
             "min_days_between": "0 means no minimum.",
         }
+        field_classes = {"connected_on": dates.DateField, "unavailable_until": dates.DateField}
         widgets = {
-            "connected_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "unavailable_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "min_days_between": forms.NumberInput(attrs={"min": 0, "max": 365}),
@@ -127,6 +128,13 @@ class ContactForm(forms.ModelForm):
         mask = self.initial.get("weekdays", self.instance.weekdays)
         if isinstance(mask, int):
             self.initial["weekdays"] = sorted(mask_to_weekdays(mask))
+        # Days in the contact's own calendar (as saved; a new contact's is their owner's). A
+        # date already saved and left as it was passes, even once it has passed.
+        today = timezone.localdate(timezone=self.instance.zone if self.instance.pk else None)
+        self.fields["connected_on"].limit(dates.connected_since(today), unchanged=self.instance.connected_on)
+        self.fields["unavailable_until"].limit(
+            dates.busy_through(today, free_now="they are free now"), unchanged=self.instance.unavailable_until
+        )
 
     def clean_name(self) -> str:
         validate_one_line(self.cleaned_data["name"])
