@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts import dates
 from accounts.forms import PASSWORD_HELP, validate_one_line
 from accounts.models import User
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField
+from accounts.widgets import TimeZoneSelect
 
 from . import dashboard
 from .models import Cohort, Invitation
@@ -80,11 +81,12 @@ class InvitationSignupForm(SetPasswordMixin, forms.Form):
     )
     password1, password2 = SetPasswordMixin.create_password_fields(label2="Password again")
     password1.help_text = PASSWORD_HELP
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Time zone",
-        choices=time_zone_choices,
         initial="UTC",
         help_text="Reminders and your daily digest follow your local time.",
+        # A new account starts in the zone of the device signing up (static/js/app.js).
+        widget=TimeZoneSelect(attrs={"data-choose-device": ""}),
     )
 
     def __init__(self, *args, invitation: Invitation, **kwargs):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import dates
 from accounts.forms import validate_one_line
 from accounts.models import User
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField
 from accounts.widgets import LeanSelect
 
 from .fileformats import MAX_FILE_BYTES, ImportFileError, parse_upload
@@ -68,9 +68,8 @@ class ContactForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Their time zone",
-        choices=time_zone_choices,  # a callable: read (and cached) only when the form is used
         error_messages={
             "invalid_choice": "“%(value)s” is not a time zone we know; the window could never open.",
         },

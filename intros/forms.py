@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import dates
 from accounts.forms import validate_one_line
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField, time_zone_choices, zone_name
 from contacts.models import WEEKDAY_NAMES, Strength
 
 from .models import PREPARATION_FIELDS, IntroRequest
@@ -157,12 +157,15 @@ class AcceptForm(forms.Form):
     )
     hours_start = forms.TimeField(label="From (optional)", required=False, widget=TimeInput)
     hours_end = forms.TimeField(label="Until (optional)", required=False, widget=TimeInput)
-    time_zone = forms.ChoiceField(label="My time zone", required=False, choices=())
+    time_zone = TimeZoneField(label="My time zone", required=False, blank="Keep it as it is")
 
     def __init__(self, *args, contact=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", "— keep as it is —"), *time_zone_choices()]
         self.contact = contact
+        if contact is not None:
+            # Say which zone is kept: the one the connector noted for them.
+            kept = f"Keep {zone_name(contact.time_zone)} (as now)"
+            self.fields["time_zone"].choices = [("", kept), *time_zone_choices()]
         self.fields["busy_until"].limit(dates.busy_through(_target_today(contact), free_now="you are free now"))
 
     def clean(self):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.links import url_with_pk
+from accounts.timezones import zone_name
 
 register = template.Library()
 
@@ -80,3 +81,9 @@ def busy(label: str = "Saving…", id: str = "") -> str:
         format_html(' id="{}"', id) if id else "",
         label,
     )
+
+
+@register.filter
+def zone_words(name: str) -> str:
+    """A time zone as people read it: `America/New_York` → `America / New York`."""
+    return zone_name(name or "")

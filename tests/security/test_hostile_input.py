@@ -211,7 +211,8 @@ FORMS: dict[str, Form] = {
         lambda w: reverse("followups:outreach", args=[w.introduced.pk]),
         ("note", "at", "channel"),
         lambda w: {
-            "at": f"{timezone.localtime() - timezone.timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            # Now: the world's introduction was made when the module started, minutes ago.
+            "at": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
             "channel": "email",
             "confirmed": "True",
         },
