@@ -169,11 +169,17 @@ class DashboardForm(forms.Form):
                 raise ValidationError("Choose at most two years.", code="custom_too_long")
         return cleaned
 
-    def problems(self) -> list[str]:
+    def problems(self, *, fields_shown: bool = False) -> list[str]:
+        """What was wrong, in words. With `fields_shown` (the dashboard page, where each date's
+        error stands beside it) a wrong date is pointed to rather than said twice."""
         if not self.is_bound or self.is_valid():
             return []
         found = [self.error_messages[name] for name in self.errors if name in self.error_messages]
-        found += [error for name in ("start", "end") for error in self.errors.get(name, [])]
+        dated = [error for name in ("start", "end") for error in self.errors.get(name, [])]
+        if dated and fields_shown:
+            found.append("The dates below could not be used; each says why.")
+        else:
+            found += dated
         found += list(self.non_field_errors())
         if {"period", "start", "end"} & set(self.errors) or self.non_field_errors():
             found.append("Showing the last 30 days instead.")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.links import url_with_pk
-from accounts.timezones import zone_name
+from accounts.timezones import zone_label
 
 register = template.Library()
 
@@ -84,6 +84,6 @@ def busy(label: str = "Saving…", id: str = "") -> str:
 
 
 @register.filter
-def zone_words(name: str) -> str:
-    """A time zone as people read it: `America/New_York` → `America / New York`."""
-    return zone_name(name or "")
+def zone_place(name: str) -> str:
+    """A time zone by its place, as in "Tokyo time": `America/New_York` → `New York`."""
+    return zone_label(name or "")

@@ -128,16 +128,19 @@
 
     input.addEventListener("input", function () {
       var query = normalised(input.value);
-      var chosen = select.value;
+      var chosen = select.options[select.selectedIndex] || null;
       var shown = 0;
+      var counted = {};  // the device's zone is also in its region: count each zone once
       var fragment = document.createDocumentFragment();
       all.forEach(function (entry) {
         var matches = entry.options.filter(function (option) {
-          return !query || option.value === chosen && !entry.device ||
+          var found = !!query && option.value !== "" &&
             normalised(option.textContent + " " + option.value + " " + (entry.label || "")).indexOf(query) !== -1;
+          if (found && !counted[option.value]) { counted[option.value] = true; shown += 1; }
+          // The chosen zone stays in the list, so searching never changes the answer.
+          return !query || found || option === chosen;
         });
         if (!matches.length) { return; }
-        shown += matches.filter(function (option) { return option.value !== ""; }).length;
         if (entry.label === null) {
           matches.forEach(function (option) { fragment.appendChild(option); });
         } else {
@@ -150,8 +153,9 @@
       });
       select.textContent = "";
       select.appendChild(fragment);
-      select.value = chosen;
-      status.textContent = query ? (shown === 1 ? "1 time zone matches" : shown + " time zones match") : "";
+      if (chosen) { chosen.selected = true; }
+      status.textContent = !query ? "" : shown === 0 ? "No time zone matches; try a city nearby." :
+        (shown === 1 ? "1 time zone matches" : shown + " time zones match") + ": choose in the list below.";
     });
   }
 
