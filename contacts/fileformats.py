@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 import vobject
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 
+from accounts import dates
 from accounts.timezones import all_time_zones
 
 from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, Contact, Strength, mask_to_weekdays, weekdays_to_mask
@@ -429,6 +431,15 @@ def _clean_date(name: str, value: str) -> str:
     date = parse_date(value)
     if date is None:
         raise ValidationError(f"“{value}” is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21)")
+    # The forms' ranges (accounts.dates). A busy date already past is kept, as the contact form
+    # keeps a saved one: the window is simply open. A date years ahead is refused.
+    today = timezone.localdate()
+    if name == "connected_on":
+        known = dates.connected_since(today)
+        if not known.earliest <= date <= known.latest:
+            raise ValidationError(f"“{value}” is not a day in the last hundred years")
+    elif name == "unavailable_until" and date > dates.busy_through(today, free_now="").latest:
+        raise ValidationError(f"“{value}” is more than two years ahead; leave it empty or choose an earlier day")
     return date.isoformat()
 
 

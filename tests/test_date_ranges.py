@@ -219,3 +219,36 @@ def test_dashboard_period_ends_at_their_bounds(client, cohort, end):
             assert ("more than ten years ago" if value < low else "still to come") in error.group(1)
             assert re.search(rf'name="{end}"[^>]*value="{typed}"', body)
             assert "Showing the last 30 days instead." in body
+
+
+# --- an import file (the same ranges, row by row) ------------------------------------------------
+
+
+def test_imported_dates_at_the_ends_of_the_calendar_are_refused_row_by_row():
+    """A file is bad input too: an imported busy date in year 9999 would have broken the
+    target's answer exactly as one typed into the form did. A busy date already past is kept
+    (the window is open), as the contact form keeps a saved one."""
+    from contacts.fileformats import CSV_COLUMNS, parse_upload
+
+    # Read outside a request (as the import's task does): "today" is the server's, 10 March.
+
+    people = [
+        ("Ann Lee", "0001-01-01", ""),
+        ("Bo Chen", "1926-03-09", ""),
+        ("Cy Dunn", "1926-03-10", ""),
+        ("Di Egan", "2026-03-11", ""),
+        ("Ed Fox", "", "9999-12-31"),
+        ("Flo Gray", "", "2028-03-10"),
+        ("Gus Hale", "", "2028-03-11"),
+        ("Hal Ives", "", "2020-01-01"),
+    ]
+    header = list(CSV_COLUMNS)
+    lines = [",".join(header)]
+    for name, connected, busy in people:
+        values = {"Name": name, "Connected On": connected, "Unavailable Until": busy}
+        lines.append(",".join(values.get(column, "") for column in header))
+    rows = parse_upload("contacts.csv", "\r\n".join(lines).encode()).rows
+    problems = {name: row.problem for (name, _, _), row in zip(people, rows, strict=True)}
+    assert [bool(problem) for problem in problems.values()] == [True, True, False, True, True, False, True, False]
+    assert "“0001-01-01” is not a day in the last hundred years" in problems["Ann Lee"]
+    assert "“9999-12-31” is more than two years ahead" in problems["Ed Fox"]
