@@ -505,3 +505,24 @@ def test_dashboard_periods_at_the_ends_of_the_calendar(view, world):
             if view == "page":
                 assert f'id="id_{which}_error"' in body, f"{where}: no error beside the field"
                 assert re.search(rf'name="{which}"[^>]*value="{day}"', body), f"{where}: not kept"
+
+
+def test_the_date_column_covers_every_date_field_in_the_app():
+    """A new date field anywhere in the app fails here until the date column posts to it."""
+    import importlib
+    import inspect
+
+    from django import forms as django_forms
+
+    posted = {field.rsplit("-", 1)[-1] for fields in DATE_COLUMN.values() for field in fields} | {"start", "end"}
+    found = set()
+    for app in ("accounts", "contacts", "intros", "followups", "cohorts"):
+        module = importlib.import_module(f"{app}.forms")
+        for _, form_class in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(form_class, django_forms.BaseForm) or form_class.__module__ != module.__name__:
+                continue
+            for name, field in form_class.base_fields.items():
+                if isinstance(field, django_forms.DateField | django_forms.DateTimeField):
+                    found.add((form_class.__name__, name))
+    assert found, "the walk found no date field"
+    assert {name for _, name in found} <= posted, sorted(found)
