@@ -36,18 +36,23 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's log-in, counted per network and per address before the password is checked."""
+    """Django's log-in, with wrong passwords limited so that a guesser cannot lock the owner
+    out (accounts.ratelimit.LoginAttempt): each try is counted before the password is checked
+    and given back when it is right; the browser then becomes a known device for the address."""
 
     def post(self, request, *args, **kwargs):
-        email = request.POST.get("username", "").strip().lower()
-        blocked = ratelimit.first_blocked(
-            ratelimit.LOGIN_IP.hit(ratelimit.client_ip(request)),
-            ratelimit.LOGIN_EMAIL.hit(email) if email else None,
-        )
+        self.attempt = ratelimit.LoginAttempt.of(request, request.POST.get("username", ""))
+        blocked = self.attempt.count()
         if blocked:
             form = ratelimit.show_on_form(self.get_form(), blocked)
             return ratelimit.too_many(self.render_to_response(self.get_context_data(form=form)), blocked)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        self.attempt.succeeded()
+        response = super().form_valid(form)
+        ratelimit.remember_device(self.request, response, form.get_user().email)
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -92,13 +97,15 @@ def account_delete(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, template, context)
     if context["blockers"]:
         return render(request, template, context, status=409)
-    # A password is being tried: it counts with the log-in attempts for this address.
-    blocked = ratelimit.LOGIN_EMAIL.hit(user.email)
+    # A password is being tried: it counts with the log-in tries for this address from here.
+    attempt = ratelimit.LoginAttempt.of(request, user.email)
+    blocked = attempt.count()
     if blocked:
         ratelimit.show_on_form(form, blocked)
         return ratelimit.too_many(render(request, template, context), blocked)
     if not form.is_valid():
         return render(request, template, context, status=422)
+    attempt.succeeded()
     try:
         personal_data.account_delete(user=user)
     except personal_data.AccountNotDeletable as refusal:  # a cohort made in another tab meanwhile

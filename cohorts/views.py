@@ -268,7 +268,7 @@ def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cohort": cohort,
         "nav": "cohorts",
         "form": form,
-        "problems": form.problems(),
+        "problems": form.problems(fields_shown=True),
         "period": period,
         "query": urlencode(_period_params(period)),
         "full_query": query,

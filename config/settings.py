@@ -309,8 +309,10 @@ TARGET_MAX_REASKS = env_int("TARGET_MAX_REASKS", 1, minimum=0)
 # Each is (count, seconds): at most `count` in a fixed window of `seconds`, counted in the
 # cache above (Redis in production, shared by every web process).
 RATE_LIMITS = {
+    # Wrong passwords only (accounts.ratelimit.LoginAttempt); a known device counts on its own.
+    "login_client": env_rate("RATE_LIMIT_LOGIN_PER_CLIENT", "10/15m"),
+    "login_email": env_rate("RATE_LIMIT_LOGIN_PER_EMAIL", "20/15m"),
     "login_ip": env_rate("RATE_LIMIT_LOGIN_PER_IP", "30/15m"),
-    "login_email": env_rate("RATE_LIMIT_LOGIN_PER_EMAIL", "10/15m"),
     "password_reset_ip": env_rate("RATE_LIMIT_PASSWORD_RESET_PER_IP", "10/1h"),
     "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL", "3/1h"),
     "target_answer": env_rate("RATE_LIMIT_TARGET_ANSWERS", "10/1h"),

@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import vobject
+from django.utils import timezone
 
+from accounts import dates
 from accounts.addresses import sendable, unusable_reason
 from accounts.timezones import all_time_zones
 
@@ -618,6 +620,15 @@ def _clean_date(name: str, value: str) -> str:
     date = parse_date(value)
     if date is None:
         raise _Unusable("is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21)")
+    # The forms' ranges (accounts.dates). A busy date already past is kept, as the contact form
+    # keeps a saved one: the window is simply open. A date years ahead is refused.
+    today = timezone.localdate()
+    if name == "connected_on":
+        known = dates.connected_since(today)
+        if not known.earliest <= date <= known.latest:
+            raise _Unusable("is not a day in the last hundred years")
+    elif name == "unavailable_until" and date > dates.busy_through(today, free_now="").latest:
+        raise _Unusable("is more than two years ahead")
     return date.isoformat()
 
 

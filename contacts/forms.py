@@ -8,11 +8,13 @@ from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.urls import reverse_lazy
+from django.utils import timezone
 
+from accounts import dates
 from accounts.addresses import is_international_local_part, sendable, unusable_reason
 from accounts.forms import validate_one_line
 from accounts.models import User
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField
 from accounts.widgets import LeanSelect
 
 from .fileformats import MAX_FILE_BYTES, ImportFileError, sniff
@@ -77,9 +79,8 @@ class ContactForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Their time zone",
-        choices=time_zone_choices,  # a callable: read (and cached) only when the form is used
         error_messages={
             "invalid_choice": "“%(value)s” is not a time zone we know; the window could never open.",
         },
@@ -115,9 +116,8 @@ class ContactForm(forms.ModelForm):
         help_texts = {
             "min_days_between": "0 means no minimum.",
         }
+        field_classes = {"connected_on": dates.DateField, "unavailable_until": dates.DateField}
         widgets = {
-            "connected_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "unavailable_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "min_days_between": forms.NumberInput(attrs={"min": 0, "max": 365}),
@@ -147,6 +147,13 @@ class ContactForm(forms.ModelForm):
         mask = self.initial.get("weekdays", self.instance.weekdays)
         if isinstance(mask, int):
             self.initial["weekdays"] = sorted(mask_to_weekdays(mask))
+        # Days in the contact's own calendar (as saved; a new contact's is their owner's). A
+        # date already saved and left as it was passes, even once it has passed.
+        today = timezone.localdate(timezone=self.instance.zone if self.instance.pk else None)
+        self.fields["connected_on"].limit(dates.connected_since(today), unchanged=self.instance.connected_on)
+        self.fields["unavailable_until"].limit(
+            dates.busy_through(today, free_now="they are free now"), unchanged=self.instance.unavailable_until
+        )
 
     def clean_name(self) -> str:
         validate_one_line(self.cleaned_data["name"])

@@ -113,7 +113,7 @@ def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
     """GET shows the form; POST checks the target's window and warns before saving a breach."""
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=intro_pk)
-    form = OutreachForm(request.POST or None, initial={"at": timezone.now()})
+    form = OutreachForm(request.POST or None, intro=intro, initial={"at": timezone.now()})
     warning = None
     status = 200
     if request.method == "POST":
@@ -130,7 +130,7 @@ def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
                 )
             except services.BoundaryWarning as warned:
                 warning = warned
-                form = OutreachForm(initial={**data, "confirmed": True})
+                form = OutreachForm(intro=intro, initial={**data, "confirmed": True})
                 status = 422
             except intro_services.NotAllowed as problem:
                 form.add_error(None, str(problem))

@@ -5,17 +5,14 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from accounts import dates
 from accounts.forms import validate_one_line
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField, time_zone_choices, zone_name
 from contacts.models import WEEKDAY_NAMES, Strength
 
 from .models import PREPARATION_FIELDS, IntroRequest
 from .preparation import RULES
 from .states import Mode, Outcome
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class TimeInput(forms.TimeInput):
@@ -105,13 +102,13 @@ class ConnectorNoteForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    met_on = forms.DateField(label="When did you meet?", widget=DateInput)
+    met_on = dates.DateField(label="When did you meet?")
 
-    def clean_met_on(self) -> dt.date:
-        met_on = self.cleaned_data["met_on"]
-        if met_on > timezone.localdate():
-            raise forms.ValidationError("The meeting date can't be in the future.")
-        return met_on
+    def __init__(self, *args, intro: IntroRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()  # the seeker's, as the page is theirs
+        requested = timezone.localdate(intro.created_at)
+        self.fields["met_on"].limit(dates.meeting_day(requested=requested, today=today))
 
 
 class OutcomeForm(forms.Form):
@@ -146,10 +143,9 @@ class AcceptForm(forms.Form):
     writes_first = forms.ChoiceField(
         label="Who writes first?", choices=WRITES_FIRST, initial="seeker", widget=forms.RadioSelect
     )
-    busy_until = forms.DateField(
+    busy_until = dates.DateField(
         label="I'm busy through (optional)",
         required=False,
-        widget=DateInput,
         help_text="Nobody will be asked to write to you before the day after.",
     )
     weekdays = forms.TypedMultipleChoiceField(
@@ -161,22 +157,16 @@ class AcceptForm(forms.Form):
     )
     hours_start = forms.TimeField(label="From (optional)", required=False, widget=TimeInput)
     hours_end = forms.TimeField(label="Until (optional)", required=False, widget=TimeInput)
-    time_zone = forms.ChoiceField(label="My time zone", required=False, choices=())
+    time_zone = TimeZoneField(label="My time zone", required=False, blank="Keep it as it is")
 
     def __init__(self, *args, contact=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", "— keep as it is —"), *time_zone_choices()]
         self.contact = contact
-
-    def clean_busy_until(self):
-        busy = self.cleaned_data.get("busy_until")
-        if busy is not None:
-            today = timezone.localdate(timezone=self.contact.zone) if self.contact else timezone.localdate()
-            if busy < today:
-                raise forms.ValidationError("That date has passed; leave it empty if you are free now.")
-            if busy > today + dt.timedelta(days=365):
-                raise forms.ValidationError("Choose a date within the next year.")
-        return busy
+        if contact is not None:
+            # Say which zone is kept: the one the connector noted for them.
+            kept = f"Keep {zone_name(contact.time_zone)} (as now)"
+            self.fields["time_zone"].choices = [("", kept), *time_zone_choices()]
+        self.fields["busy_until"].limit(dates.busy_through(_target_today(contact), free_now="you are free now"))
 
     def clean(self):
         data = super().clean()
@@ -189,7 +179,7 @@ class AcceptForm(forms.Form):
 
 
 class DeferForm(forms.Form):
-    until = forms.DateField(label="Ask me again after", widget=DateInput)
+    until = dates.DateField(label="Ask me again after")
     note = forms.CharField(
         label="A note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
@@ -197,15 +187,12 @@ class DeferForm(forms.Form):
     def __init__(self, *args, contact=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contact = contact
+        self.fields["until"].limit(dates.ask_again_after(_target_today(contact)))
 
-    def clean_until(self):
-        until = self.cleaned_data["until"]
-        today = timezone.localdate(timezone=self.contact.zone) if self.contact else timezone.localdate()
-        if until <= today:
-            raise forms.ValidationError("Choose a date after today.")
-        if until > today + dt.timedelta(days=365):
-            raise forms.ValidationError("Choose a date within the next year.")
-        return until
+
+def _target_today(contact) -> dt.date:
+    """Today where the target is: their answers are days in their own calendar."""
+    return timezone.localdate(timezone=contact.zone) if contact is not None else timezone.localdate()
 
 
 class TargetNoteForm(forms.Form):

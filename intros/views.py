@@ -235,7 +235,7 @@ def intro_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def intro_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
-    form = MeetingForm(request.POST)
+    form = MeetingForm(request.POST, intro=intro)
     if not form.is_valid():
         return _detail(request, intro, status=422, meeting_form=form)
     try:
@@ -314,7 +314,9 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         if intro.status in {Status.DRAFT, Status.NEEDS_CHANGES}:
             context["missing"] = intro.missing_preparation()
         if intro.status == Status.INTRODUCED:
-            context["meeting_form"] = forms.get("meeting_form") or MeetingForm(initial={"met_on": timezone.localdate()})
+            context["meeting_form"] = forms.get("meeting_form") or MeetingForm(
+                intro=intro, initial={"met_on": timezone.localdate()}
+            )
         if intro.status == Status.MET:
             context["outcome_form"] = forms.get("outcome_form") or OutcomeForm()
     template = "intros/intro_detail.html"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.links import url_with_pk
+from accounts.timezones import zone_label
 
 register = template.Library()
 
@@ -82,3 +83,9 @@ def busy(label: str = "Saving…", id: str = "") -> str:
         format_html(' id="{}"', id) if id else "",
         label,
     )
+
+
+@register.filter
+def zone_place(name: str) -> str:
+    """A time zone by its place, as in "Tokyo time": `America/New_York` → `New York`."""
+    return zone_label(name or "")

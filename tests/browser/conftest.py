@@ -129,12 +129,13 @@ def browser_problems() -> BrowserProblems:
 def new_page(browser: Browser, live_server, browser_problems: BrowserProblems) -> Iterator[Callable[..., Page]]:
     """Open a page in a new browser context: one context per person, so sessions don't mix.
 
-    `new_page("seeker")` is a desktop window; `new_page("target", phone=True)` a 390 px phone.
+    `new_page("seeker")` is a desktop window; `new_page("target", phone=True)` a 390 px phone;
+    `zone="Asia/Tokyo"` sets the device's time zone (UTC otherwise).
     """
     contexts: list[BrowserContext] = []
 
-    def open_page(who: str, *, phone: bool = False) -> Page:
-        options: dict = {"base_url": live_server.url, "locale": "en-GB", "timezone_id": "UTC"}
+    def open_page(who: str, *, phone: bool = False, zone: str = "UTC") -> Page:
+        options: dict = {"base_url": live_server.url, "locale": "en-GB", "timezone_id": zone}
         if phone:
             options.update(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
         else:
