@@ -225,10 +225,11 @@ def test_dashboard_period_ends_at_their_bounds(client, cohort, end):
 # --- an import file (the same ranges, row by row) ------------------------------------------------
 
 
-def test_imported_dates_at_the_ends_of_the_calendar_are_refused_row_by_row():
+def test_imported_dates_at_the_ends_of_the_calendar_are_left_out_row_by_row_and_the_person_kept():
     """A file is bad input too: an imported busy date in year 9999 would have broken the
-    target's answer exactly as one typed into the form did. A busy date already past is kept
-    (the window is open), as the contact form keeps a saved one."""
+    target's answer exactly as one typed into the form did. Such a date is left out with a
+    warning (the value kept in the notes), and the person is imported; a busy date already past
+    is kept (the window is open), as the contact form keeps a saved one."""
     from contacts.fileformats import CSV_COLUMNS, parse_upload
 
     # Read outside a request (as the import's task does): "today" is the server's (UTC), 10 March.
@@ -250,7 +251,13 @@ def test_imported_dates_at_the_ends_of_the_calendar_are_refused_row_by_row():
         lines.append(",".join(values.get(column, "") for column in header))
     with timezone.override(dt.UTC):
         rows = parse_upload("contacts.csv", "\r\n".join(lines).encode()).rows
-    problems = {name: row.problem for (name, _, _), row in zip(people, rows, strict=True)}
-    assert [bool(problem) for problem in problems.values()] == [True, True, False, True, True, False, True, False]
-    assert "“0001-01-01” is not a day in the last hundred years" in problems["Ann Lee"]
-    assert "“9999-12-31” is more than two years ahead" in problems["Ed Fox"]
+    by_name = {name: row for (name, _, _), row in zip(people, rows, strict=True)}
+    assert all(not row.problem and row.data["name"] == name for name, row in by_name.items())
+    left_out = {name: bool(row.warnings) for name, row in by_name.items()}
+    assert list(left_out.values()) == [True, True, False, True, True, False, True, False]
+    assert "“0001-01-01” is not a day in the last hundred years" in " ".join(by_name["Ann Lee"].warnings)
+    assert "connected_on" not in by_name["Ann Lee"].data
+    assert "“9999-12-31” is more than two years ahead" in " ".join(by_name["Ed Fox"].warnings)
+    assert "unavailable_until" not in by_name["Ed Fox"].data
+    assert by_name["Flo Gray"].data["unavailable_until"] == "2028-03-10"
+    assert by_name["Hal Ives"].data["unavailable_until"] == "2020-01-01"
