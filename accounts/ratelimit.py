@@ -133,6 +133,11 @@ INTRO_REQUEST = Limit(
     "You have started or submitted many introduction requests in a short time. "
     "Nothing was sent; please try again {wait}.",
 )
+DATA_EXPORT = Limit(
+    "data_export",
+    "You have asked for your data {allowed} times {per}, which is as many as we prepare. "
+    "Your last file is still here if it is ready; you can ask for a new one {wait}.",
+)
 INVITATION = Limit(
     "invitation",
     "A coach can send {allowed} invitations {per}, and {remaining} more can go out now. "

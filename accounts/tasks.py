@@ -1,6 +1,7 @@
 from celery import shared_task
+from django.utils import timezone
 
-from . import outbox
+from . import data_exports, outbox
 
 
 @shared_task(acks_late=True)
@@ -16,3 +17,13 @@ def send_outbox_messages(message_ids: list[int]) -> int:
 @shared_task(acks_late=True)
 def flush_outbox() -> int:
     return outbox.outbox_flush()
+
+
+@shared_task(acks_late=True)
+def build_data_export(export_id: int) -> None:
+    data_exports.data_export_build(export_id=export_id)  # returns quietly if already built or gone
+
+
+@shared_task(acks_late=True)
+def sweep_data_exports() -> dict[str, int]:
+    return data_exports.data_export_sweep(now=timezone.now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.personal_data import Part
+from accounts.personal_data import CHUNK, Part
 
 from .models import Contact, ImportBatch, Tag
 
@@ -56,7 +56,7 @@ def _import(batch: ImportBatch) -> dict[str, Any]:
 def export(user) -> dict[str, Any]:
     contacts = Contact.objects.owned_by(user).for_list().order_by("pk")
     return {
-        "contacts": [_contact(c) for c in contacts],
+        "contacts": (_contact(c) for c in contacts.iterator(chunk_size=CHUNK)),
         "contact_tags": list(Tag.objects.filter(owner=user).values_list("name", flat=True)),
         "contact_imports": [_import(b) for b in ImportBatch.objects.owned_by(user).order_by("created_at", "pk")],
     }
