@@ -135,8 +135,8 @@ INTRO_REQUEST = Limit(
 )
 DATA_EXPORT = Limit(
     "data_export",
-    "You have asked for your data {allowed} times {per}, which is as many as we prepare. "
-    "Your last file is still here if it is ready; you can ask for a new one {wait}.",
+    "You have asked for your data as often as we prepare it ({allowed} {per}). "
+    "A file already prepared stays here while it is kept; you can ask for a new one {wait}.",
 )
 INVITATION = Limit(
     "invitation",

@@ -142,7 +142,7 @@ def test_asking_too_often_is_refused_with_a_message_and_the_last_file_stays(clie
 
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     body = refused.content.decode()
-    assert "You have asked for your data 1 times per day" in body
+    assert "You have asked for your data as often as we prepare it (1 per day)" in body
     assert _download_url(export) in body
     assert list(DataExport.objects.filter(user=seeker)) == [export]
 
