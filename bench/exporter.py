@@ -74,15 +74,23 @@ class Measure:
         self.rss_before = _status("VmRSS")
         self.hwm_before = _status("VmHWM")
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         return self
 
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.started
+        # This process's own CPU: on a shared machine, what the export costs whatever the others do.
+        self.cpu_seconds = time.process_time() - self.cpu_started
         # Without the reset the peak may be an earlier one: then only growth above it counts.
         self.growth_mb = max(0.0, _status("VmHWM") - (self.rss_before if self.reset else self.hwm_before))
 
     def as_dict(self) -> dict:
-        return {"seconds": round(self.seconds, 3), "growth_mb": round(self.growth_mb, 1), "peak_reset": self.reset}
+        return {
+            "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "growth_mb": round(self.growth_mb, 1),
+            "peak_reset": self.reset,
+        }
 
 
 def _emit(step: str, **values) -> None:
