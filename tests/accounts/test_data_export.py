@@ -418,3 +418,15 @@ def test_a_deleted_account_s_download_is_gone_for_everyone(client, seeker):
     account_delete(user=seeker)
 
     assert login(client, other).get(_download_url(export)).status_code == 404
+
+
+def test_the_page_and_each_poll_take_a_constant_number_of_queries(client, seeker, django_assert_max_num_queries):
+    for i in range(20):
+        ContactFactory(owner=seeker, name=f"Contact {i}")
+    login(client, seeker).post(URL)
+
+    # The session, the user, the latest export: whatever the account holds.
+    with django_assert_max_num_queries(3):
+        client.get(URL, **HTMX)
+    with django_assert_max_num_queries(3):
+        client.get(URL)
