@@ -211,3 +211,69 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+class DataExportQuerySet(models.QuerySet["DataExport"]):
+    def in_progress(self) -> DataExportQuerySet:
+        return self.filter(status__in=DataExport.IN_PROGRESS)
+
+
+class DataExport(models.Model):
+    """One "Download all my data" file: asked for on the settings page, written by a worker
+    (`accounts.data_exports`), downloaded by its owner only, deleted after its days."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for a worker"
+        BUILDING = "building", "Preparing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Not prepared"
+
+    IN_PROGRESS = (Status.REQUESTED, Status.BUILDING)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The file's name in the "data_exports" storage (settings.STORAGES); empty until it is ready.
+    path = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    objects = DataExportQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # A second click while one is on its way prepares nothing more.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["requested", "building"]),
+                name="data_export_one_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | (models.Q(expires_at__isnull=False) & ~models.Q(path="")),
+                name="data_export_ready_has_file",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-requested_at"]),
+            # The sweep: ready files past their days.
+            models.Index(fields=["expires_at"], condition=models.Q(status="ready"), name="data_export_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Data export {self.pk} of {self.user_id} ({self.status})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    def is_ready(self, *, now: dt.datetime) -> bool:
+        return self.status == self.Status.READY and self.expires_at is not None and self.expires_at > now
+
+    @property
+    def filename(self) -> str:
+        """What the browser saves it as: the day it was prepared, in the owner's time zone."""
+        day = timezone.localdate(self.ready_at or self.requested_at)
+        return f"warm-intros-my-data-{day:%Y-%m-%d}.json"

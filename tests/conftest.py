@@ -50,6 +50,26 @@ def _fresh_rate_limits(settings):
     settings.FRESHNESS_KEY_PREFIX = f"kept-test-{uuid.uuid4().hex}"  # the same for kept answers
 
 
+@pytest.fixture(scope="session")
+def data_export_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("data-exports")
+
+
+def storages_with_data_exports_in(location) -> dict:
+    """settings.STORAGES with the "Download all my data" files in `location`."""
+    from django.conf import settings
+
+    storage = settings.STORAGES["data_exports"]
+    return {**settings.STORAGES, "data_exports": {**storage, "OPTIONS": {**storage["OPTIONS"], "location": location}}}
+
+
+@pytest.fixture(autouse=True)
+def _data_exports_in_a_temporary_folder(settings, data_export_dir):
+    """Downloads the tests prepare ("Download all my data") go under pytest's temporary folder,
+    not the repository's var/."""
+    settings.STORAGES = storages_with_data_exports_in(data_export_dir)
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager(settings):
     """Tasks run inline in tests (the real worker is exercised in tests/test_services.py)."""

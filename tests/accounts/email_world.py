@@ -17,6 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts import outbox
+from accounts.data_exports import data_export_build, data_export_request
 from accounts.models import OutboxMessage
 from accounts.personal_data import account_delete
 from cohorts import services as cohort_services
@@ -208,6 +209,10 @@ def send_every_email(client) -> World:
     kate = ContactFactory(owner=kim, shareable=True, name="Kate Left", email="kate@initrode.example.org")
     submitted(seeker=natalie, target=kate)
     account_delete(user=kim)
+
+    # Janet asks for all her data; a worker prepares the file and tells her where to download it.
+    requested, _ = data_export_request(user=janet)
+    data_export_build(export_id=requested.pk)
 
     # The password-reset form, as a person uses it.
     response = client.post(reverse("accounts:password_reset"), {"email": janet.email})

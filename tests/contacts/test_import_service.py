@@ -352,7 +352,7 @@ def snapshot(owner) -> list[tuple]:
 def test_what_goes_out_comes_back_in_as_the_same_contacts(connector, writer, filename):
     every_kind_of_contact(connector)
     out = io.StringIO()
-    writer(Contact.objects.owned_by(connector).for_list(), out)
+    writer(Contact.objects.owned_by(connector).for_export(), out)
     someone_else = UserFactory(time_zone="Asia/Tokyo")
 
     batch = run(preview(someone_else, out.getvalue().encode("utf-8"), filename=filename))
@@ -368,7 +368,7 @@ def test_importing_your_own_export_adds_nothing(connector, writer, filename):
     every_kind_of_contact(connector)
     before = snapshot(connector)
     out = io.StringIO()
-    writer(Contact.objects.owned_by(connector).for_list(), out)
+    writer(Contact.objects.owned_by(connector).for_export(), out)
 
     batch = preview(connector, out.getvalue().encode("utf-8"), filename=filename)
     assert set(batch.rows.values_list("kind", flat=True)) <= {RowKind.EXACT, RowKind.LIKELY}

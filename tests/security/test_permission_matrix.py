@@ -92,7 +92,9 @@ MATRIX: dict[str, list[Case]] = {
         POST(roles(302, anonymous=302), writers=ROLES),  # logging out is always allowed
     ],
     "accounts:profile": [GET(roles(200))],
-    "accounts:data_export": [GET(roles(200))],  # each person's own data
+    # Each person's own data: asking prepares their own file; the file is its owner's alone.
+    "accounts:data_export": [GET(roles(200)), POST(roles(302), writers=set(ROLES) - {"anonymous"})],
+    "accounts:data_export_download": [GET(only(owner=200), args=pk("data_export"))],
     "accounts:delete": [
         GET(roles(200)),  # a coach sees why not yet instead of the form
         # Deleting is each person's own act; a coach is refused (409) until their cohort is handed over.

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.data_exports import data_export_build, data_export_request
+from accounts.models import DataExport, User
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Invitation
 from contacts import services as contact_services
@@ -61,6 +62,7 @@ class World:
     step_back_token: str
     feedback_link: TargetLink
     feedback_token: str
+    data_export: DataExport  # the seeker's prepared "all my data" file
     extra: dict = field(default_factory=dict)
 
     @property
@@ -128,6 +130,8 @@ def build_world() -> World:
     finished_batch = contact_services.import_run(batch_id=finished_batch.pk)
     invitation = cohort_services.invitation_create(cohort=cohort, email="newbie@example.com", invited_by=coach)
     feed, _ = CalendarFeed.objects.get_or_create(user=seeker)
+    requested, _ = data_export_request(user=seeker)
+    data_export = data_export_build(export_id=requested.pk)
     return World(
         users={
             "owner": seeker,
@@ -160,6 +164,7 @@ def build_world() -> World:
         step_back_token=step_back_token,
         feedback_link=feedback_link,
         feedback_token=feedback_token,
+        data_export=data_export,
     )
 
 
