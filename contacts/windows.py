@@ -1,4 +1,4 @@
-"""The availability window as plain data: no Django, so `followups.policy` stays pure."""
+"""The availability window as plain data: no Django, so `contacts.policy` stays pure."""
 
 from __future__ import annotations
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from contacts import policy
 from contacts.models import Contact, Strength
 from contacts.windows import Window
 from intros import services as intro_services
 from intros.models import IntroRequest
 from intros.states import Status
 
-from . import policy
 from .models import FollowUp, Offer, Outreach
 
 # An offer nudges its seeker this long after it was recorded, then goes stale.

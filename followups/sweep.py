@@ -24,11 +24,12 @@ from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from accounts.outbox import Pending, outbox_enqueue, outbox_enqueue_many
+from contacts import policy
 from intros import services as intro_services
 from intros.models import IntroRequest
 from intros.states import Status
 
-from . import digests, policy
+from . import digests
 from .models import DigestSchedule, FollowUp, Offer, ReminderLog
 from .services import OFFER_NUDGE_AFTER, OFFER_STALE_AFTER, user_window
 

@@ -1,6 +1,6 @@
 """The reminder policy: examples from the stories, every clock change of 2026–2027, and properties.
 
-No database: `followups.policy` is pure, so these tests only build `Window`s and datetimes.
+No database: `contacts.policy` is pure, so these tests only build `Window`s and datetimes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contacts.windows import Window
-from followups.policy import (
+from contacts.policy import (
     Violation,
     WindowNeverOpens,
     is_allowed,

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contacts.windows import Window
+from .windows import Window
 
 _DAY = dt.timedelta(days=1)
 _SECOND = dt.timedelta(seconds=1)
