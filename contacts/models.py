@@ -16,7 +16,7 @@ from accounts.links import url_with_pk
 from accounts.timezones import all_time_zones, validate_time_zone
 
 from .policy import wall_to_utc
-from .windows import Window
+from .windows import WEEKDAY_NAMES, Window
 
 
 class Strength(models.TextChoices):
@@ -28,7 +28,6 @@ class Strength(models.TextChoices):
     NEVER_MET = "never_met", "Never met"
 
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAYS_ALL = 0b1111111
 WEEKDAYS_WORK = 0b0011111  # Monday (bit 0) to Friday (bit 4)
 

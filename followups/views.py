@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.htmx import redirect_after_write
 from accounts.models import User
 from intros import services as intro_services
+from intros.guidance import guidance_for_many
 from intros.models import IntroRequest
 
 from . import services
@@ -55,6 +56,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         }
         for name, where in sections.items()
     }
+    _attach_guidance([item for section in context.values() for item in section["items"]], request.user, now)
     feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
     return render(
         request,
@@ -66,6 +68,16 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
+
+
+def _attach_guidance(items: list[FollowUp], user, now) -> None:
+    """A follow-up about the first contact shows its introduction's guidance: whether to write
+    now and, if not, why and until when. Two queries, and none without such a follow-up."""
+    ids = {item.intro_id for item in items if item.about_first_contact}
+    intros = IntroRequest.objects.filter(pk__in=ids).select_related("target", "connector") if ids else []
+    guidance = guidance_for_many(intros, reader_zone=user.time_zone, now=now)
+    for item in items:
+        item.guidance = guidance.get(item.intro_id) if item.about_first_contact else None
 
 
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:

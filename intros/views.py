@@ -30,6 +30,7 @@ from .forms import (
     TargetNoteForm,
     VouchForm,
 )
+from .guidance import guidance_for, guidance_for_many, terms_in_words
 from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
 from .states import FINAL_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
 from .track_record import track_record
@@ -68,11 +69,29 @@ def home(request: HttpRequest) -> HttpResponse:
         open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
         waiting_on_me=Count("pk", filter=Q(pk__in=IntroRequest.objects.awaiting_connector(user).values("pk"))),
     )
+    now = timezone.now()
     for intro in intros:
         intro.seeker = user
-        intro.next_step = next_step(intro, Actor.SEEKER)
-    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
-    due = list(user.followups.filter(status="open", due_at__lte=end_of_today).order_by("due_at")[:20])
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    # Related by name: follow-ups live in `followups`, which sits above this app. Those about the
+    # first contact come with their introduction, to say what its guidance says.
+    due = list(
+        user.followups.filter(status="open", due_at__lte=end_of_today)
+        .select_related("intro__target", "intro__connector")
+        .order_by("due_at")[:20]
+    )
+    first_contact = {f.intro_id: f.intro for f in due if f.about_first_contact}
+    # Whether to write to each target now: one query for all their outreach logs.
+    guidance = guidance_for_many(
+        [*intros, *(intro for pk, intro in first_contact.items() if pk not in {i.pk for i in intros})],
+        reader_zone=user.time_zone,
+        now=now,
+    )
+    for intro in intros:
+        intro.guidance = guidance.get(intro.pk)
+        intro.next_step = next_step(intro, Actor.SEEKER, intro.guidance)
+    for followup in due:
+        followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
@@ -279,17 +298,30 @@ def intro_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **forms) -> HttpResponse:
     role = intro.role_of(request.user)
+    now = timezone.now()
+    guidance = guidance_for(intro, reader_zone=request.user.time_zone, now=now)
     context = {
         "nav": "home" if role is Actor.SEEKER else "inbox",
         "intro": intro,
         "role": role.value,
-        "next_step": next_step(intro, role),
+        "guidance": guidance,
+        "next_step": next_step(intro, role, guidance),
         "events": intro.events.select_related("actor"),
         "followups": intro.followups.select_related("owner").order_by("due_at"),
         # Related by name: the outreach log lives in `followups`, which sits above this app.
         "outreaches": intro.outreaches.order_by("at"),
         "outreach_states": [Status.INTRODUCED, Status.MET, Status.OUTCOME],
         "show_target_email": role is Actor.CONNECTOR or intro.target_details_visible_to_seeker,
+        # What the target asked for: the seeker learns it with their email, once they accept.
+        "target_terms": terms_in_words(
+            intro.target,
+            target_writes_first=intro.target_writes_first,
+            writer_name=intro.target.name,
+            seeker_name=intro.seeker.full_name,
+            now=now,
+        )
+        if intro.target_details_visible_to_seeker
+        else [],
         "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
         "today": timezone.localdate(),
     }
@@ -507,7 +539,17 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             messages.error(request, str(problem))
             result = None
         if result is not None:
-            return render(request, "intros/target_thanks.html", {"intro": result.intro, "action": action})
+            context = {"intro": result.intro, "action": action}
+            if action == "accept":
+                # The terms they gave, back in their own words, as everyone will be held to them.
+                context["target_terms"] = terms_in_words(
+                    result.intro.target,
+                    target_writes_first=result.intro.target_writes_first,
+                    writer_name="You",
+                    seeker_name=result.intro.seeker.full_name,
+                    now=timezone.now(),
+                )
+            return render(request, "intros/target_thanks.html", context)
         status, open_panel = 422, action
     return render(
         request,

@@ -80,3 +80,14 @@ def busy(label: str = "Saving…", id: str = "") -> str:
         format_html(' id="{}"', id) if id else "",
         label,
     )
+
+
+@register.simple_tag
+def guidance_badge(guidance) -> str:
+    """Whether to write to a target now (an intros.guidance.Guidance), as a badge: its words
+    and its colour together."""
+    return format_html(
+        '<span class="badge badge-guidance-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>',
+        guidance.tone,
+        guidance.label,
+    )
