@@ -170,6 +170,11 @@ class Guidance:
         return moment.astimezone(self.reader_zone) if moment else None
 
     @property
+    def when_label(self) -> str:
+        """What `when` is: for someone who writes first, the moment a gentle note becomes fine."""
+        return "A gentle note from" if self.kind is Kind.WAIT_FOR_THEM else "Next good moment"
+
+    @property
     def tone(self) -> str:
         """For colour (always beside the words): 'go', 'wait' or 'stop'."""
         if self.decision.tells_to_write:

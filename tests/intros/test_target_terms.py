@@ -14,8 +14,10 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import OutboxMessage
+from intros import services
+from intros.states import Mode
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token
+from tests.intros.helpers import awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +118,28 @@ def test_the_timeline_line_is_properly_written(client, answered):
     client.force_login(intro.seeker)
     page = words(client.get(reverse("intros:detail", args=[intro.pk])).content.decode())
     assert "Prefers Monday–Friday, 10:00–18:00 (Chicago time)." in page
+
+
+def test_a_mention_my_name_approval_does_not_say_write_while_the_target_is_busy():
+    janet = UserFactory(full_name="Janet Okafor", time_zone="Europe/Berlin")
+    jill = UserFactory(full_name="Jill Moreno")
+    marcus = ContactFactory(
+        owner=jill,
+        name="Marcus Lee",
+        time_zone="America/Chicago",
+        hours_start=dt.time(10),
+        hours_end=dt.time(18),
+        unavailable_until=dt.date(2026, 12, 9),
+    )
+    with time_machine.travel(ANSWERED, tick=False):
+        intro = submitted(seeker=janet, target=marcus)
+        services.intro_approve(
+            intro=intro, connector=jill, vouch_strength="close", vouch_note="Janet is ready.", mode=Mode.MENTION_NAME
+        )
+    mail = OutboxMessage.objects.get(to=[janet.email])
+    assert mail.subject == "You may write to Marcus Lee, mentioning Jill Moreno, from Thu 10 Dec"
+    text = " ".join(mail.body_text.split())
+    assert (
+        "Janet, wait: Marcus Lee asked for no messages until the end of Wed 9 Dec. "
+        "The next good moment is Thu 10 Dec, 10:00 their time (17:00 yours)."
+    ) in text
