@@ -119,7 +119,7 @@ def decide(
 
 
 def _open_until(window: Window, now: dt.datetime) -> dt.datetime | None:
-    for start, end in policy.window_intervals(window, now, 2):
+    for start, end in policy.window_intervals(window, now, 1):  # hours are shorter than a day
         if start <= now < end:
             return end
     return None
