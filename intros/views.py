@@ -81,12 +81,10 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("due_at")[:20]
     )
     first_contact = {f.intro_id: f.intro for f in due if f.about_first_contact}
+    for intro in intros:
+        first_contact.pop(intro.pk, None)  # listed already
     # Whether to write to each target now: one query for all their outreach logs.
-    guidance = guidance_for_many(
-        [*intros, *(intro for pk, intro in first_contact.items() if pk not in {i.pk for i in intros})],
-        reader_zone=user.time_zone,
-        now=now,
-    )
+    guidance = guidance_for_many([*intros, *first_contact.values()], reader_zone=user.time_zone, now=now)
     for intro in intros:
         intro.guidance = guidance.get(intro.pk)
         intro.next_step = next_step(intro, Actor.SEEKER, intro.guidance)
