@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 from accounts.outbox import outbox_enqueue
-from intros.guidance import guidance_for_many
+from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 
 from .models import DigestSchedule, FollowUp, ReminderLog
 
@@ -71,12 +71,17 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
         FollowUp.objects.owned_by(user)
         .open()
         .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations(through="intro__"))
         .order_by("due_at")[:50]
     )
     # A follow-up about the first contact says what the introduction's guidance says, and while
     # that is not "write", it is not due: it waits, with the reason and the next good moment.
+    first_contact = {f.intro_id: f for f in open_items if f.about_first_contact}
     guidance = guidance_for_many(
-        {f.intro_id: f.intro for f in open_items if f.about_first_contact}.values(), reader_zone=user.time_zone, now=now
+        [f.intro for f in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
     )
     waiting = []
     for followup in open_items:

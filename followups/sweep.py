@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.outbox import Pending, outbox_enqueue, outbox_enqueue_many
 from contacts import policy
 from intros import services as intro_services
-from intros.guidance import FINISHED_KINDS, OutreachFact, decide_for, guidance_for, outreach_facts
+from intros.guidance import FINISHED_KINDS, NO_OUTREACH, OutreachLog, decide_for, guidance_for, outreach_logs
 from intros.models import IntroRequest
 from intros.states import Status
 
@@ -68,7 +68,7 @@ class Decision:
     email: Pending | None = None  # what a "reminded" one sends, unless the log says it went already
 
 
-def _followup(item: FollowUp, now: dt.datetime, outreaches: Mapping[int, list[OutreachFact]]) -> Decision:
+def _followup(item: FollowUp, now: dt.datetime, outreaches: Mapping[int, OutreachLog]) -> Decision:
     if item.is_open and item.kind == FollowUp.Kind.TARGET_FEEDBACK and item.intro is not None:
         return Decision("feedback")
     if not item.is_open or item.owner is None:
@@ -77,7 +77,7 @@ def _followup(item: FollowUp, now: dt.datetime, outreaches: Mapping[int, list[Ou
     if item.about_first_contact:
         # The same decision the pages and emails show (intros.guidance): after a breach, a message
         # inside the window or "do not contact", nothing asks the seeker to write again…
-        guided = decide_for(item.intro, outreaches=outreaches.get(item.intro_id, ()), now=now)
+        guided = decide_for(item.intro, outreaches=outreaches.get(item.intro_id, NO_OUTREACH), now=now)
         if guided is not None and guided.kind in FINISHED_KINDS:
             return Decision("cleared")
         if guided is not None and guided.next_good_moment is not None:
@@ -181,7 +181,7 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
         with transaction.atomic():
             batch = list(queryset.filter(next_action_at__lte=now + SLACK).order_by("next_action_at", "pk")[:batch_size])
             # The outreach log of the introductions whose first contact is due: one query, if any.
-            outreaches = outreach_facts({item.intro_id for item in batch if item.about_first_contact})
+            outreaches = outreach_logs(item.intro_id for item in batch if item.about_first_contact)
             decided = []
             for item in batch:
                 try:

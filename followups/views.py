@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.htmx import redirect_after_write
 from accounts.models import User
 from intros import services as intro_services
-from intros.guidance import guidance_for_many
+from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 from intros.models import IntroRequest
 
 from . import services
@@ -41,7 +41,13 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
     mine = FollowUp.objects.owned_by(request.user)
-    open_items = mine.open()  # rows link by intro_id/offer_id: no join
+    # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
+    # whose introduction, target and outreach log come folded into the same query.
+    open_items = (
+        mine.open()
+        .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations(through="intro__"))
+    )
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lte=end_of_today),
@@ -72,10 +78,14 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 
 def _attach_guidance(items: list[FollowUp], user, now) -> None:
     """A follow-up about the first contact shows its introduction's guidance: whether to write
-    now and, if not, why and until when. Two queries, and none without such a follow-up."""
-    ids = {item.intro_id for item in items if item.about_first_contact}
-    intros = IntroRequest.objects.filter(pk__in=ids).select_related("target", "connector") if ids else []
-    guidance = guidance_for_many(intros, reader_zone=user.time_zone, now=now)
+    now and, if not, why and until when (from rows annotated by `outreach_log_annotations`)."""
+    first_contact = {item.intro_id: item for item in items if item.about_first_contact}
+    guidance = guidance_for_many(
+        [item.intro for item in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(item) for pk, item in first_contact.items()},
+    )
     for item in items:
         item.guidance = guidance.get(item.intro_id) if item.about_first_contact else None
 

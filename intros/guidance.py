@@ -8,19 +8,23 @@ answer in words. Every surface that tells a seeker to act on a target renders a 
 the introduction page and email, the follow-up list, the daily digest and the reminder email; the
 reminder sweep times its reminders by `decide`.
 
-Like the policy, `decide` and `guide` are pure: the caller passes the window, the outreach facts
-and `now`. `guidance_for` and `guidance_for_many` read those from the database. The outreach log
-belongs to `followups`, which sits above this app: it is read here through the introduction's own
-relation (`outreaches`), as the introduction page and the step-back email read it, never by import.
+Like the policy, `decide` and `guide` are pure: the caller passes the window, a summary of the
+outreach log and `now`. `guidance_for` and `guidance_for_many` read those from the database; a
+list page folds the summary into the query it makes anyway (`outreach_log_annotations`), so the
+guidance costs it no query. The outreach log belongs to `followups`, which sits above this app: it
+is read here through the introduction's own relation (`outreaches`), as the introduction page and
+the step-back email read it, never by import.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from django.db.models import Aggregate, Count, Max, Q
 
 from contacts import policy
 from contacts.windows import Window, day_in_words, days_in_words, zone_in_words
@@ -64,11 +68,28 @@ _REASON_ORDER = ("unavailable", "too_soon", "outside_days", "outside_hours")
 
 
 @dataclass(frozen=True)
-class OutreachFact:
-    """One logged attempt, as `decide` needs it."""
+class OutreachLog:
+    """What `decide` and `guide` need of an introduction's outreach log."""
 
-    at: dt.datetime
-    is_breach: bool
+    attempts: int = 0
+    breaches: int = 0
+    last_at: dt.datetime | None = None
+    last_breach_at: dt.datetime | None = None
+
+    @classmethod
+    def of(cls, attempts: Iterable[tuple[dt.datetime, bool]]) -> OutreachLog:
+        """From (at, is_breach) pairs."""
+        attempts = list(attempts)
+        breaches = [at for at, is_breach in attempts if is_breach]
+        return cls(
+            attempts=len(attempts),
+            breaches=len(breaches),
+            last_at=max((at for at, _ in attempts), default=None),
+            last_breach_at=max(breaches, default=None),
+        )
+
+
+NO_OUTREACH = OutreachLog()
 
 
 @dataclass(frozen=True)
@@ -94,16 +115,16 @@ def decide(
     *,
     window: Window,
     target_writes_first: bool | None,
-    outreaches: Sequence[OutreachFact],
+    outreaches: OutreachLog,
     gentle_note_from: dt.datetime | None,
     now: dt.datetime,
 ) -> Decision:
     """May the seeker write to the target now? For an introduction in GUIDED_STATES."""
     if window.do_not_contact:
         return Decision(Kind.DO_NOT_CONTACT)
-    if any(o.is_breach for o in outreaches):
+    if outreaches.breaches:
         return Decision(Kind.STOP_AFTER_BREACH)
-    if outreaches:
+    if outreaches.attempts:
         return Decision(Kind.WAIT_FOR_REPLY)
     wanted = now
     if target_writes_first:
@@ -187,7 +208,7 @@ def guide(
     *,
     target_name: str,
     window: Window,
-    outreaches: Sequence[OutreachFact] = (),
+    outreaches: OutreachLog = NO_OUTREACH,
     mention: str = "",
     reader_zone: str,
     now: dt.datetime,
@@ -224,14 +245,14 @@ def guide(
                 "one gentle note is fine then."
             )
     elif kind is Kind.WAIT_FOR_REPLY:
-        last = max(o.at for o in outreaches) if outreaches else None
+        last = outreaches.last_at
         body = (f"You wrote to {name} on {words.reader_day(last)}. " if last else "") + "Give them time to answer."
     elif kind is Kind.STOP_AFTER_BREACH:
-        breaches = sorted(o.at for o in outreaches if o.is_breach)
-        if len(breaches) == 1:
-            wrote = f"You wrote on {words.reader_day(breaches[0])}"
-        elif breaches:
-            wrote = f"You wrote {len(breaches)} times, last on {words.reader_day(breaches[-1])},"
+        last = outreaches.last_breach_at
+        if outreaches.breaches == 1 and last:
+            wrote = f"You wrote on {words.reader_day(last)}"
+        elif last:
+            wrote = f"You wrote {outreaches.breaches} times, last on {words.reader_day(last)},"
         else:
             wrote = "You wrote"
         body = f"{wrote} against what {name} asked for. Leave the next step to them."
@@ -308,25 +329,38 @@ class _Words:
 # --- from the database ------------------------------------------------------------------------
 
 
-def outreach_facts(intro_ids: Iterable[int]) -> dict[int, list[OutreachFact]]:
-    """The outreach log of each introduction, in one query (through the `outreaches` relation)."""
+def outreach_log_annotations(through: str = "") -> dict[str, Aggregate]:
+    """Annotations that fold each introduction's outreach log into a query of introductions (or,
+    `through="intro__"`, of rows pointing at one): read back by `guidance_for_many`."""
+    attempts = f"{through}outreaches"
+    breach = Q(**{f"{attempts}__is_breach": True})
+    return {
+        "outreach_attempts": Count(attempts),
+        "outreach_breaches": Count(attempts, filter=breach),
+        "outreach_last_at": Max(f"{attempts}__at"),
+        "outreach_last_breach_at": Max(f"{attempts}__at", filter=breach),
+    }
+
+
+def annotated_outreach_log(row) -> OutreachLog | None:
+    """The log `outreach_log_annotations` folded into `row`; None if it was not."""
+    if not hasattr(row, "outreach_attempts"):
+        return None
+    return OutreachLog(row.outreach_attempts, row.outreach_breaches, row.outreach_last_at, row.outreach_last_breach_at)
+
+
+def outreach_logs(intro_ids: Iterable[int]) -> dict[int, OutreachLog]:
+    """The outreach log of each introduction, in one query (none for no introductions)."""
     from .models import IntroRequest
 
-    ids = list(intro_ids)
-    facts: dict[int, list[OutreachFact]] = {pk: [] for pk in ids}
+    ids = set(intro_ids)
     if not ids:
-        return facts
-    rows = (
-        IntroRequest.objects.filter(pk__in=ids, outreaches__isnull=False)
-        .values_list("pk", "outreaches__at", "outreaches__is_breach")
-        .order_by()
-    )
-    for pk, at, is_breach in rows:
-        facts[pk].append(OutreachFact(at, is_breach))
-    return facts
+        return {}
+    rows = IntroRequest.objects.filter(pk__in=ids).annotate(**outreach_log_annotations()).order_by()
+    return {row.pk: annotated_outreach_log(row) for row in rows.only("pk")}
 
 
-def decide_for(intro, *, outreaches: Sequence[OutreachFact], now: dt.datetime) -> Decision | None:
+def decide_for(intro, *, outreaches: OutreachLog, now: dt.datetime) -> Decision | None:
     """`decide` for a request (its target loaded); None outside GUIDED_STATES."""
     if intro.status not in GUIDED_STATES:
         return None
@@ -348,19 +382,26 @@ def gentle_note_for(intro) -> dt.datetime | None:
     return gentle_note_from(introduced_at=introduced_at, busy_until=intro.target.unavailable_until_moment())
 
 
-def guidance_for_many(intros: Iterable, *, reader_zone: str, now: dt.datetime) -> dict[int, Guidance]:
-    """The guidance of each request in GUIDED_STATES (by pk), for a reader: one query, whatever
-    the number. Each request needs its target and, for a mention-my-name one, its connector."""
+def guidance_for_many(
+    intros: Iterable, *, reader_zone: str, now: dt.datetime, logs: Mapping[int, OutreachLog] | None = None
+) -> dict[int, Guidance]:
+    """The guidance of each request in GUIDED_STATES (by pk), for a reader. Each request needs its
+    target and, for a mention-my-name one, its connector. Its outreach log comes from `logs`, from
+    the request's own `outreach_log_annotations`, or else from one query for all that lack one."""
     guided = [intro for intro in intros if intro.status in GUIDED_STATES]
-    facts = outreach_facts(intro.pk for intro in guided)
+    known = dict(logs or {})
+    for intro in guided:
+        if intro.pk not in known and (log := annotated_outreach_log(intro)) is not None:
+            known[intro.pk] = log
+    known |= outreach_logs(intro.pk for intro in guided if intro.pk not in known)
     found = {}
     for intro in guided:
-        decision = decide_for(intro, outreaches=facts[intro.pk], now=now)
+        log = known.get(intro.pk, NO_OUTREACH)
         found[intro.pk] = guide(
-            decision,
+            decide_for(intro, outreaches=log, now=now),
             target_name=intro.target.name,
             window=intro.target.window(),
-            outreaches=facts[intro.pk],
+            outreaches=log,
             mention=intro.connector.full_name if intro.mode == Mode.MENTION_NAME else "",
             reader_zone=reader_zone,
             now=now,

@@ -30,7 +30,13 @@ from .forms import (
     TargetNoteForm,
     VouchForm,
 )
-from .guidance import guidance_for, guidance_for_many, terms_in_words
+from .guidance import (
+    annotated_outreach_log,
+    guidance_for,
+    guidance_for_many,
+    outreach_log_annotations,
+    terms_in_words,
+)
 from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
 from .states import FINAL_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
 from .track_record import track_record
@@ -63,7 +69,10 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
-    intros = list(open_requests.listed(mine="seeker").order_by("-updated_at")[:limit])
+    # Each row's outreach log comes folded in, for its guidance (intros.guidance): no query of its own.
+    intros = list(
+        open_requests.listed(mine="seeker").annotate(**outreach_log_annotations()).order_by("-updated_at")[:limit]
+    )
     # Both counts in one query, always asked: the same queries however many there are.
     counts = IntroRequest.objects.visible_to(user).aggregate(
         open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
@@ -78,13 +87,19 @@ def home(request: HttpRequest) -> HttpResponse:
     due = list(
         user.followups.filter(status="open", due_at__lte=end_of_today)
         .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations(through="intro__"))
         .order_by("due_at")[:20]
     )
-    first_contact = {f.intro_id: f.intro for f in due if f.about_first_contact}
+    first_contact = {f.intro_id: f for f in due if f.about_first_contact}
     for intro in intros:
         first_contact.pop(intro.pk, None)  # listed already
-    # Whether to write to each target now: one query for all their outreach logs.
-    guidance = guidance_for_many([*intros, *first_contact.values()], reader_zone=user.time_zone, now=now)
+    # Whether to write to each target now.
+    guidance = guidance_for_many(
+        [*intros, *(f.intro for f in first_contact.values())],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
+    )
     for intro in intros:
         intro.guidance = guidance.get(intro.pk)
         intro.next_step = next_step(intro, Actor.SEEKER, intro.guidance)

@@ -14,8 +14,9 @@ import pytest
 from contacts.windows import Window, days_in_words, zone_in_words
 from intros.guidance import (
     GENTLE_NOTE_AFTER,
+    NO_OUTREACH,
     Kind,
-    OutreachFact,
+    OutreachLog,
     decide,
     gentle_note_from,
     guide,
@@ -45,7 +46,7 @@ def told(
     now: dt.datetime,
     *,
     writes_first=False,
-    outreaches=(),
+    outreaches=NO_OUTREACH,
     gentle=None,
     mention="",
     reader=BERLIN,
@@ -171,20 +172,22 @@ def test_write_now_inside_the_window_with_the_connector_to_mention():
 
 
 def test_a_breach_just_logged_never_asks_for_another():
-    breach = OutreachFact(chicago(2026, 12, 8, 11), is_breach=True)
+    breach = (chicago(2026, 12, 8, 11), True)
     # Even once the window is open and the wait is over.
     for now in (chicago(2026, 12, 8, 11, 5), chicago(2026, 12, 14, 11)):
         for writes_first in (False, True):
-            guidance = told(BUSY, now, writes_first=writes_first, outreaches=[breach], gentle=chicago(2026, 12, 13))
+            guidance = told(
+                BUSY, now, writes_first=writes_first, outreaches=OutreachLog.of([breach]), gentle=chicago(2026, 12, 13)
+            )
             assert guidance.kind is Kind.STOP_AFTER_BREACH and not guidance.tells_to_write
             assert guidance.text == (
                 "Don't write again: You wrote on Tue 8 Dec against what Marcus Lee asked for. "
                 "Leave the next step to them."
             )
             assert guidance.tone == "stop" and guidance.when == ""
-    later = OutreachFact(chicago(2026, 12, 9, 11), is_breach=True)
-    fine = OutreachFact(chicago(2026, 12, 10, 11), is_breach=False)
-    guidance = told(BUSY, chicago(2026, 12, 14, 11), outreaches=[breach, later, fine])
+    later = (chicago(2026, 12, 9, 11), True)
+    fine = (chicago(2026, 12, 10, 11), False)
+    guidance = told(BUSY, chicago(2026, 12, 14, 11), outreaches=OutreachLog.of([breach, later, fine]))
     assert guidance.text == (
         "Don't write again: You wrote 2 times, last on Wed 9 Dec, against what Marcus Lee asked for. "
         "Leave the next step to them."
@@ -192,8 +195,8 @@ def test_a_breach_just_logged_never_asks_for_another():
 
 
 def test_after_a_message_inside_their_terms_wait_for_the_answer():
-    fine = OutreachFact(chicago(2026, 12, 10, 11), is_breach=False)
-    guidance = told(BUSY, chicago(2026, 12, 11, 11), outreaches=[fine])
+    fine = (chicago(2026, 12, 10, 11), False)
+    guidance = told(BUSY, chicago(2026, 12, 11, 11), outreaches=OutreachLog.of([fine]))
     assert guidance.kind is Kind.WAIT_FOR_REPLY and not guidance.tells_to_write
     assert guidance.text == "Wait for a reply: You wrote to Marcus Lee on Thu 10 Dec. Give them time to answer."
 
