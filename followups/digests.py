@@ -71,7 +71,7 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
         FollowUp.objects.owned_by(user)
         .open()
         .select_related("intro__target", "intro__connector")
-        .annotate(**outreach_log_annotations(through="intro__"))
+        .annotate(**outreach_log_annotations("intro_id"))
         .order_by("due_at")[:50]
     )
     # A follow-up about the first contact says what the introduction's guidance says, and while

@@ -44,9 +44,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
     # whose introduction, target and outreach log come folded into the same query.
     open_items = (
-        mine.open()
-        .select_related("intro__target", "intro__connector")
-        .annotate(**outreach_log_annotations(through="intro__"))
+        mine.open().select_related("intro__target", "intro__connector").annotate(**outreach_log_annotations("intro_id"))
     )
     sections = {
         "overdue": Q(due_at__lt=now),

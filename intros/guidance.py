@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from django.db.models import Aggregate, Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from contacts import policy
 from contacts.windows import Window, day_in_words, days_in_words, zone_in_words
@@ -329,16 +330,26 @@ class _Words:
 # --- from the database ------------------------------------------------------------------------
 
 
-def outreach_log_annotations(through: str = "") -> dict[str, Aggregate]:
+def outreach_log_annotations(intro: str = "pk") -> dict[str, Subquery]:
     """Annotations that fold each introduction's outreach log into a query of introductions (or,
-    `through="intro__"`, of rows pointing at one): read back by `guidance_for_many`."""
-    attempts = f"{through}outreaches"
-    breach = Q(**{f"{attempts}__is_breach": True})
+    `intro="intro_id"`, of rows pointing at one), read back by `guidance_for_many`.
+
+    Scalar subqueries rather than a join and GROUP BY: they run for the rows the page shows,
+    after its LIMIT, each an index probe of the log by introduction."""
+    from .models import IntroRequest
+
+    # The outreach log's model, by the relation's name: it lives in `followups`, above this app.
+    log = IntroRequest._meta.get_field("outreaches").related_model.objects.filter(intro=OuterRef(intro)).order_by()
+
+    def one(queryset, value) -> Subquery:
+        return Subquery(queryset.values("intro").annotate(value=value).values("value")[:1])
+
+    breaches = log.filter(is_breach=True)
     return {
-        "outreach_attempts": Count(attempts),
-        "outreach_breaches": Count(attempts, filter=breach),
-        "outreach_last_at": Max(f"{attempts}__at"),
-        "outreach_last_breach_at": Max(f"{attempts}__at", filter=breach),
+        "outreach_attempts": Coalesce(one(log, Count("pk")), 0),
+        "outreach_breaches": Coalesce(one(breaches, Count("pk")), 0),
+        "outreach_last_at": one(log, Max("at")),
+        "outreach_last_breach_at": one(breaches, Max("at")),
     }
 
 

@@ -87,7 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
     due = list(
         user.followups.filter(status="open", due_at__lte=end_of_today)
         .select_related("intro__target", "intro__connector")
-        .annotate(**outreach_log_annotations(through="intro__"))
+        .annotate(**outreach_log_annotations("intro_id"))
         .order_by("due_at")[:20]
     )
     first_contact = {f.intro_id: f for f in due if f.about_first_contact}
