@@ -20,7 +20,8 @@ from accounts.choices import labels_once
 from accounts.links import url_with_pk
 from accounts.timezones import all_time_zones, validate_time_zone
 
-from .windows import Window
+from .policy import wall_to_utc
+from .windows import WEEKDAY_NAMES, Window
 
 
 class Strength(models.TextChoices):
@@ -32,7 +33,6 @@ class Strength(models.TextChoices):
     NEVER_MET = "never_met", "Never met"
 
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAYS_ALL = 0b1111111
 WEEKDAYS_WORK = 0b0011111  # Monday (bit 0) to Friday (bit 4)
 
@@ -231,11 +231,15 @@ class Contact(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     def unavailable_until_moment(self) -> dt.datetime | None:
-        """The first instant after the busy date: local midnight of the next day."""
+        """The first instant after the busy date: local midnight of the next day, in UTC.
+
+        "Busy through" is a promise not to disturb: where the clock reads midnight twice (Havana
+        goes back from 01:00 to 00:00), it holds until the second midnight; where midnight is
+        skipped, until the clock jumps past it."""
         if self.unavailable_until is None:
             return None
         next_day = self.unavailable_until + dt.timedelta(days=1)
-        return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=self.zone)
+        return wall_to_utc(dt.datetime.combine(next_day, dt.time(0, 0)), self.zone, last=True)
 
     def strip_private(self, *, keep_email: bool) -> None:
         """What stays of a contact whose owner deleted their account while someone's request

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 from accounts.outbox import outbox_enqueue
+from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 
 from .models import DigestSchedule, FollowUp, ReminderLog
 
@@ -66,10 +67,31 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     user = schedule.user
     zone = zoneinfo.ZoneInfo(user.time_zone)
     end_of_today = _local_moment(now.astimezone(zone).date() + dt.timedelta(days=1), 0, zone)
-    open_items = list(FollowUp.objects.owned_by(user).open().select_related("intro__target").order_by("due_at")[:50])
-    overdue = [f for f in open_items if f.due_at < now]
-    today = [f for f in open_items if now <= f.due_at < end_of_today]
-    upcoming = [f for f in open_items if f.due_at >= end_of_today][:5]
+    open_items = list(
+        FollowUp.objects.owned_by(user)
+        .open()
+        .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations("intro_id"))
+        .order_by("due_at")[:50]
+    )
+    # A follow-up about the first contact says what the introduction's guidance says, and while
+    # that is not "write", it is not due: it waits, with the reason and the next good moment.
+    first_contact = {f.intro_id: f for f in open_items if f.about_first_contact}
+    guidance = guidance_for_many(
+        [f.intro for f in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
+    )
+    waiting = []
+    for followup in open_items:
+        followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
+        if followup.guidance is not None and not followup.guidance.tells_to_write and followup.due_at < end_of_today:
+            waiting.append(followup)
+    actionable = [f for f in open_items if f not in waiting]
+    overdue = [f for f in actionable if f.due_at < now]
+    today = [f for f in actionable if now <= f.due_at < end_of_today]
+    upcoming = [f for f in actionable if f.due_at >= end_of_today][:5]
     if not overdue and not today:
         return False
     outbox_enqueue(
@@ -81,6 +103,7 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
             "overdue": overdue,
             "today": today,
             "upcoming": upcoming,
+            "waiting": waiting,
             "url": settings.SITE_URL + "/follow-ups/",
         },
     )

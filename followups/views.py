@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.htmx import redirect_after_write
 from accounts.models import User
 from intros import services as intro_services
+from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 from intros.models import IntroRequest
 
 from . import services
@@ -40,8 +41,11 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
     mine = FollowUp.objects.owned_by(request.user)
-    # A row names its introduction ("the introduction to Carol Target"): joined, not loaded per row.
-    open_items = mine.open().select_related("intro__target")
+    # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
+    # whose introduction, target and outreach log come folded into the same query.
+    open_items = (
+        mine.open().select_related("intro__target", "intro__connector").annotate(**outreach_log_annotations("intro_id"))
+    )
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lte=end_of_today),
@@ -56,6 +60,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         }
         for name, where in sections.items()
     }
+    _attach_guidance([item for section in context.values() for item in section["items"]], request.user, now)
     feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
     return render(
         request,
@@ -69,6 +74,20 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
+
+
+def _attach_guidance(items: list[FollowUp], user, now) -> None:
+    """A follow-up about the first contact shows its introduction's guidance: whether to write
+    now and, if not, why and until when (from rows annotated by `outreach_log_annotations`)."""
+    first_contact = {item.intro_id: item for item in items if item.about_first_contact}
+    guidance = guidance_for_many(
+        [item.intro for item in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(item) for pk, item in first_contact.items()},
+    )
+    for item in items:
+        item.guidance = guidance.get(item.intro_id) if item.about_first_contact else None
 
 
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:

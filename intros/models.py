@@ -12,6 +12,7 @@ from accounts.links import url_with_pk
 from accounts.models import OutboxMessage
 from contacts.models import Contact, Strength
 
+from .guidance import GUIDED_STATES, Guidance
 from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
 
 # What counts against a connector's capacity.
@@ -47,6 +48,16 @@ LIST_FIELDS = (
     "target__id",
     "target__name",
     "target__organisation",
+    # The guidance (intros.guidance) of an introduced request reads the target's window.
+    "introduced_at",
+    "target__time_zone",
+    "target__weekdays",
+    "target__hours_start",
+    "target__hours_end",
+    "target__unavailable_until",
+    "target__min_days_between",
+    "target__last_contacted_at",
+    "target__do_not_contact",
 )
 
 
@@ -351,17 +362,16 @@ NEXT_STEP_FOR_CONNECTOR = {
 }
 
 
-def next_step(intro: IntroRequest, role: Actor) -> str:
-    """What the person in `role` should know or do next, in one sentence."""
-    if role is Actor.SEEKER and intro.status == Status.INTRODUCED:
-        template = (
-            "Wait for {target} to write to you, as they asked."
-            if intro.target_writes_first
-            else "Write to {target}" + (", mentioning {connector}." if intro.mode == Mode.MENTION_NAME else ".")
-        )
-    else:
-        table = NEXT_STEP_FOR_SEEKER if role is Actor.SEEKER else NEXT_STEP_FOR_CONNECTOR
-        template = table.get(intro.status, "Nothing left to do.")
+def next_step(intro: IntroRequest, role: Actor, guidance: Guidance | None = None) -> str:
+    """What the person in `role` should know or do next, in one sentence. Whether and when the
+    seeker writes to the target is never a fixed sentence: it is the `guidance`
+    (intros.guidance), decided by the same policy as the reminders."""
+    if role is Actor.SEEKER and intro.status in GUIDED_STATES:
+        if guidance is None:
+            raise ValueError("The seeker's next step on an introduction is its guidance: pass it.")
+        return guidance.text
+    table = NEXT_STEP_FOR_SEEKER if role is Actor.SEEKER else NEXT_STEP_FOR_CONNECTOR
+    template = table.get(intro.status, "Nothing left to do.")
     return template.format(
         connector=intro.connector.full_name,
         seeker=intro.seeker.full_name,

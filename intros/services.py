@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from accounts.outbox import outbox_enqueue
 from contacts.models import Contact, Strength, weekdays_to_mask
+from contacts.windows import day_in_words, days_in_words, zone_in_words
 
+from .guidance import guidance_for, terms_in_words
 from .models import PREPARATION_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest, TargetLink
 from .signals import intro_transitioned
 from .states import TRANSITIONS, Actor, Mode, Outcome, Status
@@ -596,11 +598,13 @@ def intro_expire(*, intro: IntroRequest) -> Result:
 def _mention_name(intro: IntroRequest) -> None:
     result = _transition(intro_id=intro.pk, name="mention_name", role=Actor.SYSTEM)
     i = result.intro
+    terms = _seeker_terms(i)
+    guidance = terms["seeker_guidance"]
     outbox_enqueue(
         to=[i.seeker.email],
-        subject=f"You may write to {i.target.name}, mentioning {i.connector.full_name}",
+        subject=_mention_subject(i, guidance),
         template="intro_mention_name_seeker",
-        context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
+        context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url(), **terms},
     )
     outbox_enqueue(
         to=[i.connector.email],
@@ -608,6 +612,16 @@ def _mention_name(intro: IntroRequest) -> None:
         template="intro_mention_name_connector",
         context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
     )
+
+
+def _mention_subject(intro: IntroRequest, guidance) -> str:
+    """Never "you may write" while the target's window is closed: the subject names when."""
+    mentioning = f"{intro.target.name}, mentioning {intro.connector.full_name}"
+    if guidance.tells_to_write:
+        return f"You may write to {mentioning}"
+    if guidance.next_in_target_zone is not None:
+        return f"You may write to {mentioning}, from {day_in_words(guidance.next_in_target_zone)}"
+    return f"Approved: {mentioning} — {guidance.label.lower()}"
 
 
 def intro_reask(*, intro: IntroRequest) -> Result:
@@ -675,16 +689,18 @@ def target_accept(*, link: TargetLink, terms: TargetTerms) -> Result:
 
 
 def _describe_terms(contact: Contact, terms: TargetTerms) -> str:
+    """The timeline's note of the terms given: "Busy through Wed 9 Dec 2026. Prefers
+    Monday–Friday, 09:00–17:00 (Chicago time). Will write first." """
     parts = []
     if terms.busy_until:
-        parts.append(f"busy through {terms.busy_until:%a %-d %b %Y}")
-    if terms.weekdays or terms.hours_start:
+        parts.append(f"Busy through {day_in_words(terms.busy_until, year=True)}.")
+    if terms.weekdays or terms.hours_start or terms.time_zone:
         parts.append(
-            f"prefers {', '.join(contact.weekday_names)}, {contact.hours_start:%H:%M}–{contact.hours_end:%H:%M} "
-            f"({contact.time_zone})"
+            f"Prefers {days_in_words(contact.weekday_set)}, {contact.hours_start:%H:%M}–{contact.hours_end:%H:%M} "
+            f"({zone_in_words(contact.time_zone)})."
         )
-    parts.append("will write first" if terms.target_writes_first else "the seeker writes first")
-    return "; ".join(parts).capitalize() + "."
+    parts.append("Will write first." if terms.target_writes_first else "The seeker writes first.")
+    return " ".join(parts)
 
 
 def _introduce(intro: IntroRequest) -> None:
@@ -700,9 +716,26 @@ def _introduce(intro: IntroRequest) -> None:
             "intro": i,
             "step_back_url": target_link_url(intro=i, token=step_back_token),
             "seeker_url": settings.SITE_URL + i.get_absolute_url(),
+            **_seeker_terms(i),
         },
         key=f"intro:{i.pk}:introduce",
     )
+
+
+def _seeker_terms(intro: IntroRequest) -> dict[str, Any]:
+    """What the introduction email tells the seeker (emails/_seeker_terms.*): the target's terms and
+    whether to write now, in the seeker's own time as well as the target's."""
+    now = timezone.now()
+    return {
+        "seeker_guidance": guidance_for(intro, reader_zone=intro.seeker.time_zone, now=now),
+        "target_terms": terms_in_words(
+            intro.target,
+            target_writes_first=intro.target_writes_first,
+            writer_name=intro.target.name,
+            seeker_name=intro.seeker.full_name,
+            now=now,
+        ),
+    }
 
 
 def target_decline(*, link: TargetLink, note: str = "") -> Result:

@@ -30,6 +30,13 @@ from .forms import (
     TargetNoteForm,
     VouchForm,
 )
+from .guidance import (
+    annotated_outreach_log,
+    guidance_for,
+    guidance_for_many,
+    outreach_log_annotations,
+    terms_in_words,
+)
 from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
 from .states import FINAL_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
 from .track_record import track_record
@@ -62,21 +69,42 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
-    intros = list(open_requests.listed(mine="seeker").order_by("-updated_at")[:limit])
+    # Each row's outreach log comes folded in, for its guidance (intros.guidance): no query of its own.
+    intros = list(
+        open_requests.listed(mine="seeker").annotate(**outreach_log_annotations()).order_by("-updated_at")[:limit]
+    )
     # Both counts in one query, always asked: the same queries however many there are.
     counts = IntroRequest.objects.visible_to(user).aggregate(
         open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
         waiting_on_me=Count("pk", filter=Q(pk__in=IntroRequest.objects.awaiting_connector(user).values("pk"))),
     )
+    now = timezone.now()
     for intro in intros:
         intro.seeker = user
-        intro.next_step = next_step(intro, Actor.SEEKER)
-    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    # Related by name: follow-ups live in `followups`, which sits above this app. Those about the
+    # first contact come with their introduction, to say what its guidance says.
     due = list(
         user.followups.filter(status="open", due_at__lte=end_of_today)
-        .select_related("intro__target")
+        .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations("intro_id"))
         .order_by("due_at")[:20]
     )
+    first_contact = {f.intro_id: f for f in due if f.about_first_contact}
+    for intro in intros:
+        first_contact.pop(intro.pk, None)  # listed already
+    # Whether to write to each target now.
+    guidance = guidance_for_many(
+        [*intros, *(f.intro for f in first_contact.values())],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
+    )
+    for intro in intros:
+        intro.guidance = guidance.get(intro.pk)
+        intro.next_step = next_step(intro, Actor.SEEKER, intro.guidance)
+    for followup in due:
+        followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
@@ -289,17 +317,30 @@ def intro_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **forms) -> HttpResponse:
     role = intro.role_of(request.user)
+    now = timezone.now()
+    guidance = guidance_for(intro, reader_zone=request.user.time_zone, now=now)
     context = {
         "nav": "home" if role is Actor.SEEKER else "inbox",
         "intro": intro,
         "role": role.value,
-        "next_step": next_step(intro, role),
+        "guidance": guidance,
+        "next_step": next_step(intro, role, guidance),
         "events": intro.events.select_related("actor"),
         "followups": intro.followups.select_related("owner").order_by("due_at"),
         # Related by name: the outreach log lives in `followups`, which sits above this app.
         "outreaches": intro.outreaches.order_by("at"),
         "outreach_states": [Status.INTRODUCED, Status.MET, Status.OUTCOME],
         "show_target_email": role is Actor.CONNECTOR or intro.target_details_visible_to_seeker,
+        # What the target asked for: the seeker learns it with their email, once they accept.
+        "target_terms": terms_in_words(
+            intro.target,
+            target_writes_first=intro.target_writes_first,
+            writer_name=intro.target.name,
+            seeker_name=intro.seeker.full_name,
+            now=now,
+        )
+        if intro.target_details_visible_to_seeker
+        else [],
         "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
         "today": timezone.localdate(),
     }
@@ -535,7 +576,17 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             messages.error(request, str(problem))
             result = None
         if result is not None:
-            return render(request, "intros/target_thanks.html", {"intro": result.intro, "action": action})
+            context = {"intro": result.intro, "action": action}
+            if action == "accept":
+                # The terms they gave, back in their own words, as everyone will be held to them.
+                context["target_terms"] = terms_in_words(
+                    result.intro.target,
+                    target_writes_first=result.intro.target_writes_first,
+                    writer_name="You",
+                    seeker_name=result.intro.seeker.full_name,
+                    now=timezone.now(),
+                )
+            return render(request, "intros/target_thanks.html", context)
         status, open_panel = 422, action
     return render(
         request,

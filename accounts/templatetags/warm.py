@@ -89,3 +89,14 @@ def busy(label: str = "Saving…", id: str = "") -> str:
 def zone_place(name: str) -> str:
     """A time zone by its place, as in "Tokyo time": `America/New_York` → `New York`."""
     return zone_label(name or "")
+
+
+@register.simple_tag
+def guidance_badge(guidance) -> str:
+    """Whether to write to a target now (an intros.guidance.Guidance), as a badge: its words
+    and its colour together."""
+    return format_html(
+        '<span class="badge badge-guidance-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>',
+        guidance.tone,
+        guidance.label,
+    )

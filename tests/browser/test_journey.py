@@ -185,7 +185,9 @@ def test_seeker_connector_target_journey(new_page, screenshot):
     seeker_page.get_by_role("link", name="Carol Target, Northwind Agency").click()
     expect(seeker_page.locator(".page-head .badge")).to_have_text("Introduced")
     expect(seeker_page.get_by_role("link", name=TARGET_EMAIL)).to_have_attribute("href", f"mailto:{TARGET_EMAIL}")
-    expect(seeker_page.locator("#next-step")).to_contain_text("Wait for Carol Target to write to you, as they asked.")
+    next_step = seeker_page.locator("#next-step")
+    expect(next_step.locator(".badge")).to_have_text("Don't write")
+    expect(next_step).to_contain_text("Carol Target said they would write to you first.")
     screenshot(seeker_page, "seeker-introduced")
 
 

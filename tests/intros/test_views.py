@@ -352,8 +352,8 @@ def _requests_in_every_state(seeker, connector, per_state: int) -> None:
 
 @pytest.mark.parametrize(
     ("url_name", "who", "queries"),
-    # session, user; home: open rows, both counts, due today, recently finished, cohorts coached;
-    # inbox: waiting, in progress, past, the three counts
+    # session, user; home: open rows (with their outreach logs, for the guidance), both counts,
+    # due today, recently finished, cohorts coached; inbox: waiting, in progress, past, the three counts
     [("intros:home", "seeker", 7), ("intros:inbox", "connector", 6)],
 )
 def test_home_and_inbox_queries_do_not_grow_with_requests(

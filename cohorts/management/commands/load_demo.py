@@ -27,7 +27,7 @@ PEOPLE = [
     # key, name, time zone, who they are in the stories
     ("dana", "Dana Whitfield", "America/New_York", "coach of the Career Boot Camp (story 1)"),
     ("jill", "Jill Moreno", "America/New_York", "member and connector; knows the CAO (story 1)"),
-    ("janet", "Janet Okafor", "America/New_York", "seeker who wrote inside the CAO's window (story 1)"),
+    ("janet", "Janet Okafor", "America/New_York", "wrote inside the CAO's window; now waits for Marcus Lee (story 1)"),
     ("natalie", "Natalie Brooks", "America/New_York", "seeker who waited and got an offer (story 1)"),
     ("priya", "Priya Raman", "America/Chicago", "connector who asks for better preparation (stories 2, 6)"),
     ("omar", "Omar Haddad", "America/Chicago", "seeker with an ill-prepared request (story 2)"),
@@ -159,7 +159,9 @@ class Command(BaseCommand):
             time_zone="Europe/London",
             how_we_know="My manager for four years at Coretech.",
         )
-        contact("jill", "Marcus Lee", "City Library Network", "Director of Operations", strength=Strength.ACQUAINTED)
+        marcus = contact(
+            "jill", "Marcus Lee", "City Library Network", "Director of Operations", strength=Strength.ACQUAINTED
+        )
         contact(
             "priya", "Elena Petrova", "Lumen Analytics", "Recruiter", strength=Strength.ONLINE_ONLY, shareable=False
         )
@@ -211,6 +213,25 @@ class Command(BaseCommand):
         services.target_step_back(
             link=answer_link(janet, TargetLink.Purpose.STEP_BACK),
             note="I asked for four days and was written to every day.",
+        )
+        # …and Janet has learnt: Marcus Lee accepted her next request, busy for two more days and
+        # taking messages 09:00–17:00 Chicago time. Her home and the introduction say wait, and until when.
+        marcus_request = ask(
+            "janet",
+            marcus,
+            "an operations manager with eight years of public-sector budgeting",
+            "Learn how the City Library Network runs operations across its branches.",
+        )
+        marcus_request = approve(marcus_request, Strength.ACQUAINTED, "Janet ran budgets for a library network.")
+        services.target_accept(
+            link=answer_link(marcus_request),
+            terms=services.TargetTerms(
+                busy_until=today + dt.timedelta(days=2),
+                weekdays=[0, 1, 2, 3, 4],
+                hours_start=dt.time(9),
+                hours_end=dt.time(17),
+                time_zone="America/Chicago",
+            ),
         )
         natalie = ask(
             "natalie",
