@@ -4,6 +4,7 @@ error beside the field and nothing stored; what is stored renders escaped."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable
@@ -312,6 +313,12 @@ def test_hostile_text_in_every_form(name, world):
     print(f"{name}: {TRIED[name]} hostile posts, answers {dict(sorted(statuses.items()))}")
 
 
+def _sendable_name(filename: str) -> str:
+    """The name as the test client can send it: a name with nothing after its last slash ("/",
+    "a/") is one no browser sends, and Django's own test client refuses to build it."""
+    return filename if filename and os.path.basename(filename) else "f.csv"
+
+
 @pytest.mark.django_db
 def test_hostile_upload_names_and_contents(world, settings):
     # Hundreds of uploads by one person: the upload limit is tested in tests/accounts/test_ratelimit.py.
@@ -348,7 +355,7 @@ def test_hostile_upload_names_and_contents(world, settings):
         count += 1
         with transaction.atomic():
             before = ImportBatch.objects.count()
-            upload = SimpleUploadedFile(filename or "f.csv", content, content_type="text/csv")
+            upload = SimpleUploadedFile(_sendable_name(filename), content, content_type="text/csv")
             response = client.post(reverse("contacts:import"), {"file": upload})
             body = _check(response, f"upload {filename[:40]!r}")
             assert response.status_code in {302, 422}, response.status_code

@@ -20,6 +20,7 @@ from .test_permission_matrix import MATRIX, ORDER, _request
 NAV: dict[str, str | dict[str, str] | None] = {
     "accounts:profile": "profile",
     "accounts:delete": "profile",
+    "accounts:data_export": "profile",
     "accounts:deleted": None,
     "accounts:password_reset": None,
     "accounts:password_reset_done": None,
