@@ -26,6 +26,54 @@
     if (target) { target.removeAttribute("aria-busy"); }
   });
 
+  // Suggestions under a search field (the contact list's organisations). Each is a link to the
+  // filtered list, which is what it stays without JavaScript. Here, choosing one fills its field
+  // and asks for the results as typing does; arrow keys move between the field and the
+  // suggestions, and Escape (or a click elsewhere) puts them away.
+  function suggestionsFor(field) {
+    var box = field && field.closest(".suggest");
+    return box ? box.querySelector("[data-suggestions]") : null;
+  }
+  function closeSuggestions(list) {
+    if (list && list.firstChild) { list.textContent = ""; }
+  }
+  document.addEventListener("click", function (event) {
+    var choice = event.target.closest && event.target.closest("[data-suggestion-for]");
+    if (choice && event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && window.htmx) {
+      var field = document.getElementById(choice.getAttribute("data-suggestion-for"));
+      if (field) {
+        event.preventDefault();
+        closeSuggestions(suggestionsFor(field));
+        field.value = choice.getAttribute("data-value");
+        field.focus();
+        window.htmx.trigger(field, "search");
+        return;
+      }
+    }
+    document.querySelectorAll("[data-suggestions]").forEach(function (list) {
+      if (!list.closest(".suggest").contains(event.target)) { closeSuggestions(list); }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = event.target.closest && event.target.closest(".suggest");
+    var list = box && box.querySelector("[data-suggestions]");
+    if (!list) { return; }
+    var field = box.querySelector("input");
+    var choices = Array.prototype.slice.call(list.querySelectorAll("[data-suggestion-for]"));
+    var at = choices.indexOf(event.target);
+    if (event.key === "Escape" && list.firstChild) {
+      event.preventDefault();  // a search field would also empty itself
+      closeSuggestions(list);
+      field.focus();
+    } else if (event.key === "ArrowDown" && choices.length) {
+      event.preventDefault();
+      choices[Math.min(at + 1, choices.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      (at === 0 ? field : choices[at - 1]).focus();
+    }
+  });
+
   // A plain form that undoes something asks first (htmx forms use hx-confirm).
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
