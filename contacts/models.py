@@ -117,7 +117,9 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         return self.filter(search_organisation__contains=key)
 
     def organisations_matching(self, text: str, *, limit: int) -> list[str]:
-        """Up to `limit` distinct organisation names holding these words, alphabetical."""
+        """Up to `limit` distinct organisation names holding these words: those that start with
+        them first, each group alphabetical as written ("São Paulo" beside "Sao Tome", whatever
+        the database's collation)."""
         key = search_key(text)
         if not key:
             return []
@@ -127,7 +129,8 @@ class ContactQuerySet(models.QuerySet["Contact"]):
             .values_list("organisation", flat=True)
             .distinct()
         )
-        return list(names[:limit])
+        keyed = [(search_key(name), name) for name in names[:limit]]
+        return [name for found, name in sorted(keyed, key=lambda pair: (not pair[0].startswith(key), pair))]
 
     # --- the search keys follow every write ----------------------------------------------------
 

@@ -43,16 +43,28 @@
       var field = document.getElementById(choice.getAttribute("data-suggestion-for"));
       if (field) {
         event.preventDefault();
-        closeSuggestions(suggestionsFor(field));
+        var list = suggestionsFor(field);
+        closeSuggestions(list);
         field.value = choice.getAttribute("data-value");
         field.focus();
-        window.htmx.trigger(field, "search");
+        // As if typed: the field's own wait before asking starts again, so one request asks for
+        // the results (a request already waiting would otherwise follow it and cancel it).
+        if (list) { list.setAttribute("data-chosen", field.value); }
+        field.dispatchEvent(new Event("input", { bubbles: true }));
         return;
       }
     }
     document.querySelectorAll("[data-suggestions]").forEach(function (list) {
       if (!list.closest(".suggest").contains(event.target)) { closeSuggestions(list); }
     });
+  });
+  // ...but the suggestions are not asked for again for what was just chosen.
+  document.addEventListener("htmx:confirm", function (event) {
+    var list = event.detail && event.detail.elt;
+    if (!list || !list.hasAttribute || !list.hasAttribute("data-chosen")) { return; }
+    var field = list.closest(".suggest").querySelector("input");
+    if (field && field.value === list.getAttribute("data-chosen")) { event.preventDefault(); }
+    else { list.removeAttribute("data-chosen"); }
   });
   document.addEventListener("keydown", function (event) {
     var box = event.target.closest && event.target.closest(".suggest");
