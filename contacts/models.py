@@ -130,7 +130,7 @@ class ContactQuerySet(models.QuerySet["Contact"]):
             .distinct()
         )
         keyed = [(search_key(name), name) for name in names[:limit]]
-        return [name for found, name in sorted(keyed, key=lambda pair: (not pair[0].startswith(key), pair))]
+        return [name for _, name in sorted(keyed, key=lambda pair: (not pair[0].startswith(key), pair))]
 
     # --- the search keys follow every write ----------------------------------------------------
 
@@ -158,10 +158,12 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         with transaction.atomic(using=self.db, savepoint=False):
             ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            rows = list(self.model._base_manager.using(self.db).filter(pk__in=ids).only("pk", *SEARCHED_FIELDS))
-            for contact in rows:
-                contact.set_search_keys()
-            models.QuerySet(self.model, using=self.db).bulk_update(rows, SEARCH_KEY_FIELDS, batch_size=500)
+            plain = models.QuerySet(self.model, using=self.db)  # writes the keys as given
+            for start in range(0, len(ids), 500):
+                rows = list(plain.filter(pk__in=ids[start : start + 500]).only("pk", *SEARCHED_FIELDS))
+                for contact in rows:
+                    contact.set_search_keys()
+                plain.bulk_update(rows, SEARCH_KEY_FIELDS)
         return count
 
     def tagged(self, name: str) -> ContactQuerySet:
