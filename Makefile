@@ -63,7 +63,7 @@ TEST_REDIS_URL ?= $(if $(REDIS_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
 
 test: sync
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/pytest
-	DATABASE_URL= REDIS_URL= $(VENV)/pytest -q tests/test_services.py tests/test_smoke.py tests/intros/test_stories.py
+	DATABASE_URL= REDIS_URL= $(VENV)/pytest -q tests/test_services.py tests/test_smoke.py tests/intros/test_stories.py tests/contacts/test_search.py
 
 lint: sync
 	$(VENV)/ruff check .

@@ -10,8 +10,8 @@ from django.utils.html import format_html, format_html_join
 class LeanSelect(forms.Select):
     """A single-choice `<select>` whose options are written here rather than through the
     form renderer: Django builds a dict and renders a template fragment per option, and the
-    contact list's organisation filter (120 options for a connector in the benchmark) spent
-    about 8 ms of the page there. Same markup and attributes (aria-describedby, required, the
+    contact list's organisation filter, when it was a select (120 options for a connector in
+    the benchmark), spent about 8 ms of the page there. Same markup and attributes (aria-describedby, required, the
     htmx ones); flat choices only."""
 
     def render(self, name, value, attrs=None, renderer=None):

@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from contacts.models import Contact, Tag
+from contacts.models import Contact, Tag, search_keys
 from followups.models import CalendarFeed, DigestSchedule, FollowUp, Outreach
 from intros.models import STAGE_STAMP_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Status
@@ -299,14 +299,17 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
     for cid, owner in enumerate(owners, start=1):
         contacts_of[owner].append(cid)
         org = f"{ORG_A[cid % len(ORG_A)]} {ORG_B[(cid // len(ORG_A)) % len(ORG_B)]}"
+        name, email, title = name_of(cid + 7919), f"contact{cid}@example.org", TITLES[cid % len(TITLES)]
         contact_rows.append(
             {
                 "id": cid,
                 "owner_id": owner,
-                "name": name_of(cid + 7919),
-                "email": f"contact{cid}@example.org",
+                "name": name,
+                "email": email,
                 "organisation": org,
-                "title": TITLES[cid % len(TITLES)],
+                "title": title,
+                # COPY writes the columns as given: the search keys Contact's writes keep.
+                **search_keys(name=name, organisation=org, title=title, email=email),
                 "shareable": cid % 5 < 2,
                 "how_we_know": "Worked together on the regional rollout.",
                 "last_contacted_at": now - dt.timedelta(days=rng.randint(5, 400)),

@@ -37,7 +37,7 @@ from django.utils import timezone  # noqa: E402
 from accounts import data_exports  # noqa: E402
 from accounts.models import DataExport, User  # noqa: E402
 from accounts.tasks import build_data_export  # noqa: E402
-from contacts.models import Contact, Tag  # noqa: E402
+from contacts.models import Contact, Tag, search_keys  # noqa: E402
 
 from .data import FIRST, LAST, ORG_A, ORG_B, TITLES, _reset_sequences, copy_rows  # noqa: E402
 
@@ -111,13 +111,18 @@ def _contact_rows(owner: int, first_id: int, n: int, rng: random.Random):
     for k in range(n):
         cid = first_id + k
         name = f"{FIRST[cid % len(FIRST)]} {LAST[(cid // len(FIRST)) % len(LAST)]} {cid}"
+        email = f"contact{cid}@example.org" if k % 3 else ""
+        organisation = f"{ORG_A[cid % len(ORG_A)]} {ORG_B[(cid // len(ORG_A)) % len(ORG_B)]}"
+        title = TITLES[cid % len(TITLES)]
         yield {
             "id": cid,
             "owner_id": owner,
             "name": name,
-            "email": f"contact{cid}@example.org" if k % 3 else "",
-            "organisation": f"{ORG_A[cid % len(ORG_A)]} {ORG_B[(cid // len(ORG_A)) % len(ORG_B)]}",
-            "title": TITLES[cid % len(TITLES)],
+            "email": email,
+            "organisation": organisation,
+            "title": title,
+            # COPY writes the columns as given: the search keys Contact's writes keep.
+            **search_keys(name=name, organisation=organisation, title=title, email=email),
             "profile_url": f"https://www.linkedin.com/in/contact-{cid}",
             "how_we_know": "Connected on LinkedIn after the regional meet-up." if k % 4 else "",
             "notes": "Asked about the analytics team; follow up in spring, mention Dana." if k % 10 == 0 else "",

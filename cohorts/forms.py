@@ -144,6 +144,12 @@ class DashboardForm(forms.Form):
     )
     sort = forms.ChoiceField(choices=[(key, key) for key in dashboard.COLUMNS], required=False)
     dir = forms.ChoiceField(choices=[("asc", "ascending"), ("desc", "descending")], required=False)
+    # Words of a member's name: the member table shows those whose name holds them.
+    q = forms.CharField(
+        label="Find a member",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "placeholder": "Part of a name"}),
+    )
 
     error_messages = {
         "period": "Choose the last 30 days, the last 90 days or custom dates.",
@@ -197,6 +203,13 @@ class DashboardForm(forms.Form):
         if key == "custom":
             return dashboard.custom_period(data["start"], data["end"], tz=tz)
         return dashboard.rolling_period(key, now=now)
+
+    def member_words(self) -> str:
+        """What the member table is narrowed to ("" for everyone)."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        return self.cleaned_data.get("q", "")[:100]
 
     def ordering(self) -> tuple[str, str]:
         if not self.is_bound:

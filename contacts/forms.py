@@ -216,7 +216,9 @@ class ContactFilterForm(forms.Form):
     (or no longer) a choice is dropped rather than shown as an error."""
 
     q = forms.CharField(label="Search", required=False, max_length=100)
-    organisation = forms.ChoiceField(label="Organisation", required=False, widget=LeanSelect)
+    # Words of an organisation's name, not a choice among every organisation (a connector can
+    # know two thousand): the page suggests matching ones as they are typed (contacts:organisations).
+    organisation = forms.CharField(label="Organisation", required=False, max_length=150)
     strength = forms.ChoiceField(
         label="Strength", required=False, choices=[("", "Any strength"), *Strength.choices], widget=LeanSelect
     )
@@ -231,20 +233,18 @@ class ContactFilterForm(forms.Form):
             "hx-include": "closest form",
             "hx-sync": "closest form:replace",
         }
-        self.fields["q"].widget = forms.TextInput(
+        typed = {"type": "search", "autocomplete": "off", "hx-trigger": "input changed delay:300ms, search", **live}
+        self.fields["q"].widget = forms.TextInput(attrs={"placeholder": "Name, organisation, role or email", **typed})
+        self.fields["organisation"].widget = forms.TextInput(
             attrs={
-                "type": "search",
-                "placeholder": "Name, organisation, role or email",
-                "autocomplete": "off",
-                "hx-trigger": "input changed delay:300ms, search",
-                **live,
+                "placeholder": "Any organisation",
+                # The suggestions below the field (the page's #organisation-suggestions) say how many match.
+                "aria-describedby": "organisation-suggestions",
+                **typed,
             }
         )
-        for name in ("organisation", "strength", "tag"):
+        for name in ("strength", "tag"):
             self.fields[name].widget.attrs.update(live)
-        self.fields["organisation"].choices = [("", "Any organisation")] + [
-            (name, name) for name in Contact.objects.owned_by(owner).organisations()
-        ]
         tags_in_use = (
             Tag.objects.filter(owner=owner, contacts__isnull=False)
             .order_by("name")
@@ -263,7 +263,7 @@ class ContactFilterForm(forms.Form):
         if wanted.get("q"):
             contacts = contacts.search(wanted["q"])
         if wanted.get("organisation"):
-            contacts = contacts.filter(organisation=wanted["organisation"])
+            contacts = contacts.in_organisation(wanted["organisation"])
         if wanted.get("strength"):
             contacts = contacts.filter(strength=wanted["strength"])
         if wanted.get("tag"):
@@ -272,9 +272,9 @@ class ContactFilterForm(forms.Form):
 
     @property
     def searching(self) -> bool:
-        """A text search is asked for (it matches inside names, so it reads every contact)."""
+        """Words are searched for (they match inside names, so every contact is read)."""
         self.is_valid()
-        return bool(self.cleaned_data.get("q"))
+        return bool(self.cleaned_data.get("q") or self.cleaned_data.get("organisation"))
 
     @property
     def active(self) -> bool:

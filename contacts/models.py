@@ -11,13 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 
 from accounts.addresses import SENDABLE_PATTERN, unusable_reason
 from accounts.choices import labels_once
 from accounts.links import url_with_pk
+from accounts.search import search_key
 from accounts.timezones import all_time_zones, validate_time_zone
 
 from .policy import wall_to_utc
@@ -60,6 +61,25 @@ class Tag(models.Model):
         return self.name
 
 
+# The fields a contact is found by, and the columns that hold their search keys
+# (accounts.search). The keys are written with the fields on every write: by Contact.save(),
+# and by ContactQuerySet's bulk_create, bulk_update and update, so no write path can forget.
+SEARCHED_FIELDS = frozenset({"name", "organisation", "title", "email"})
+SEARCH_KEY_FIELDS = ("search_text", "search_organisation", "search_email")
+# Between the name, organisation and role in `search_text`: a search key never holds one,
+# so a search can never match across two fields.
+SEARCH_TEXT_SEPARATOR = "\n"
+
+
+def search_keys(*, name: str, organisation: str, title: str, email: str) -> dict[str, str]:
+    """A contact's search key columns, from its fields."""
+    return {
+        "search_text": SEARCH_TEXT_SEPARATOR.join(search_key(value) for value in (name, organisation, title)),
+        "search_organisation": search_key(organisation),
+        "search_email": search_key(email),
+    }
+
+
 class ContactQuerySet(models.QuerySet["Contact"]):
     def owned_by(self, user) -> ContactQuerySet:
         return self.filter(owner=user)
@@ -75,25 +95,85 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         return self.filter(shareable=True, owner__in=co_members).exclude(owner=user)
 
     def search(self, text: str) -> ContactQuerySet:
-        text = text.strip()
-        if not text:
+        """The owner's search: words inside the name, organisation, role or email, whatever
+        their case and accents."""
+        key = search_key(text)
+        if not key:
             return self
-        return self.filter(
-            Q(name__icontains=text)
-            | Q(organisation__icontains=text)
-            | Q(title__icontains=text)
-            | Q(email__icontains=text)
+        return self.filter(Q(search_text__contains=key) | Q(search_email__contains=key))
+
+    def search_shared(self, text: str) -> ContactQuerySet:
+        """A search among other people's contacts: only what the cohort sees (name,
+        organisation, role), never the email."""
+        key = search_key(text)
+        if not key:
+            return self
+        return self.filter(search_text__contains=key)
+
+    def named(self, name: str) -> ContactQuerySet:
+        """Contacts called exactly `name`, whatever its case and accents ("Jose Lopez", "José López")."""
+        return self.filter(search_text__startswith=search_key(name) + SEARCH_TEXT_SEPARATOR)
+
+    def in_organisation(self, text: str) -> ContactQuerySet:
+        """Contacts whose organisation holds these words, whatever their case and accents."""
+        key = search_key(text)
+        if not key:
+            return self
+        return self.filter(search_organisation__contains=key)
+
+    def organisations_matching(self, text: str, *, limit: int) -> list[str]:
+        """Up to `limit` distinct organisation names holding these words: those that start with
+        them first, each group alphabetical as written ("São Paulo" beside "Sao Tome", whatever
+        the database's collation)."""
+        key = search_key(text)
+        if not key:
+            return []
+        names = (
+            self.filter(search_organisation__contains=key)
+            .order_by("organisation")
+            .values_list("organisation", flat=True)
+            .distinct()
         )
+        keyed = [(search_key(name), name) for name in names[:limit]]
+        return [name for _, name in sorted(keyed, key=lambda pair: (not pair[0].startswith(key), pair))]
+
+    # --- the search keys follow every write ----------------------------------------------------
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for contact in objs:
+            contact.set_search_keys()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        fields = list(fields)
+        if not SEARCHED_FIELDS.isdisjoint(fields):
+            objs = list(objs)
+            for contact in objs:
+                contact.set_search_keys()
+            fields += [name for name in SEARCH_KEY_FIELDS if name not in fields]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs) -> int:
+        """As QuerySet.update; a change to a searched field also rewrites those rows' keys
+        (the new values may be expressions, so they are read back). bulk_update() comes here
+        with the keys it computed, which are written as given."""
+        if SEARCHED_FIELDS.isdisjoint(kwargs) or set(SEARCH_KEY_FIELDS) <= kwargs.keys():
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            plain = models.QuerySet(self.model, using=self.db)  # writes the keys as given
+            for start in range(0, len(ids), 500):
+                rows = list(plain.filter(pk__in=ids[start : start + 500]).only("pk", *SEARCHED_FIELDS))
+                for contact in rows:
+                    contact.set_search_keys()
+                plain.bulk_update(rows, SEARCH_KEY_FIELDS)
+        return count
 
     def tagged(self, name: str) -> ContactQuerySet:
         """Contacts carrying the owner's tag called `name` (a tag is only ever the contact owner's)."""
         return self.filter(tags__name=name, tags__owner=models.F("owner"))
-
-    def organisations(self) -> list[str]:
-        """The distinct organisation names, for a filter's choices."""
-        return list(
-            self.exclude(organisation="").order_by("organisation").values_list("organisation", flat=True).distinct()
-        )
 
     def for_list(self) -> ContactQuerySet:
         """What a page listing contacts reads: the tags come in one query, whatever the count."""
@@ -150,6 +230,12 @@ class Contact(models.Model):
     )
     connected_on = models.DateField(null=True, blank=True)
 
+    # The search keys of name, organisation, role and email (accounts.search), which searches
+    # compare. Written with those fields on every write (see SEARCHED_FIELDS), never by hand.
+    search_text = models.TextField(editable=False, blank=True)  # name, organisation, role: what a cohort sees
+    search_organisation = models.TextField(editable=False, blank=True)
+    search_email = models.TextField(editable=False, blank=True)
+
     # The availability window.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     weekdays = models.PositiveSmallIntegerField(default=WEEKDAYS_WORK, help_text="Bit 0 is Monday.")
@@ -191,13 +277,32 @@ class Contact(models.Model):
                 condition=Q(email="") | Q(email__regex=SENDABLE_PATTERN), name="contact_email_sendable"
             ),
             models.CheckConstraint(condition=Q(email="") | Q(email_unusable=""), name="contact_one_email"),
+            # Written keys always hold the separators: an empty one is a write that skipped them.
+            models.CheckConstraint(condition=~Q(search_text=""), name="contact_search_keys_written"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def save(self, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            # A row loaded without any searched field (`only("last_contacted_at")`) writes none.
+            if not self.get_deferred_fields() >= SEARCHED_FIELDS:
+                self.set_search_keys()
+        elif not SEARCHED_FIELDS.isdisjoint(update_fields):
+            self.set_search_keys()
+            kwargs["update_fields"] = {*update_fields, *SEARCH_KEY_FIELDS}
+        super().save(**kwargs)
+
     def get_absolute_url(self) -> str:
         return url_with_pk("contacts:detail", self.pk)
+
+    def set_search_keys(self) -> None:
+        """Bring the search key columns in step with the fields (before they are written)."""
+        keys = search_keys(name=self.name, organisation=self.organisation, title=self.title, email=self.email)
+        for column, value in keys.items():
+            setattr(self, column, value)
 
     def clean(self) -> None:
         super().clean()

@@ -28,6 +28,7 @@ from .forms import ContactFilterForm, ContactForm, ImportUploadForm
 from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact, ImportBatch, ImportStatus, RowKind
 
 CONTACTS_PER_PAGE = 25
+ORGANISATION_SUGGESTIONS = 10  # under the contact list's organisation filter
 IMPORT_ROWS_PER_PAGE = 100
 RECENT_IMPORTS = 5
 ROW_KIND_TABS = {
@@ -72,6 +73,27 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
     response = render(
         request, "contacts/contact_list.html#results" if fragment else "contacts/contact_list.html", context
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+@login_required
+def organisation_suggestions(request: HtmxHttpRequest) -> HttpResponse:
+    """The organisations of the person's own contacts that hold the words typed in the contact
+    list's organisation filter: suggestions under the field as they type (htmx), a page of
+    links to the filtered list without it. Each link keeps the list's other filters."""
+    typed = request.GET.get("organisation", "")[:150]
+    names = Contact.objects.owned_by(request.user).organisations_matching(typed, limit=ORGANISATION_SUGGESTIONS + 1)
+    context = {
+        "nav": "contacts",
+        "typed": typed.strip(),
+        "names": names[:ORGANISATION_SUGGESTIONS],
+        "more": len(names) > ORGANISATION_SUGGESTIONS,
+    }
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "contacts/organisation_suggestions.html"
+    response = render(request, template + "#suggestions" if fragment else template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -193,9 +193,7 @@ def offer_request_intro(*, offer: Offer, seeker, now: dt.datetime | None = None)
                 f"{offer.offered_by_name} is not on Warm Intros: contact {offer.contact_name} yourself, "
                 "mentioning their name."
             )
-        target = Contact.objects.filter(
-            owner=offer.offered_by, name__iexact=offer.contact_name
-        ).first() or Contact.objects.create(
+        target = Contact.objects.owned_by(offer.offered_by).named(offer.contact_name).first() or Contact.objects.create(
             owner=offer.offered_by,
             name=offer.contact_name,
             organisation=offer.contact_organisation,

@@ -135,11 +135,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def find(request: HttpRequest) -> HttpResponse:
     """Contacts my cohort shares, to ask for an introduction (names and roles only)."""
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
-    shared = Contact.objects.shared_with(request.user)
-    matches = shared
-    if query:
-        # Names, roles and organisations only: never match on details the seeker can't see.
-        matches = shared.filter(Q(name__icontains=query) | Q(organisation__icontains=query) | Q(title__icontains=query))
+    # Names, roles and organisations only, whatever their case and accents: never match on
+    # details the seeker can't see.
+    matches = Contact.objects.shared_with(request.user).search_shared(query)
     # What a row shows, and nothing else: a seeker never receives another member's contact's
     # email or notes, not even into memory.
     rows = Contact.objects.select_related("owner").only(

@@ -26,6 +26,66 @@
     if (target) { target.removeAttribute("aria-busy"); }
   });
 
+  // Suggestions under a search field (the contact list's organisations). Each is a link to the
+  // filtered list, which is what it stays without JavaScript. Here, choosing one fills its field
+  // and asks for the results as typing does; arrow keys move between the field and the
+  // suggestions, and Escape (or a click elsewhere) puts them away.
+  function suggestionsFor(field) {
+    var box = field && field.closest(".suggest");
+    return box ? box.querySelector("[data-suggestions]") : null;
+  }
+  function closeSuggestions(list) {
+    if (list && list.firstChild) { list.textContent = ""; }
+  }
+  document.addEventListener("click", function (event) {
+    var choice = event.target.closest && event.target.closest("[data-suggestion-for]");
+    if (choice && event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && window.htmx) {
+      var field = document.getElementById(choice.getAttribute("data-suggestion-for"));
+      if (field) {
+        event.preventDefault();
+        var list = suggestionsFor(field);
+        closeSuggestions(list);
+        field.value = choice.getAttribute("data-value");
+        field.focus();
+        // As if typed: the field's own wait before asking starts again, so one request asks for
+        // the results (a request already waiting would otherwise follow it and cancel it).
+        if (list) { list.setAttribute("data-chosen", field.value); }
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+        return;
+      }
+    }
+    document.querySelectorAll("[data-suggestions]").forEach(function (list) {
+      if (!list.closest(".suggest").contains(event.target)) { closeSuggestions(list); }
+    });
+  });
+  // ...but the suggestions are not asked for again for what was just chosen.
+  document.addEventListener("htmx:confirm", function (event) {
+    var list = event.detail && event.detail.elt;
+    if (!list || !list.hasAttribute || !list.hasAttribute("data-chosen")) { return; }
+    var field = list.closest(".suggest").querySelector("input");
+    if (field && field.value === list.getAttribute("data-chosen")) { event.preventDefault(); }
+    else { list.removeAttribute("data-chosen"); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = event.target.closest && event.target.closest(".suggest");
+    var list = box && box.querySelector("[data-suggestions]");
+    if (!list) { return; }
+    var field = box.querySelector("input");
+    var choices = Array.prototype.slice.call(list.querySelectorAll("[data-suggestion-for]"));
+    var at = choices.indexOf(event.target);
+    if (event.key === "Escape" && list.firstChild) {
+      event.preventDefault();  // a search field would also empty itself
+      closeSuggestions(list);
+      field.focus();
+    } else if (event.key === "ArrowDown" && choices.length) {
+      event.preventDefault();
+      choices[Math.min(at + 1, choices.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      (at === 0 ? field : choices[at - 1]).focus();
+    }
+  });
+
   // A plain form that undoes something asks first (htmx forms use hx-confirm).
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");

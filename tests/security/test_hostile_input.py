@@ -380,11 +380,23 @@ def test_hostile_upload_names_and_contents(world, settings):
     [
         ("owner", lambda w: reverse("intros:find") + "?q="),
         ("owner", lambda w: reverse("contacts:list") + "?q="),
+        ("owner", lambda w: reverse("contacts:list") + "?organisation="),
+        ("owner", lambda w: reverse("contacts:organisations") + "?organisation="),
         ("coach", lambda w: reverse("cohorts:dashboard", args=[w.cohort.pk]) + "?period=custom&start="),
+        ("coach", lambda w: reverse("cohorts:dashboard", args=[w.cohort.pk]) + "?q="),
         ("coach", lambda w: reverse("cohorts:dashboard_drill", args=[w.cohort.pk]) + "?member="),
         ("coach", lambda w: reverse("cohorts:export_requests", args=[w.cohort.pk]) + "?member="),
     ],
-    ids=["find", "contact list", "dashboard period", "drill member", "export member"],
+    ids=[
+        "find",
+        "contact list",
+        "contact organisation",
+        "organisation suggestions",
+        "dashboard period",
+        "dashboard member search",
+        "drill member",
+        "export member",
+    ],
 )
 def test_hostile_query_strings(role, url, world):
     from urllib.parse import quote

@@ -201,6 +201,8 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- contacts -------------------------------------------------------------------------------
     "contacts:list": [GET(roles(200))],
+    # Suggestions come from each person's own contacts: everyone may ask, nobody sees another's.
+    "contacts:organisations": [GET(roles(200), query=lambda w: f"organisation={w.own_contact.organisation}")],
     "contacts:create": [GET(roles(200))],
     "contacts:detail": [GET(only(owner=200), args=pk("own_contact"))],
     "contacts:edit": [GET(only(owner=200), args=pk("own_contact"))],

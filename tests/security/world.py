@@ -92,7 +92,9 @@ def build_world() -> World:
     MembershipFactory(cohort=other_cohort, user=UserFactory(full_name="Oscar Othermember"))
 
     target = ContactFactory(owner=connector, name="Carol Target", email="carol@example.org", shareable=True)
-    own_contact = ContactFactory(owner=seeker, name="Sam Ownperson", email="sam@example.org")
+    own_contact = ContactFactory(
+        owner=seeker, name="Sam Ownperson", email="sam@example.org", organisation="Ownperson Ltd"
+    )
 
     def fresh_target(name: str) -> Contact:
         return ContactFactory(owner=connector, name=name, shareable=True)
