@@ -638,18 +638,24 @@ def _describe_terms(contact: Contact, terms: TargetTerms) -> str:
 def _introduce(intro: IntroRequest) -> None:
     result = _transition(intro_id=intro.pk, name="introduce", role=Actor.SYSTEM)
     i = result.intro
-    _, step_back_token = target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
+    # The shared email introduces both, copying the connector: it carries no link that acts
+    # for anyone. The target's step-back link is a key, so it goes to them alone.
     outbox_enqueue(
         to=[i.target.email, i.seeker.email],
         cc=[i.connector.email],
         subject=f"Introduction: {i.seeker.full_name} ↔ {i.target.name}",
         template="intro_introduction",
-        context={
-            "intro": i,
-            "step_back_url": target_link_url(intro=i, token=step_back_token),
-            "seeker_url": settings.SITE_URL + i.get_absolute_url(),
-        },
+        context={"intro": i, "seeker_url": settings.SITE_URL + i.get_absolute_url()},
         key=f"intro:{i.pk}:introduce",
+    )
+    _, step_back_token = target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
+    outbox_enqueue(
+        to=[i.target.email],
+        reply_to=[i.connector.email],
+        subject=f"If meeting {i.seeker.full_name} stops suiting you",
+        template="target_step_back_link",
+        context={"intro": i, "url": target_link_url(intro=i, token=step_back_token)},
+        key=f"intro:{i.pk}:step-back-link",
     )
 
 
