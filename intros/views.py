@@ -315,9 +315,6 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
 @login_required
 def intro_detail(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
-    if intro.status == Status.DRAFT and intro.connector_id == request.user.pk:
-        # A draft is the seeker's own until submitted.
-        return render(request, "404.html", status=404)
     return _detail(request, intro)
 
 
@@ -380,7 +377,7 @@ def connector_record(request: HttpRequest) -> HttpResponse:
 @login_required
 def chain(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
-    root, members = chain_tree(intro)
+    root, members = chain_tree(intro, request.user)
     return render(
         request,
         "intros/chain.html",

@@ -347,6 +347,8 @@ def _requests_in_every_state(seeker, connector, per_state: int) -> None:
                 target=ContactFactory(owner=connector),
                 status=status,
                 mode="" if status in (Status.DRAFT, Status.SUBMITTED) else "double_opt_in",
+                # Every state but a draft was reached through a submission (the connector's to see).
+                first_submitted_at=None if status == Status.DRAFT else timezone.now(),
             )
 
 
@@ -372,3 +374,17 @@ def test_home_and_inbox_queries_do_not_grow_with_requests(
     assert many.count('class="item-title"') > few.count('class="item-title"')
     other = connector if who == "seeker" else seeker
     assert other.full_name in many
+
+
+def test_a_draft_withdrawn_unsubmitted_never_reaches_the_connector(client, seeker, connector, target):
+    from intros import services
+
+    draft = IntroRequestFactory(seeker=seeker, target=target)
+    services.intro_withdraw(intro=draft, seeker=seeker)
+    client.force_login(connector)
+    assert target.name not in client.get(reverse("intros:inbox")).content.decode()
+    assert client.get(reverse("intros:detail", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("intros:chain", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("accounts:data_export")).json()["intro_requests_as_connector"] == []
+    client.force_login(seeker)
+    assert client.get(reverse("intros:detail", args=[draft.pk])).status_code == 200

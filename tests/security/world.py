@@ -43,6 +43,7 @@ class World:
     target: Contact  # the connector's shareable contact
     own_contact: Contact  # the seeker's own contact, in no introduction
     draft: IntroRequest
+    withdrawn_draft: IntroRequest  # withdrawn before it was ever submitted: still the seeker's own
     submitted: IntroRequest
     awaiting: IntroRequest
     introduced: IntroRequest
@@ -97,6 +98,9 @@ def build_world() -> World:
     from tests.factories import IntroRequestFactory
 
     draft = IntroRequestFactory(seeker=seeker, target=target)
+    withdrawn_draft = IntroRequestFactory(seeker=seeker, target=fresh_target("Wanda Withdrawn"))
+    services.intro_withdraw(intro=withdrawn_draft, seeker=seeker)
+    withdrawn_draft.refresh_from_db()
     sub = submitted(seeker=seeker, target=fresh_target("Sue Submitted"))
     awaiting = awaiting_target(seeker=seeker, target=fresh_target("Ann Awaiting"))
     answer_link, answer_token = services.target_link_create(intro=awaiting, purpose=TargetLink.Purpose.ANSWER)
@@ -135,6 +139,7 @@ def build_world() -> World:
         target=target,
         own_contact=own_contact,
         draft=draft,
+        withdrawn_draft=withdrawn_draft,
         submitted=sub,
         awaiting=awaiting,
         introduced=introduced,
