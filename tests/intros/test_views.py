@@ -326,8 +326,9 @@ def test_find_pages_the_matches_in_order_and_counts_them_from_one_scan(
     ContactFactory(owner=outsider, shareable=True, name="Stranger Person", organisation="Northwind 0")
     client.force_login(seeker)
     url = reverse("intros:find")
-    # session, user, the matching ids (found, ordered and counted at once), the page's rows
-    with django_assert_num_queries(4):
+    # session, user, the matching ids (found, ordered and counted at once), the page's rows, the
+    # seeker's own requests to them (open, or ended in a no: "already open", "asked before")
+    with django_assert_num_queries(5):
         first = client.get(url, {"q": "northwind"}).content.decode()
     second = client.get(url, {"q": "northwind", "page": 2}).content.decode()
     assert "Page 1 of 2" in first and "Page 2 of 2" in second

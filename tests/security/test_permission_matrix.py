@@ -119,8 +119,22 @@ MATRIX: dict[str, list[Case]] = {
     "intros:find": [GET(roles(200))],
     "intros:create": [
         # The connector's shareable contact: the cohort's members may ask; its owner and non-members not.
+        # The seeker has a draft open to them: the page points to it, and a post makes nothing (409).
         GET(only(owner=200, member=200), args=pk("target")),
-        POST(only(owner=302, member=302), args=pk("target"), data=lambda w: PREPARATION, writers={"owner", "member"}),
+        POST(
+            only(owner=409, member=302),
+            args=pk("target"),
+            data=lambda w: PREPARATION,
+            writers={"member"},
+            label="already-open",
+        ),
+        POST(
+            only(owner=302, member=302),
+            args=pk("unasked"),
+            data=lambda w: PREPARATION,
+            writers={"owner", "member"},
+            label="new",
+        ),
     ],
     "intros:detail": [
         GET(only(owner=200, connector=200), args=pk("submitted"), label="submitted"),

@@ -40,7 +40,8 @@ class World:
     users: dict[str, User]
     cohort: Cohort
     other_cohort: Cohort
-    target: Contact  # the connector's shareable contact
+    target: Contact  # the connector's shareable contact (the seeker's draft asks to meet them)
+    unasked: Contact  # another shareable contact of the connector, in no request yet
     own_contact: Contact  # the seeker's own contact, in no introduction
     draft: IntroRequest
     withdrawn_draft: IntroRequest  # withdrawn before it was ever submitted: still the seeker's own
@@ -91,6 +92,7 @@ def build_world() -> World:
 
     target = ContactFactory(owner=connector, name="Carol Target", email="carol@example.org", shareable=True)
     own_contact = ContactFactory(owner=seeker, name="Sam Ownperson", email="sam@example.org")
+    unasked = ContactFactory(owner=connector, name="Uma Unasked", email="uma@example.org", shareable=True)
 
     def fresh_target(name: str) -> Contact:
         return ContactFactory(owner=connector, name=name, shareable=True)
@@ -137,6 +139,7 @@ def build_world() -> World:
         cohort=cohort,
         other_cohort=other_cohort,
         target=target,
+        unasked=unasked,
         own_contact=own_contact,
         draft=draft,
         withdrawn_draft=withdrawn_draft,
