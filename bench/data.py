@@ -365,6 +365,23 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
         seeker = rng.choice(members)
         add_request(seeker, same_cohort_other(seeker), rng.choices(ALL_STATES, weights)[0])
 
+    # Each request's target: one of its connector's contacts, and never a second open request
+    # from the same seeker to the same person (the database holds that rule). With no person
+    # left to ask, the request is one the seeker withdrew.
+    open_pairs: set[tuple[int, int]] = set()
+    for req in requests:
+        choices = contacts_of[req["connector"]]
+        target = rng.choice(choices)
+        if req["status"] in OPEN_STATES and (req["seeker"], target) in open_pairs:
+            free = [c for c in choices if (req["seeker"], c) not in open_pairs]
+            if free:
+                target = rng.choice(free)
+            else:
+                req["status"] = S.WITHDRAWN
+        if req["status"] in OPEN_STATES:
+            open_pairs.add((req["seeker"], target))
+        req["target"] = target
+
     # Events: each request's path from draft, padded with change-request rounds up to the total.
     paths = [list(PATHS[r["status"]]) for r in requests]
     base = sum(len(p) for p in paths)
@@ -405,7 +422,7 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
         last_event_at[iid] = at
         status = req["status"]
         approved = bool(path) and any(t == "approve" for t, _, _ in path)
-        target = rng.choice(contacts_of[req["connector"]])
+        target = req["target"]
         intro_rows.append(
             {
                 "id": iid,

@@ -201,7 +201,10 @@ def offer_request_intro(*, offer: Offer, seeker, now: dt.datetime | None = None)
             strength=Strength.ACQUAINTED,
             how_we_know=f"Offered to introduce {seeker.full_name} on {now:%-d %b %Y}.",
         )
-        intro = intro_services.intro_create_draft(seeker=seeker, target=target)
+        try:
+            intro = intro_services.intro_create_draft(seeker=seeker, target=target)
+        except intro_services.AlreadyOpen as already:  # asked already: the offer points to that request
+            intro = already.intro
         offer.status, offer.intro, offer.acted_at, offer.next_action_at = Offer.Status.REQUESTED, intro, now, None
         offer.save(update_fields=["status", "intro", "acted_at", "next_action_at"])
     return intro

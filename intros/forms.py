@@ -10,7 +10,7 @@ from accounts.forms import validate_one_line
 from accounts.timezones import TimeZoneField, time_zone_choices, zone_name
 from contacts.models import WEEKDAY_NAMES, Strength
 
-from .models import PREPARATION_FIELDS, IntroRequest
+from .models import REVIEWED_FIELDS, IntroRequest
 from .preparation import RULES
 from .states import Mode, Outcome
 
@@ -19,45 +19,92 @@ class TimeInput(forms.TimeInput):
     input_type = "time"
 
 
+WHY_NOW_WORDS = 4
+
+
 class PreparationForm(forms.ModelForm):
-    """The seeker's preparation. Saving a draft accepts anything; submitting checks substance."""
+    """The seeker's preparation. Saving a draft accepts anything; submitting checks substance.
+    `asked_before`: the seeker asked this person before and heard no (or nothing), so the form
+    also asks, first and required, why now."""
 
     class Meta:
         model = IntroRequest
-        fields = PREPARATION_FIELDS
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in PREPARATION_FIELDS}
+        fields = REVIEWED_FIELDS
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in REVIEWED_FIELDS}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, asked_before: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if asked_before:
+            why_now = self.fields["why_now"]
+            why_now.required = True
+            why_now.label = "Why ask again now?"
+            why_now.error_messages["required"] = "Say what has changed since you last asked them."
+            self.order_fields(["why_now"])
+        else:
+            del self.fields["why_now"]
         for name, field in self.fields.items():
             # Django describes the field by its help and, when refused, its error (aria-describedby);
             # setting the attribute here would leave the error out.
-            field.help_text = RULES[name][1]
+            field.help_text = RULES[name][1] if name in RULES else field.help_text
+        if asked_before:
+            self.fields["why_now"].help_text = (
+                "What is different this time: a new role, news at their company, time that has passed. "
+                "The connector reads it beside the history above."
+            )
         self.fields["blurb"].widget.attrs["rows"] = 4
+
+    def clean_why_now(self) -> str:
+        text = self.cleaned_data["why_now"].strip()
+        if text and len(text.split()) < WHY_NOW_WORDS:
+            raise forms.ValidationError(
+                f"Say it in a sentence (at least {WHY_NOW_WORDS} words): what has changed since you last asked?"
+            )
+        return text
 
 
 class VouchForm(forms.Form):
-    checked_preparation = forms.BooleanField(label="I read the preparation: the goal and questions are specific")
-    checked_fit = forms.BooleanField(label="The fit is real: this is worth their time")
-    checked_relationship = forms.BooleanField(label="I know the seeker well enough to put my name on this")
+    checked_preparation = forms.BooleanField(
+        label="I read the preparation: the goal and questions are specific",
+        error_messages={"required": "Tick this once you have read the preparation and found it specific."},
+    )
+    checked_fit = forms.BooleanField(
+        label="The fit is real: this is worth their time",
+        error_messages={"required": "Tick this if the fit is real; if it isn't, ask for changes or decline."},
+    )
+    checked_relationship = forms.BooleanField(
+        label="I know the seeker well enough to put my name on this",
+        error_messages={"required": "Tick this if you know them well enough to put your name on it."},
+    )
     vouch_strength = forms.ChoiceField(
         label="How well do you really know the seeker?",
         choices=Strength.choices,
         widget=forms.RadioSelect,
         help_text="Be honest: the target sees this before deciding.",
+        error_messages={"required": "Choose how well you know them: the target sees it."},
     )
     vouch_note = forms.CharField(
         label="Your vouch note to them",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="A sentence or two in your own words. The target reads it with the blurb.",
+        error_messages={"required": "Write a sentence or two for the target: they decide on it."},
     )
     mode = forms.ChoiceField(
         label="How should the introduction be made?",
         choices=Mode.choices,
         initial=Mode.DOUBLE_OPT_IN,
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose how the introduction is made."},
     )
+    # What is still missing, in the words of the one sentence above the form.
+    MISSING = {
+        "checked_preparation": "confirm you read the preparation",
+        "checked_fit": "confirm the fit is real",
+        "checked_relationship": "confirm you know them well enough",
+        "vouch_strength": "say how well you know them",
+        "vouch_note": "write your vouch note",
+        "mode": "choose how the introduction is made",
+    }
     parent = forms.ModelChoiceField(
         label="This follows from one of your own introductions (optional)",
         queryset=IntroRequest.objects.none(),
@@ -85,6 +132,18 @@ class VouchForm(forms.Form):
         if len(note.split()) < 4:
             raise forms.ValidationError("Write at least a sentence: the target decides on it.")
         return note
+
+    def clean(self):
+        data = super().clean()
+        missing = [
+            words
+            for name, words in self.MISSING.items()
+            if name in self.errors and any(e.code == "required" for e in self.errors.as_data()[name])
+        ]
+        if missing:
+            listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+            self.add_error(None, f"Before approving, {listed}.")
+        return data
 
 
 class ConnectorNoteForm(forms.Form):

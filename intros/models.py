@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.choices import labels_once
@@ -13,7 +13,7 @@ from accounts.models import OutboxMessage
 from contacts.models import Contact, Strength
 
 from .guidance import GUIDED_STATES, Guidance
-from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
+from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
 
 # What counts against a connector's capacity.
 CARRIED_STATES = frozenset(
@@ -30,6 +30,22 @@ PREPARATION_FIELDS = (
     "fit",
     "blurb",
 )
+
+# What the connector reads and may send back for changes: the preparation and, when the seeker
+# asks someone who said no before, why now. Kept as it stood when sent back (IntroEvent.preparation)
+# so the connector sees what changed when it comes back.
+REVIEWED_FIELDS = (*PREPARATION_FIELDS, "why_now")
+# Each of them as the connector hears of it ("Janet changed the goal and the questions").
+REVIEWED_FIELD_NAMES = {
+    "goal": "the goal",
+    "research_company": "the research on the organisation",
+    "research_person": "the research on the person",
+    "questions": "the questions",
+    "followup_plan": "the follow-up plan",
+    "fit": "why they fit",
+    "blurb": "the forwardable blurb",
+    "why_now": "why ask again now",
+}
 
 
 # What a list row of requests reads (templates and `next_step`); see IntroRequestQuerySet.listed.
@@ -61,26 +77,60 @@ LIST_FIELDS = (
 )
 
 
+def _seen_as_seeker(user) -> Q:
+    return Q(seeker=user)
+
+
+def _seen_as_connector(user) -> Q:
+    # A request is its connector's to see once it was first submitted to them. Before that it
+    # is the seeker's own draft, and stays theirs if they withdraw it unsubmitted.
+    return Q(connector=user, first_submitted_at__isnull=False)
+
+
 class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
     def visible_to(self, user) -> IntroRequestQuerySet:
-        """Requests the user takes part in, as seeker or as connector."""
-        return self.filter(Q(seeker=user) | Q(connector=user))
+        """The one rule for which requests a person may see or act on: those they made, and
+        those submitted to them as the connector. Every page and action about a request looks
+        it up here, or through `of_seeker` / `of_connector` (each one side of this rule) and
+        the methods built on them; anything else answers 404."""
+        return self.filter(_seen_as_seeker(user) | _seen_as_connector(user))
 
     def of_seeker(self, user) -> IntroRequestQuerySet:
-        return self.filter(seeker=user)
+        """The seeker's side of `visible_to`: the requests they made, drafts included."""
+        return self.filter(_seen_as_seeker(user))
 
     def of_connector(self, user) -> IntroRequestQuerySet:
-        return self.filter(connector=user).exclude(status=Status.DRAFT)
+        """The connector's side of `visible_to`: requests submitted to them, in any state since."""
+        return self.filter(_seen_as_connector(user))
 
     def awaiting_connector(self, user) -> IntroRequestQuerySet:
-        return self.filter(connector=user, status=Status.SUBMITTED)
+        return self.of_connector(user).filter(status=Status.SUBMITTED)
+
+    def shown_in_chain_to(self, user) -> IntroRequestQuerySet:
+        """The requests a referral chain shows as a line (names, state, outcome) to someone who
+        may see one of its requests: every submitted one, but another person's draft never."""
+        return self.filter(_seen_as_seeker(user) | Q(first_submitted_at__isnull=False))
 
     def open(self) -> IntroRequestQuerySet:
         return self.filter(status__in=OPEN_STATES)
 
+    def said_no(self) -> IntroRequestQuerySet:
+        """Ended because someone said no or never answered (`SAID_NO_STATES`)."""
+        return self.filter(status__in=SAID_NO_STATES)
+
+    def with_ending(self) -> IntroRequestQuerySet:
+        """Each request annotated with when it reached its present state (`ended_at`) and the
+        note given then (`ended_note`): for a request that ended, what happened and when."""
+        last = IntroEvent.objects.filter(intro=OuterRef("pk"), to_status=OuterRef("status")).order_by(
+            "-created_at", "-pk"
+        )
+        return self.annotate(
+            ended_at=Subquery(last.values("created_at")[:1]), ended_note=Subquery(last.values("note")[:1])
+        )
+
     def carried_by(self, connector) -> IntroRequestQuerySet:
         """The introductions a connector is carrying: approved and not yet met or ended."""
-        return self.filter(connector=connector, status__in=CARRIED_STATES)
+        return self.of_connector(connector).filter(status__in=CARRIED_STATES)
 
     def queue_of(self, connector) -> IntroRequestQuerySet:
         """Requests waiting for the connector to vet, oldest first: the queue."""
@@ -169,6 +219,12 @@ class IntroRequest(models.Model):
         blank=True,
         help_text="A short paragraph about you the connector can forward as it stands.",
     )
+    why_now = models.TextField(
+        "why ask again now",
+        blank=True,
+        help_text="When the seeker asked this person before and they said no (or never answered): "
+        "what has changed since. The connector reads it with that history.",
+    )
 
     # The connector's vouch and messages.
     vouch_strength = models.CharField(
@@ -235,6 +291,13 @@ class IntroRequest(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(seeker=models.F("connector")), name="intro_seeker_is_not_connector"),
+            # One open request per seeker and person: a second one points to the first instead.
+            models.UniqueConstraint(
+                fields=["seeker", "target"],
+                condition=Q(status__in=sorted(OPEN_STATES)),
+                name="intro_one_open_request_per_target",
+                violation_error_message="You already have a request open to meet this person.",
+            ),
             models.CheckConstraint(
                 condition=Q(target_feedback_rating__isnull=True) | Q(target_feedback_rating__range=(1, 5)),
                 name="intro_feedback_rating_range",
@@ -274,6 +337,11 @@ class IntroRequest(models.Model):
             return Actor.CONNECTOR
         return None
 
+    @property
+    def said_no_in_words(self) -> str:
+        """ "Carol declined", "Carol stepped back after accepting": how it ended, in a sentence."""
+        return said_no_in_words(self)
+
     def missing_preparation(self) -> dict[str, str]:
         """Each preparation field that is empty or too thin to help, with what is missing."""
         from .preparation import check_preparation
@@ -294,6 +362,9 @@ class IntroEvent(models.Model):
     from_status = models.CharField(max_length=32, choices=Status.choices)
     to_status = models.CharField(max_length=32, choices=Status.choices)
     note = models.TextField(blank=True)
+    # For "request_changes": the preparation (REVIEWED_FIELDS) as the connector sent it back,
+    # to show them what changed when it is submitted again. The seeker's writing: erased with them.
+    preparation = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -360,6 +431,21 @@ NEXT_STEP_FOR_CONNECTOR = {
     Status.INTRODUCED: "Introduced — {seeker} follows up.",
     Status.MET: "They met — {seeker} reports the outcome.",
 }
+
+
+# How a request that ended in a no reads in its history (a new request to the same person).
+SAID_NO_IN_WORDS = {
+    Status.DECLINED_BY_TARGET: "{target} declined",
+    Status.DROPPED_BY_TARGET: "{target} stepped back after accepting",
+    Status.EXPIRED: "{target} did not answer, and the request expired",
+    Status.DECLINED_BY_CONNECTOR: "{connector} declined to make the introduction",
+}
+
+
+def said_no_in_words(intro: IntroRequest) -> str:
+    return SAID_NO_IN_WORDS.get(intro.status, intro.get_status_display()).format(
+        target=intro.target.name, connector=intro.connector.full_name
+    )
 
 
 def next_step(intro: IntroRequest, role: Actor, guidance: Guidance | None = None) -> str:

@@ -37,8 +37,8 @@ from .guidance import (
     outreach_log_annotations,
     terms_in_words,
 )
-from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
-from .states import FINAL_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
+from .models import PREPARATION_FIELDS, REVIEWED_FIELDS, IntroRequest, TargetLink, next_step
+from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
 from .track_record import track_record
 
 ACCEPTED_OR_LATER = list(TARGET_DETAILS_VISIBLE)
@@ -155,58 +155,101 @@ def find(request: HttpRequest) -> HttpResponse:
     page = Paginator(MatchedIds(matches.order_by("organisation", "name", "pk"), rows), 30).get_page(
         request.GET.get("page")
     )
+    _mark_asked_before(request.user, page.object_list)
     context = {"nav": "home", "page": page, "query": query}
     template = "intros/find.html#results" if request.htmx else "intros/find.html"
     return render(request, template, context)
 
 
+def _mark_asked_before(seeker, contacts) -> None:
+    """On each contact of a result page: the seeker's open request to them (`open_request`), or
+    their latest request that ended in a no (`said_no`). One query for the page."""
+    by_target: dict[int, IntroRequest] = {}
+    mine = (
+        IntroRequest.objects.of_seeker(seeker)
+        .filter(target_id__in=[c.pk for c in contacts], status__in=[*OPEN_STATES, *SAID_NO_STATES])
+        .with_ending()
+        .only("pk", "target_id", "status")
+        .order_by("ended_at", "pk")  # the latest ending last, so it is the one kept
+    )
+    for intro in mine:
+        kept = by_target.get(intro.target_id)
+        if kept is None or not kept.is_open:
+            by_target[intro.target_id] = intro
+    for contact in contacts:
+        intro = by_target.get(contact.pk)
+        contact.open_request = intro if intro is not None and intro.is_open else None
+        contact.said_no = intro if intro is not None and not intro.is_open else None
+
+
+def _form_context(form: PreparationForm, target: Contact, history, intro: IntroRequest | None = None) -> dict:
+    return {"nav": "home", "form": form, "target": target, "intro": intro, "history": history}
+
+
+def _already_open(request: HttpRequest, target: Contact, intro: IntroRequest) -> HttpResponse:
+    """Point to the open request instead of opening a blank one (409 to a post: nothing made)."""
+    context = {"nav": "home", "target": target, "open_request": intro}
+    return render(request, "intros/intro_form.html", context, status=409 if request.method == "POST" else 200)
+
+
 @login_required
 def intro_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
     target = get_object_or_404(Contact.objects.shared_with(request.user).select_related("owner"), pk=contact_pk)
-    form = PreparationForm(request.POST or None)
+    already = services.open_request_to(seeker=request.user, target=target)
+    if already is not None:
+        return _already_open(request, target, already)
+    history = services.asked_before(seeker=request.user, target=target)
+    form = PreparationForm(request.POST or None, asked_before=bool(history))
     if request.method == "POST" and form.is_valid():
         blocked = ratelimit.INTRO_REQUEST.hit(str(request.user.pk))
         if blocked:
             ratelimit.show_on_form(form, blocked)
-            context = {"nav": "home", "form": form, "target": target}
+            context = _form_context(form, target, history)
             return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
-        intro = services.intro_create_draft(
-            seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in PREPARATION_FIELDS}
-        )
+        try:
+            intro = services.intro_create_draft(
+                seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in form.fields}
+            )
+        except services.AlreadyOpen as open_one:  # another tab was quicker
+            return _already_open(request, target, open_one.intro)
         if "submit" in request.POST:
             return _submit_or_explain(request, intro, counted=True)
         messages.success(request, "Draft saved. Submit it when your preparation is ready.")
         return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
-    return render(request, "intros/intro_form.html", {"nav": "home", "form": form, "target": target}, status=status)
+    return render(request, "intros/intro_form.html", _form_context(form, target, history), status=status)
+
+
+def _saved_form(intro: IntroRequest, history) -> PreparationForm:
+    """The form as the request now stands (to show what stops it being submitted)."""
+    return PreparationForm(
+        instance=intro, data={f: getattr(intro, f) for f in REVIEWED_FIELDS}, asked_before=bool(history)
+    )
 
 
 def _submit_or_explain(request: HttpRequest, intro: IntroRequest, *, counted: bool = False) -> HttpResponse:
     """Submit, or show what stops it. `counted`: this post was counted against the limit already."""
     blocked = None if counted else ratelimit.INTRO_REQUEST.hit(str(request.user.pk))
     if blocked:
-        form = PreparationForm(instance=intro, data={f: getattr(intro, f) for f in PREPARATION_FIELDS})
+        history = services.asked_before(seeker=intro.seeker, target=intro.target)
+        form = _saved_form(intro, history)
         ratelimit.show_on_form(form, blocked)
-        context = {"nav": "home", "form": form, "intro": intro, "target": intro.target}
+        context = _form_context(form, intro.target, history, intro)
         return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
     try:
         result = services.intro_submit(intro=intro, seeker=request.user)
     except services.PreparationIncomplete as incomplete:
-        form = PreparationForm(instance=intro, data={f: getattr(intro, f) for f in PREPARATION_FIELDS})
+        history = services.asked_before(seeker=intro.seeker, target=intro.target)
+        form = _saved_form(intro, history)
         form.is_valid()
         for field, problem in incomplete.problems.items():
-            form.add_error(field, problem)
+            form.add_error(field if field in form.fields else None, problem)
         messages.warning(
             request,
             f"Saved as a draft. Before it goes to {intro.connector.full_name}, "
             f"{len(incomplete.problems)} part(s) of the preparation need more.",
         )
-        return render(
-            request,
-            "intros/intro_form.html",
-            {"nav": "home", "form": form, "intro": intro, "target": intro.target},
-            status=422,
-        )
+        return render(request, "intros/intro_form.html", _form_context(form, intro.target, history, intro), status=422)
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
         return redirect_after_write(request, intro.get_absolute_url())
@@ -222,7 +265,8 @@ def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if intro.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
         messages.info(request, "This request can no longer be edited.")
         return redirect_after_write(request, intro.get_absolute_url())
-    form = PreparationForm(request.POST or None, instance=intro)
+    history = services.asked_before(seeker=intro.seeker, target=intro.target)
+    form = PreparationForm(request.POST or None, instance=intro, asked_before=bool(history))
     if request.method == "POST" and form.is_valid():
         intro = services.intro_update_preparation(intro=intro, seeker=request.user, preparation=form.cleaned_data)
         if "submit" in request.POST:
@@ -230,12 +274,7 @@ def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Draft saved.")
         return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
-    return render(
-        request,
-        "intros/intro_form.html",
-        {"nav": "home", "form": form, "intro": intro, "target": intro.target},
-        status=status,
-    )
+    return render(request, "intros/intro_form.html", _form_context(form, intro.target, history, intro), status=status)
 
 
 @require_POST
@@ -341,9 +380,23 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         else [],
         "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
         "today": timezone.localdate(),
+        # Earlier requests to the same person that ended in a no: both sides see them, with why now.
+        "history": [
+            h
+            for h in services.asked_before(seeker=intro.seeker, target=intro.target, viewer=request.user)
+            if h.pk != intro.pk
+        ],
     }
     context["undelivered_ask"] = intro.undelivered_ask()
     if role is Actor.CONNECTOR and intro.status == Status.SUBMITTED:
+        # The vetting page, in the order a connector reads: who asks for whom, the preparation
+        # (what changed since they sent it back), the track record, then the decision.
+        context["vetting"] = True
+        sent_back = services.sent_back_version(intro)
+        if sent_back is not None:
+            context["sent_back"] = sent_back
+            context["changes"] = services.preparation_changes(intro, sent_back)
+            context["changed_any"] = any(change.changed for change in context["changes"])
         context["track_record"] = track_record(intro.seeker)
         context["capacity_full"] = services.connector_at_capacity(request.user)
         context["vouch_form"] = forms.get("vouch_form") or VouchForm(connector=request.user)
@@ -367,9 +420,6 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
 @login_required
 def intro_detail(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
-    if intro.status == Status.DRAFT and intro.connector_id == request.user.pk:
-        # A draft is the seeker's own until submitted.
-        return render(request, "404.html", status=404)
     return _detail(request, intro)
 
 
@@ -432,7 +482,7 @@ def connector_record(request: HttpRequest) -> HttpResponse:
 @login_required
 def chain(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
-    root, members = chain_tree(intro)
+    root, members = chain_tree(intro, request.user)
     # The seeker's chain belongs under Home, like the introduction itself; the connector's under Inbox.
     nav = "home" if intro.role_of(request.user) is Actor.SEEKER else "inbox"
     return render(

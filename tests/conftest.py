@@ -80,6 +80,29 @@ def _celery_eager(settings):
     yield
 
 
+@pytest.fixture(scope="session")
+def _mail_key_recorder():
+    """Every email the suite writes or sends, checked as it goes (tests/mail_keys.py)."""
+    from tests.mail_keys import Recorder, keys
+
+    keys()  # fails loudly, before any test, if the URLconf names no no-login key route
+    recorder = Recorder()
+    recorder.install()
+    yield recorder
+    recorder.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _no_login_links_go_to_their_owner_alone(_mail_key_recorder):
+    """A no-login link (target answer, step back, feedback, invitation, calendar, password reset)
+    only ever goes in an email with one recipient: checked after every test, over every email
+    written or sent since the last check (a module's shared world included)."""
+    yield
+    found = _mail_key_recorder.drain()
+    if found:
+        pytest.fail("No-login links sent to more than their owner:\n" + "\n".join(found), pytrace=False)
+
+
 @pytest.fixture
 def seeker(db):
     from tests.factories import UserFactory

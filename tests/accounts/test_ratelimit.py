@@ -22,7 +22,7 @@ from contacts.models import ImportBatch
 from intros.models import IntroRequest
 from intros.states import Status
 from tests.conftest import login
-from tests.factories import GOOD_PREPARATION, PASSWORD, IntroRequestFactory, UserFactory
+from tests.factories import GOOD_PREPARATION, PASSWORD, ContactFactory, IntroRequestFactory, UserFactory
 from tests.intros.helpers import awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
@@ -298,9 +298,13 @@ def test_intro_requests_per_seeker_refuses_the_n_plus_first_then_resets(
 ):
     limits(intro_request=(2, 3600))
     login(client, seeker)
-    url = reverse("intros:create", args=[target.pk])
-    assert [client.post(url, GOOD_PREPARATION).status_code for _ in range(2)] == [302, 302]
-    body = assert_refused(client.post(url, GOOD_PREPARATION), says="many introduction requests", wait="in an hour")
+    # Three people to ask (one open request per person): the third ask is over the limit.
+    people = [target, *(ContactFactory(owner=target.owner, shareable=True) for _ in range(2))]
+    url, *others = [reverse("intros:create", args=[person.pk]) for person in people]
+    assert [client.post(u, GOOD_PREPARATION).status_code for u in (url, others[0])] == [302, 302]
+    body = assert_refused(
+        client.post(others[1], GOOD_PREPARATION), says="many introduction requests", wait="in an hour"
+    )
     assert GOOD_PREPARATION["fit"] in body  # the preparation is still in the form
     assert IntroRequest.objects.filter(seeker=seeker).count() == 2
     # Submitting counts too: the drafts wait until the window has passed.

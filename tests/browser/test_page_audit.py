@@ -16,10 +16,18 @@ from accounts.models import OutboxMessage
 from cohorts import services as cohort_services
 from followups import services as followup_services
 from intros import services
-from intros.models import TargetLink
+from intros.models import IntroRequest, TargetLink
+from intros.states import Status
 from tests.browser.test_journey import log_in
 from tests.contacts.import_samples import GERMAN_HEADER_CSV, international_csv, linkedin_csv, linkedin_rows
-from tests.factories import CohortFactory, ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    GOOD_PREPARATION,
+    CohortFactory,
+    ContactFactory,
+    IntroRequestFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from tests.intros.helpers import accepted, awaiting_target, last_link_token
 from tests.mail_backends import BOUNCING_DOMAIN
 
@@ -280,3 +288,62 @@ def test_error_pages_pass_the_audit(new_page, check, browser_problems):
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main").locator("[aria-current=page]")).to_have_count(0)
     check(page, "not-found-logged-in")
+
+
+def test_asking_twice_and_asking_again_pages_pass_the_audit(new_page, check):
+    """The warm-path search points to the open request; a person who said no before is shown
+    with that history, and asking again needs a reason, which the connector reads."""
+    jill = UserFactory(full_name="Jill Connector")
+    janet = UserFactory(full_name="Janet Seeker")
+    cohort = CohortFactory(name="Spring boot camp")
+    for member in (jill, janet):
+        MembershipFactory(cohort=cohort, user=member)
+
+    def contact(name: str, email: str):
+        return ContactFactory(owner=jill, shareable=True, name=name, email=email, organisation="Northwind Agency")
+
+    carol = contact("Carol Target", "carol@northwind.example.org")
+    priya = contact("Priya Manager", "priya@northwind.example.org")
+    contact("Olga Other", "olga@northwind.example.org")
+    declined = awaiting_target(seeker=janet, target=carol)
+    link, _ = last_link_token(declined)
+    services.target_decline(link=link, note="Too much on my plate this spring.")
+    draft = IntroRequestFactory(seeker=janet, target=priya)
+
+    page = new_page("seeker", phone=True)
+    log_in(page, janet.email)
+    page.goto("/intros/new/")
+    priya_row = page.locator("li", has_text="Priya Manager")
+    expect(priya_row.get_by_role("link", name="You already have a request open — see it")).to_have_attribute(
+        "href", f"/intros/{draft.pk}/"
+    )
+    carol_row = page.locator("li", has_text="Carol Target")
+    expect(carol_row.get_by_text("You asked before:")).to_be_visible()
+    check(page, "find-already-open")
+
+    carol_row.get_by_role("link", name="Ask Jill to introduce you").click()
+    expect(page.get_by_role("heading", name="You asked to meet Carol Target before")).to_be_visible()
+    expect(page.locator("#asked-before")).to_contain_text("Carol Target declined")
+    expect(page.locator("#asked-before")).to_contain_text("Too much on my plate this spring.")
+    for name, text in GOOD_PREPARATION.items():
+        page.locator(f"#id_{name}").fill(text)
+    check(page, "ask-again-form")
+    page.get_by_role("button", name="Save and submit to Jill").click()
+    expect(page.locator("#id_why_now_error")).to_contain_text("Say what has changed since you last asked them.")
+    expect(page.locator("#id_goal")).to_have_value(GOOD_PREPARATION["goal"])  # what was typed is kept
+    check(page, "ask-again-refused")
+    page.locator("#id_why_now").fill("She now runs the Berlin office, which hires for the team I know best.")
+    page.get_by_role("button", name="Save and submit to Jill").click()
+    expect(page.locator(".messages")).to_contain_text("Sent to Jill Connector to vet.")
+
+    page.goto(f"/intros/new/{priya.pk}/")
+    expect(page.get_by_role("heading", name="You already have a request open to meet Priya Manager")).to_be_visible()
+    check(page, "already-open")
+
+    asked_again = IntroRequest.objects.get(seeker=janet, target=carol, status=Status.SUBMITTED)
+    connector_page = new_page("connector")
+    log_in(connector_page, jill.email)
+    connector_page.goto(f"/intros/{asked_again.pk}/")
+    expect(connector_page.get_by_role("heading", name="Janet Seeker asked to meet Carol Target before")).to_be_visible()
+    expect(connector_page.locator("#asked-before")).to_contain_text("She now runs the Berlin office")
+    check(connector_page, "vet-asked-before")

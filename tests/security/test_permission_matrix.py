@@ -121,12 +121,28 @@ MATRIX: dict[str, list[Case]] = {
     "intros:find": [GET(roles(200))],
     "intros:create": [
         # The connector's shareable contact: the cohort's members may ask; its owner and non-members not.
+        # The seeker has a draft open to them: the page points to it, and a post makes nothing (409).
         GET(only(owner=200, member=200), args=pk("target")),
-        POST(only(owner=302, member=302), args=pk("target"), data=lambda w: PREPARATION, writers={"owner", "member"}),
+        POST(
+            only(owner=409, member=302),
+            args=pk("target"),
+            data=lambda w: PREPARATION,
+            writers={"member"},
+            label="already-open",
+        ),
+        POST(
+            only(owner=302, member=302),
+            args=pk("unasked"),
+            data=lambda w: PREPARATION,
+            writers={"owner", "member"},
+            label="new",
+        ),
     ],
     "intros:detail": [
         GET(only(owner=200, connector=200), args=pk("submitted"), label="submitted"),
-        GET(only(owner=200), args=pk("draft"), label="draft"),  # a draft is the seeker's own
+        # A draft is the seeker's own until submitted, and stays so if withdrawn unsubmitted.
+        GET(only(owner=200), args=pk("draft"), label="draft"),
+        GET(only(owner=200), args=pk("withdrawn_draft"), label="withdrawn-draft"),
     ],
     "intros:edit": [
         GET(only(owner=200), args=pk("draft")),
@@ -181,8 +197,15 @@ MATRIX: dict[str, list[Case]] = {
         GET(POST_ONLY, args=pk("outcome")),
         # Either party may close; the second click is told nothing changed.
         POST(only(owner=302, connector=302), args=pk("outcome"), writers={"owner", "connector"}),
+        # Closing a withdrawn draft is refused to its seeker (nothing to close) and unknown to its connector.
+        POST(only(owner=302), args=pk("withdrawn_draft"), label="withdrawn-draft"),
     ],
-    "intros:chain": [GET(only(owner=200, connector=200), args=pk("outcome"))],
+    "intros:chain": [
+        GET(only(owner=200, connector=200), args=pk("outcome")),
+        # The chain page follows the request page's rule: a draft's chain is its seeker's alone.
+        GET(only(owner=200), args=pk("draft"), label="draft"),
+        GET(only(owner=200), args=pk("withdrawn_draft"), label="withdrawn-draft"),
+    ],
     "intros:target": [
         # No login: the signed token is the key, whoever holds it.
         GET(roles(200, anonymous=200), args=lambda w: [w.awaiting.pk, w.answer_token], label="valid"),
@@ -243,6 +266,7 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "followups:outreach": [
         GET(only(owner=200), args=pk("introduced")),
+        GET(only(owner=200), args=pk("draft"), label="draft"),
         POST(
             only(owner=302),
             args=pk("introduced"),

@@ -41,9 +41,11 @@ class World:
     users: dict[str, User]
     cohort: Cohort
     other_cohort: Cohort
-    target: Contact  # the connector's shareable contact
+    target: Contact  # the connector's shareable contact (the seeker's draft asks to meet them)
+    unasked: Contact  # another shareable contact of the connector, in no request yet
     own_contact: Contact  # the seeker's own contact, in no introduction
     draft: IntroRequest
+    withdrawn_draft: IntroRequest  # withdrawn before it was ever submitted: still the seeker's own
     submitted: IntroRequest
     awaiting: IntroRequest
     introduced: IntroRequest
@@ -95,6 +97,7 @@ def build_world() -> World:
     own_contact = ContactFactory(
         owner=seeker, name="Sam Ownperson", email="sam@example.org", organisation="Ownperson Ltd"
     )
+    unasked = ContactFactory(owner=connector, name="Uma Unasked", email="uma@example.org", shareable=True)
 
     def fresh_target(name: str) -> Contact:
         return ContactFactory(owner=connector, name=name, shareable=True)
@@ -102,6 +105,9 @@ def build_world() -> World:
     from tests.factories import IntroRequestFactory
 
     draft = IntroRequestFactory(seeker=seeker, target=target)
+    withdrawn_draft = IntroRequestFactory(seeker=seeker, target=fresh_target("Wanda Withdrawn"))
+    services.intro_withdraw(intro=withdrawn_draft, seeker=seeker)
+    withdrawn_draft.refresh_from_db()
     sub = submitted(seeker=seeker, target=fresh_target("Sue Submitted"))
     awaiting = awaiting_target(seeker=seeker, target=fresh_target("Ann Awaiting"))
     answer_link, answer_token = services.target_link_create(intro=awaiting, purpose=TargetLink.Purpose.ANSWER)
@@ -146,8 +152,10 @@ def build_world() -> World:
         cohort=cohort,
         other_cohort=other_cohort,
         target=target,
+        unasked=unasked,
         own_contact=own_contact,
         draft=draft,
+        withdrawn_draft=withdrawn_draft,
         submitted=sub,
         awaiting=awaiting,
         introduced=introduced,
