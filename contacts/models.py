@@ -64,7 +64,7 @@ class Tag(models.Model):
 # The fields a contact is found by, and the columns that hold their search keys
 # (accounts.search). The keys are written with the fields on every write: by Contact.save(),
 # and by ContactQuerySet's bulk_create, bulk_update and update, so no write path can forget.
-SEARCHED_FIELDS = frozenset({"name", "organisation", "title", "email"})
+SEARCHED_FIELDS = frozenset({"name", "organisation", "title", "email", "email_unusable"})
 SEARCH_KEY_FIELDS = ("search_text", "search_organisation", "search_email")
 # Between the name, organisation and role in `search_text`: a search key never holds one,
 # so a search can never match across two fields.
@@ -300,7 +300,9 @@ class Contact(models.Model):
 
     def set_search_keys(self) -> None:
         """Bring the search key columns in step with the fields (before they are written)."""
-        keys = search_keys(name=self.name, organisation=self.organisation, title=self.title, email=self.email)
+        # An address that can't receive email is still how the owner finds the person.
+        email = self.email or self.email_unusable
+        keys = search_keys(name=self.name, organisation=self.organisation, title=self.title, email=email)
         for column, value in keys.items():
             setattr(self, column, value)
 

@@ -9,12 +9,14 @@ def write_search_keys(apps, schema_editor):
     # The historical model has none of Contact's own writing of the keys: the same composition
     # as contacts.models.search_keys, spelt out here as this migration saw it.
     Contact = apps.get_model("contacts", "Contact")
-    rows = Contact.objects.using(schema_editor.connection.alias).only("pk", "name", "organisation", "title", "email")
+    rows = Contact.objects.using(schema_editor.connection.alias).only(
+        "pk", "name", "organisation", "title", "email", "email_unusable"
+    )
     batch = []
     for contact in rows.order_by("pk").iterator(chunk_size=2000):
         contact.search_text = "\n".join(search_key(v) for v in (contact.name, contact.organisation, contact.title))
         contact.search_organisation = search_key(contact.organisation)
-        contact.search_email = search_key(contact.email)
+        contact.search_email = search_key(contact.email or contact.email_unusable)
         batch.append(contact)
         if len(batch) == 500:
             Contact.objects.bulk_update(batch, ["search_text", "search_organisation", "search_email"])

@@ -41,6 +41,7 @@ NAV: dict[str, str | dict[str, str] | None] = {
     "contacts:edit": "contacts",
     "contacts:delete": "contacts",
     "contacts:import": "contacts",
+    "contacts:organisations": "contacts",
     "contacts:import_detail": "contacts",
     "followups:list": "followups",
     "followups:outreach": "home",  # an outreach to the target of one of my introductions
