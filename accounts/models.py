@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .timezones import validate_time_zone
+from lib.timezones import validate_time_zone
 
 # How everyone else sees a person who deleted their account: in pages, emails, CSVs and the
 # coach's dashboard alike, because it is what the row's name says (see `User.make_tombstone`).

@@ -7,10 +7,10 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.choices import labels_once
-from accounts.links import url_with_pk
 from accounts.models import OutboxMessage
 from contacts.models import Contact, Strength
+from lib.choices import labels_once
+from lib.links import url_with_pk
 
 from .guidance import GUIDED_STATES, Guidance
 from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status

@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.addresses import sendable, unusable_reason
 from accounts.models import OutboxMessage
 from accounts.outbox import Pending, UnsendableAddress, outbox_enqueue
 from contacts.models import Contact
 from intros import services as intro_services
 from intros.states import Mode, Status
+from lib.addresses import sendable, unusable_reason
 from tests.conftest import login
 from tests.factories import ContactFactory
 from tests.intros.helpers import awaiting_target, last_link_token, submitted

@@ -107,7 +107,7 @@ def test_with_redis_stopped_every_page_and_transition_works_and_messages_wait(fa
 
 
 def test_an_unreachable_cache_knows_nothing_and_keeps_nothing():
-    from config.cache import ForgivingRedisCache
+    from lib.cache import ForgivingRedisCache
     from loadtest.stack import free_port
 
     cache = ForgivingRedisCache(f"redis://127.0.0.1:{free_port()}/0", {})  # nothing listens there

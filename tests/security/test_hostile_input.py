@@ -321,7 +321,7 @@ def _sendable_name(filename: str) -> str:
 
 @pytest.mark.django_db
 def test_hostile_upload_names_and_contents(world, settings):
-    # Hundreds of uploads by one person: the upload limit is tested in tests/accounts/test_ratelimit.py.
+    # Hundreds of uploads by one person: the upload limit is tested in tests/lib/test_ratelimit.py.
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "import_upload": (100_000, 3600)}
     client = Client()
     client.force_login(world.seeker)
