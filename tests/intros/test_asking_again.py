@@ -162,7 +162,7 @@ def test_the_migration_closes_second_open_requests_so_the_index_can_hold(seeker,
     newer_draft = IntroRequestFactory(seeker=seeker, target=target)
     elsewhere = IntroRequestFactory(seeker=seeker, target=ContactFactory(owner=target.owner))
 
-    migration = importlib.import_module("intros.migrations.0008_h1_why_now_one_open_request_sent_back_preparation")
+    migration = importlib.import_module("intros.migrations.0009_why_now_one_open_request")
     with connection.schema_editor() as editor:
         migration.close_second_open_requests(apps, editor)
         editor.add_constraint(IntroRequest, constraint)  # holds now
