@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
+    "lib.outbox",  # below every domain app: its one model, the outbox (lib/ is otherwise no app)
     "accounts",
     "contacts",
     "intros",
@@ -243,7 +244,7 @@ CELERY_BEAT_SCHEDULE = {
     # Follow-up reminders, offer nudges, target re-asks and expiries, digests: what is due now.
     "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Messages whose enqueue-after-commit was lost (broker away, worker crash) are sent here.
-    "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    "outbox-flush": {"task": "lib.outbox.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Old import previews are dropped and lost imports failed with a message (contacts.services).
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
     # Data downloads past their days are deleted; lost or stalled preparations are retried or failed.
@@ -279,7 +280,7 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 
-# --- The outbox (accounts.outbox) ----------------------------------------------------------
+# --- The outbox (lib.outbox) ----------------------------------------------------------
 # Attempts at one message before it fails for good and an operator sees it
 # (`manage.py outbox --failed`); between them the wait grows: 1 min, 5 min, 30 min, 2 h, 12 h.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)

@@ -11,11 +11,11 @@ that cannot be reached counts as a cache that does not know.
 
 import pytest
 
-from accounts.models import OutboxMessage
 from cohorts.models import Invitation
 from contacts.models import ImportBatch, ImportStatus
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from loadtest import mailbox
 from loadtest.stack import await_ready, wait_until
 from tests.factories import CohortFactory, MembershipFactory, UserFactory

@@ -19,12 +19,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import OutboxMessage, User
+from accounts.models import User
 from cohorts.models import Cohort, Invitation
 from contacts import services as contact_services
 from contacts.models import Contact, ImportBatch
 from followups.models import Offer, Outreach
 from intros.models import IntroEvent, IntroRequest
+from lib.outbox.models import OutboxMessage
 
 from .world import World
 

@@ -33,9 +33,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from lib.addresses import sendable, unusable_reason
+from lib.addresses import DELETED_EMAIL_DOMAIN, sendable, unusable_reason
 
-from .models import DELETED_EMAIL_DOMAIN, OutboxMessage
+from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
