@@ -1,7 +1,7 @@
 """The layout as a rule: domain apps, and the library they stand on.
 
-- `accounts` holds users, login, invitations to sign up, the profile and a person's own data;
-  nothing else (infrastructure lives in `lib/`).
+- `accounts` holds users, login (and password reset), the profile and a person's own data
+  (download, deletion); nothing else: infrastructure lives in `lib/`.
 - `lib/` imports no domain app and not `config`: it is what every app stands on. It is a plain
   package; a part of it is an app only where a model needs one (the outbox).
 - Domain apps depend one way, `accounts ← contacts ← intros ← followups ← cohorts`: an app
@@ -121,7 +121,7 @@ def test_accounts_holds_only_the_account_modules():
         if entry.name != "__pycache__" and (entry.suffix == ".py" or (entry / "__init__.py").exists())
     }
     assert present - ACCOUNTS_MODULES == set(), (
-        "accounts is users, login, invitations, profile and a person's data: infrastructure goes in lib/"
+        "accounts is users, login, profile and a person's own data: infrastructure goes in lib/"
     )
 
 
