@@ -26,9 +26,10 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from lib.outbox.services import outbox_enqueue
+
 from . import personal_data
 from .models import DataExport, User
-from .outbox import outbox_enqueue
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.urls import reverse
 
+from lib.outbox.services import outbox_enqueue
+from lib.timezones import TimeZoneField
+
 from .models import User
-from .outbox import outbox_enqueue
-from .timezones import TimeZoneField
 
 # Django's own help is an HTML list; this says the same in a sentence that fits under a field.
 PASSWORD_HELP = "At least 8 characters, not only digits, not a common password, and not too like your name or email."

@@ -10,13 +10,12 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .timezones import validate_time_zone
+from lib.addresses import DELETED_EMAIL_DOMAIN
+from lib.timezones import validate_time_zone
 
 # How everyone else sees a person who deleted their account: in pages, emails, CSVs and the
 # coach's dashboard alike, because it is what the row's name says (see `User.make_tombstone`).
 FORMER_MEMBER = "A former member"
-# Tombstone addresses end here; `.invalid` can never be delivered (RFC 2606), and the outbox drops it.
-DELETED_EMAIL_DOMAIN = "deleted.invalid"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -133,84 +132,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         )
         self.groups.clear()
         self.user_permissions.clear()
-
-
-class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
-    def pending(self) -> OutboxMessageQuerySet:
-        """Still to be sent: waiting for its (next) attempt, or being sent right now."""
-        return self.filter(state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.SENDING])
-
-    def due(self, now: dt.datetime) -> OutboxMessageQuerySet:
-        """What may be tried now: a message whose attempt is due, or whose sender stopped
-        before finishing (its claim ran out). Only these two states carry `next_attempt_at`."""
-        return self.filter(next_attempt_at__lte=now)
-
-    def failed(self) -> OutboxMessageQuerySet:
-        return self.filter(state=OutboxMessage.State.FAILED)
-
-
-class OutboxMessage(models.Model):
-    """An email written in the same transaction as the change that caused it.
-
-    It lives in `accounts`, the bottom layer, so that every app's transitions can
-    write to it without importing from an app to its right. `accounts.outbox`
-    sends it after commit; the beat flush sends whatever that missed, and retries.
-    """
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        SENDING = "sending", "Being sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    to = models.JSONField(default=list)
-    cc = models.JSONField(default=list, blank=True)
-    reply_to = models.JSONField(default=list, blank=True)
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    # The template it was rendered from. A message written in bulk (the reminder sweep) is
-    # rendered when it is sent, from `context`: the ids it is about. A message rendered at once
-    # may keep ids there too, and `tell`: whom to tell if it can never be delivered.
-    template = models.CharField(max_length=100, blank=True)
-    context = models.JSONField(default=dict, blank=True)
-    # What caused it, for reading the log ("intro:12:ask_target"); also a dedupe key.
-    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    # Pending: when to try (now, or after a back-off). Sending: when the claim runs out and
-    # another worker may take it over. Sent and failed: null (so the due index stays small).
-    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
-    # The worker sending it holds this token; only that worker may mark it sent or failed.
-    claim = models.UUIDField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    objects = OutboxMessageQuerySet.as_manager()
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"], condition=models.Q(next_attempt_at__isnull=False), name="outbox_due_idx"
-            ),
-            models.Index(fields=["failed_at"], condition=models.Q(state="failed"), name="outbox_failed_idx"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(state__in=["pending", "sending"], next_attempt_at__isnull=False)
-                | models.Q(state__in=["sent", "failed"], next_attempt_at__isnull=True),
-                name="outbox_due_only_while_unsent",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(state="sending", claim__isnull=False) | ~models.Q(state="sending"),
-                name="outbox_sending_is_claimed",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.subject} → {', '.join(self.to)}"
 
 
 class DataExportQuerySet(models.QuerySet["DataExport"]):

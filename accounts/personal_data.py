@@ -35,7 +35,9 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .models import OutboxMessage, User
+from lib.outbox.models import OutboxMessage
+
+from .models import User
 
 FORMAT = "warm-intros-export"
 VERSION = 1

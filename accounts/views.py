@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from . import data_exports, personal_data, ratelimit
+from lib import ratelimit
+from lib.htmx import HtmxHttpRequest, redirect_after_write
+
+from . import data_exports, personal_data
 from .forms import AccountDeleteForm, ProfileForm
-from .htmx import HtmxHttpRequest, redirect_after_write
 from .models import DataExport
 
 
@@ -37,7 +39,7 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
 
 class LoginView(auth_views.LoginView):
     """Django's log-in, with wrong passwords limited so that a guesser cannot lock the owner
-    out (accounts.ratelimit.LoginAttempt): each try is counted before the password is checked
+    out (lib.ratelimit.LoginAttempt): each try is counted before the password is checked
     and given back when it is right; the browser then becomes a known device for the address."""
 
     def post(self, request, *args, **kwargs):

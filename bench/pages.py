@@ -52,7 +52,7 @@ def pages(ds: Dataset) -> list[Page]:
         Page("find", "Warm-path search", "seeker", _url("intros:find", query=q), _url("intros:find", query=q)),
         Page("followups", "Follow-ups page", "seeker", _url("followups:list"), _url("followups:list")),
         Page("ics", "ICS feed", "anonymous", _url("followups:calendar", f"bench-feed-{big['seeker']}"), _url("followups:calendar", f"bench-feed-{small['seeker']}")),
-        # The two pages above whose answer is kept for the minute (accounts.freshness), with
+        # The two pages above whose answer is kept for the minute (lib.freshness), with
         # keeping turned off: what the first request of a minute, or after a change, costs.
         Page("dashboard_cold", "Coach dashboard, numbers computed (not kept)", "coach", _url("cohorts:dashboard", ds.large_cohort), _url("cohorts:dashboard", ds.small_cohort), (("DASHBOARD_CACHE_SECONDS", 0),)),
         Page("ics_cold", "ICS feed, built (not kept)", "anonymous", _url("followups:calendar", f"bench-feed-{big['seeker']}"), _url("followups:calendar", f"bench-feed-{small['seeker']}"), (("CALENDAR_CACHE_SECONDS", 0),)),

@@ -30,9 +30,10 @@ import psycopg  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from accounts.models import OutboxMessage, User  # noqa: E402
+from accounts.models import User  # noqa: E402
 from followups.models import DigestSchedule, FollowUp, ReminderLog  # noqa: E402
 from followups.sweep import sweep  # noqa: E402
+from lib.outbox.models import OutboxMessage  # noqa: E402
 
 from . import config  # noqa: E402
 from .data import _reset_sequences, copy_rows  # noqa: E402
@@ -163,7 +164,7 @@ class _Counter:
 def _warm_worker() -> None:
     """What a running worker has already done before a sweep: Celery's app finalized and a
     producer connected (the first publish of a process imports and compiles ~30 modules)."""
-    from accounts.tasks import send_outbox_messages
+    from lib.outbox.tasks import send_outbox_messages
 
     send_outbox_messages.delay([])
 

@@ -59,10 +59,10 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
-from accounts.search import search_key
 from followups.models import FollowUp, Offer, Outreach
 from intros.models import LIST_FIELDS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Outcome, Status
+from lib.search import search_key
 
 from . import snapshots
 from .models import Cohort, Membership

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from accounts import dates
 from accounts.forms import PASSWORD_HELP, validate_one_line
 from accounts.models import User
-from accounts.timezones import TimeZoneField
-from accounts.widgets import TimeZoneSelect
+from lib import dates
+from lib.timezones import TimeZoneField
+from lib.widgets import TimeZoneSelect
 
 from . import dashboard
 from .models import Cohort, Invitation

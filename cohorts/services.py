@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import OutboxMessage, User
-from accounts.outbox import outbox_enqueue
+from accounts.models import User
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import outbox_enqueue
 
 from .models import Cohort, Invitation, Membership
 

@@ -8,7 +8,7 @@ again, so `cohort_dashboard` keeps them in the cache under a key made of
 - the cohort, the period and `now` to the minute (the numbers are "as of" that minute:
   overdue, inactive and stuck change with time alone, so nothing is kept longer than
   DASHBOARD_CACHE_SECONDS), and
-- a version per member and one per cohort (accounts.freshness), bumped whenever something
+- a version per member and one per cohort (lib.freshness), bumped whenever something
   a number is made of is written: an intro event (its seeker, connector and actor), a
   request, a follow-up (its owner), an outreach or an offer (its seeker) — see
   followups.receivers — and a membership (its member and its cohort, below).
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
-from accounts import freshness
+from lib import freshness
 
 
 def cohort_scope(cohort_id: int) -> str:

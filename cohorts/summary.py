@@ -14,9 +14,9 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.outbox import outbox_enqueue
 from followups import digests
 from followups.models import DigestSchedule
+from lib.outbox.services import outbox_enqueue
 
 from .dashboard import cohort_dashboard
 from .models import Cohort

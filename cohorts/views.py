@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import ratelimit
-from accounts.htmx import HtmxHttpRequest, redirect_after_write
 from accounts.models import User
+from lib import ratelimit
+from lib.htmx import HtmxHttpRequest, redirect_after_write
 
 from . import dashboard, services
 from .forms import CohortForm, DashboardForm, InvitationSignupForm, InviteForm, NudgeForm

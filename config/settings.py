@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
+    "lib.outbox",  # below every domain app: its one model, the outbox (lib/ is otherwise no app)
     "accounts",
     "contacts",
     "intros",
@@ -115,7 +116,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "accounts.middleware.UserTimezoneMiddleware",
+    "lib.middleware.UserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,7 +134,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["django.templatetags.static", "accounts.templatetags.warm"],
+            # lib is a plain package, not an app, so its tags are named here: `warm` in every
+            # template without a {% load %}, `email_text` by {% load email_text %} in emails.
+            "builtins": ["django.templatetags.static", "lib.templatetags.warm"],
+            "libraries": {"warm": "lib.templatetags.warm", "email_text": "lib.templatetags.email_text"},
         },
     }
 ]
@@ -178,10 +182,10 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must be a redis:// URL.")
 
 if REDIS_URL:
-    # Redis being away must not fail a page: the cache then knows nothing (config/cache.py).
+    # Redis being away must not fail a page: the cache then knows nothing (lib/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.ForgivingRedisCache",
+            "BACKEND": "lib.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -240,7 +244,7 @@ CELERY_BEAT_SCHEDULE = {
     # Follow-up reminders, offer nudges, target re-asks and expiries, digests: what is due now.
     "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Messages whose enqueue-after-commit was lost (broker away, worker crash) are sent here.
-    "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    "outbox-flush": {"task": "lib.outbox.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Old import previews are dropped and lost imports failed with a message (contacts.services).
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
     # Data downloads past their days are deleted; lost or stalled preparations are retried or failed.
@@ -271,12 +275,12 @@ if EMAIL_URL:
     except Exception as exc:
         raise ImproperlyConfigured(f"EMAIL_URL could not be parsed: {exc}") from exc
 else:
-    EMAIL_BACKEND = "config.mail.ConsoleAndFileBackend"
+    EMAIL_BACKEND = "lib.mail.ConsoleAndFileBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 
-# --- The outbox (accounts.outbox) ----------------------------------------------------------
+# --- The outbox (lib.outbox) ----------------------------------------------------------
 # Attempts at one message before it fails for good and an operator sees it
 # (`manage.py outbox --failed`); between them the wait grows: 1 min, 5 min, 30 min, 2 h, 12 h.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
@@ -307,11 +311,11 @@ INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14, minimum=1)
 TARGET_ANSWER_WAIT_DAYS = env_int("TARGET_ANSWER_WAIT_DAYS", 7, minimum=1)
 TARGET_MAX_REASKS = env_int("TARGET_MAX_REASKS", 1, minimum=0)
 
-# --- Rate limits (accounts.ratelimit) ------------------------------------------------
+# --- Rate limits (lib.ratelimit) ------------------------------------------------
 # Each is (count, seconds): at most `count` in a fixed window of `seconds`, counted in the
 # cache above (Redis in production, shared by every web process).
 RATE_LIMITS = {
-    # Wrong passwords only (accounts.ratelimit.LoginAttempt); a known device counts on its own.
+    # Wrong passwords only (lib.ratelimit.LoginAttempt); a known device counts on its own.
     "login_client": env_rate("RATE_LIMIT_LOGIN_PER_CLIENT", "10/15m"),
     "login_email": env_rate("RATE_LIMIT_LOGIN_PER_EMAIL", "20/15m"),
     "login_ip": env_rate("RATE_LIMIT_LOGIN_PER_IP", "30/15m"),
@@ -330,7 +334,7 @@ RATE_LIMIT_KEY_PREFIX = "ratelimit"
 # The most contacts one uploaded file may hold; a larger file is refused, naming both numbers.
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 
-# --- Answers kept until what they are made of changes (accounts.freshness) -------------
+# --- Answers kept until what they are made of changes (lib.freshness) -------------
 # Each is kept this many seconds at most, and dropped as soon as a person's data changes;
 # 0 turns it off: the coach dashboard's numbers and each calendar feed.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-FILE_MAIL_BACKENDS = {"config.mail.ConsoleAndFileBackend", "django.core.mail.backends.filebased.EmailBackend"}
+FILE_MAIL_BACKENDS = {"lib.mail.ConsoleAndFileBackend", "django.core.mail.backends.filebased.EmailBackend"}
 
 
 def folders() -> list[Path]:

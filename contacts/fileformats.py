@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 import vobject
 from django.utils import timezone
 
-from accounts import dates
-from accounts.addresses import sendable, unusable_reason
-from accounts.timezones import all_time_zones
+from lib import dates
+from lib.addresses import sendable, unusable_reason
+from lib.timezones import all_time_zones
 
 from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, Contact, Strength, mask_to_weekdays, weekdays_to_mask
 
@@ -622,7 +622,7 @@ def _clean_date(name: str, value: str) -> str:
     date = parse_date(value)
     if date is None:
         raise _Unusable("is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21)")
-    # The forms' ranges (accounts.dates). A busy date already past is kept, as the contact form
+    # The forms' ranges (lib.dates). A busy date already past is kept, as the contact form
     # keeps a saved one: the window is simply open. A date years ahead is refused.
     today = timezone.localdate()
     if name == "connected_on":

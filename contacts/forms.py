@@ -10,12 +10,12 @@ from django.http import QueryDict
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from accounts import dates
-from accounts.addresses import is_international_local_part, sendable, unusable_reason
 from accounts.forms import validate_one_line
 from accounts.models import User
-from accounts.timezones import TimeZoneField
-from accounts.widgets import LeanSelect
+from lib import dates
+from lib.addresses import is_international_local_part, sendable, unusable_reason
+from lib.timezones import TimeZoneField
+from lib.widgets import LeanSelect
 
 from .fileformats import MAX_FILE_BYTES, ImportFileError, sniff
 from .models import WEEKDAY_NAMES, Contact, ContactQuerySet, Strength, Tag, mask_to_weekdays, weekdays_to_mask

@@ -15,11 +15,11 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from accounts.addresses import SENDABLE_PATTERN, unusable_reason
-from accounts.choices import labels_once
-from accounts.links import url_with_pk
-from accounts.search import search_key
-from accounts.timezones import all_time_zones, validate_time_zone
+from lib.addresses import SENDABLE_PATTERN, unusable_reason
+from lib.choices import labels_once
+from lib.links import url_with_pk
+from lib.search import search_key
+from lib.timezones import all_time_zones, validate_time_zone
 
 from .policy import wall_to_utc
 from .windows import WEEKDAY_NAMES, Window
@@ -62,7 +62,7 @@ class Tag(models.Model):
 
 
 # The fields a contact is found by, and the columns that hold their search keys
-# (accounts.search). The keys are written with the fields on every write: by Contact.save(),
+# (lib.search). The keys are written with the fields on every write: by Contact.save(),
 # and by ContactQuerySet's bulk_create, bulk_update and update, so no write path can forget.
 SEARCHED_FIELDS = frozenset({"name", "organisation", "title", "email", "email_unusable"})
 SEARCH_KEY_FIELDS = ("search_text", "search_organisation", "search_email")
@@ -230,7 +230,7 @@ class Contact(models.Model):
     )
     connected_on = models.DateField(null=True, blank=True)
 
-    # The search keys of name, organisation, role and email (accounts.search), which searches
+    # The search keys of name, organisation, role and email (lib.search), which searches
     # compare. Written with those fields on every write (see SEARCHED_FIELDS), never by hand.
     search_text = models.TextField(editable=False, blank=True)  # name, organisation, role: what a cohort sees
     search_organisation = models.TextField(editable=False, blank=True)

@@ -18,9 +18,9 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRefresh
 
-from accounts import ratelimit
-from accounts.htmx import HtmxHttpRequest, redirect_after_write
-from accounts.pagination import MatchedIds
+from lib import ratelimit
+from lib.htmx import HtmxHttpRequest, redirect_after_write
+from lib.pagination import MatchedIds
 
 from . import services
 from .fileformats import EXPORT_FIELDS, iter_csv, iter_vcard, neutralise

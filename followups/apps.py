@@ -6,8 +6,8 @@ class FollowupsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import personal_data
-        from accounts.outbox import register_context_builder
         from intros import track_record
+        from lib.outbox.services import register_context_builder
 
         from . import receivers  # noqa: F401  (connects to intro transitions)
         from .personal_data import PART

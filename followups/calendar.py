@@ -15,8 +15,8 @@ from django.conf import settings
 from django.urls import reverse
 from icalendar import Calendar, Event
 
-from accounts import freshness
 from intros.models import IntroRequest
+from lib import freshness
 
 from .models import FollowUp
 

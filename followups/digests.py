@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from accounts.outbox import outbox_enqueue
 from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
+from lib.outbox.services import outbox_enqueue
 
 from .models import DigestSchedule, FollowUp, ReminderLog
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from accounts import dates
 from accounts.forms import validate_one_line
 from intros.models import IntroRequest
+from lib import dates
 
 from .models import Outreach
 

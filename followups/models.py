@@ -9,9 +9,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import labels_once
 from contacts.models import Contact
 from intros.models import IntroRequest
+from lib.choices import labels_once
 
 
 class FollowUpQuerySet(models.QuerySet["FollowUp"]):

@@ -1,5 +1,5 @@
 """Transitions create follow-ups (DESIGN.md, "Follow-ups and reminders"); writes mark their
-people as changed, so answers kept about them (accounts.freshness) are computed again."""
+people as changed, so answers kept about them (lib.freshness) are computed again."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts import freshness
 from intros.guidance import gentle_note_from
 from intros.models import IntroEvent, IntroRequest
 from intros.signals import intro_transitioned
+from lib import freshness
 
 from . import digests
 from .models import DigestSchedule, FollowUp, Offer, Outreach

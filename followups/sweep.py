@@ -24,12 +24,12 @@ from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
-from accounts.outbox import Pending, outbox_enqueue, outbox_enqueue_many
 from contacts import policy
 from intros import services as intro_services
 from intros.guidance import FINISHED_KINDS, NO_OUTREACH, OutreachLog, decide_for, guidance_for, outreach_logs
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.services import Pending, outbox_enqueue, outbox_enqueue_many
 
 from . import digests
 from .models import DigestSchedule, FollowUp, Offer, ReminderLog

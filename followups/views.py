@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.htmx import redirect_after_write
 from accounts.models import User
 from intros import services as intro_services
 from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 from intros.models import IntroRequest
+from lib.htmx import redirect_after_write
 
 from . import services
 from .calendar import feed_for

@@ -6,7 +6,7 @@ class IntrosConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import personal_data
-        from accounts.outbox import register_context_builder
+        from lib.outbox.services import register_context_builder
 
         from .personal_data import PART
         from .services import undelivered_ask_context

@@ -5,10 +5,10 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from accounts import dates
 from accounts.forms import validate_one_line
-from accounts.timezones import TimeZoneField, time_zone_choices, zone_name
 from contacts.models import WEEKDAY_NAMES, Strength
+from lib import dates
+from lib.timezones import TimeZoneField, time_zone_choices, zone_name
 
 from .models import REVIEWED_FIELDS, IntroRequest
 from .preparation import RULES

@@ -7,10 +7,10 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.choices import labels_once
-from accounts.links import url_with_pk
-from accounts.models import OutboxMessage
 from contacts.models import Contact, Strength
+from lib.choices import labels_once
+from lib.links import url_with_pk
+from lib.outbox.models import OutboxMessage
 
 from .guidance import GUIDED_STATES, Guidance
 from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
@@ -252,7 +252,7 @@ class IntroRequest(models.Model):
     # The latest email asking the target (first ask, re-ask, reminder or a resend): if it can
     # never be delivered, both people are told, the page says so, and the connector may resend.
     last_ask = models.ForeignKey(
-        "accounts.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "outbox.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     created_at = models.DateTimeField(default=timezone.now)

@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.outbox import outbox_enqueue
 from contacts.models import Contact, Strength, weekdays_to_mask
 from contacts.windows import day_in_words, days_in_words, zone_in_words
+from lib.outbox.services import outbox_enqueue
 
 from .diffs import FieldChange, field_change
 from .guidance import guidance_for, terms_in_words
@@ -603,7 +603,7 @@ def _email_target_ask(i: IntroRequest, *, kind: str, key: str | None = None) -> 
 
 def undelivered_ask_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
     """Renders the notice that our ask never reached the target, to the connector or the seeker
-    (accounts.outbox.TELL_IF_UNDELIVERED; registered in apps.py), when it is sent. Nothing is
+    (lib.outbox.services.TELL_IF_UNDELIVERED; registered in apps.py), when it is sent. Nothing is
     sent when the request has moved on: answered, closed, or asked again since."""
     intro = IntroRequest.objects.with_people().filter(pk=refs.get("intro")).first()
     if intro is None or intro.last_ask_id != refs.get("undelivered") or intro.undelivered_ask() is None:

@@ -12,10 +12,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import ratelimit
-from accounts.htmx import redirect_after_write
-from accounts.pagination import MatchedIds
 from contacts.models import Contact
+from lib import ratelimit
+from lib.htmx import redirect_after_write
+from lib.pagination import MatchedIds
 
 from . import services
 from .chains import chain_tree, credits

@@ -195,11 +195,11 @@ class Recorder:
         from django.core.mail.backends import locmem
         from django.db.models.signals import post_save
 
-        from accounts.models import OutboxMessage
+        from lib.outbox.models import OutboxMessage
 
         def row_written(sender, instance, created, **kwargs):
             # Rows the sweep writes in bulk carry no body yet (rendered at send) and one `to`
-            # by construction (`accounts.outbox.Pending`); they are checked when sent.
+            # by construction (`lib.outbox.services.Pending`); they are checked when sent.
             if created and (instance.body_text or instance.body_html):
                 self.check(from_outbox_row(instance))
 

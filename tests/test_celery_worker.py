@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from followups.models import FollowUp, ReminderLog
+from lib.outbox.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.mail_keys import assert_no_problems, check_mail_dir
 

@@ -1,4 +1,4 @@
-"""Each kind of date people type has one range (accounts/dates.py), checked here through the
+"""Each kind of date people type has one range (lib/dates.py), checked here through the
 views at its exact bounds: the day (or minute) before each bound is refused beside the field
 with what was typed kept, the bound itself and the day inside it are accepted.
 

@@ -11,8 +11,12 @@ from django.core.mail import get_connection
 from config.celery import app
 from tests.test_deploy import BASE_DIR
 
-OUR_APPS = ("accounts.", "contacts.", "intros.", "followups.", "cohorts.")
-SENDING = ("accounts.tasks.send_outbox_message", "accounts.tasks.send_outbox_messages", "accounts.tasks.flush_outbox")
+OUR_APPS = ("lib.", "accounts.", "contacts.", "intros.", "followups.", "cohorts.")
+SENDING = (
+    "lib.outbox.tasks.send_outbox_message",
+    "lib.outbox.tasks.send_outbox_messages",
+    "lib.outbox.tasks.flush_outbox",
+)
 
 
 def registered_tasks() -> dict:

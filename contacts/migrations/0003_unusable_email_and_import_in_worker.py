@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-SENDABLE_PATTERN = r"^[!-~]+@[^@]+$"  # accounts.addresses.SENDABLE_PATTERN, as it was when written
+SENDABLE_PATTERN = r"^[!-~]+@[^@]+$"  # lib.addresses.SENDABLE_PATTERN (then accounts.addresses), as it was when written
 
 
 def move_unsendable_addresses(apps, schema_editor):

@@ -1,8 +1,8 @@
-# The search key columns (accounts.search), filled for the contacts there are, then required.
+# The search key columns (lib.search), filled for the contacts there are, then required.
 
 from django.db import migrations, models
 
-from accounts.search import search_key
+from lib.search import search_key
 
 
 def write_search_keys(apps, schema_editor):

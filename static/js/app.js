@@ -125,7 +125,7 @@
     }
   });
 
-  // Time zone lists (accounts.widgets.TimeZoneSelect): the device's own zone is offered first,
+  // Time zone lists (lib.widgets.TimeZoneSelect): the device's own zone is offered first,
   // and a search box above the list narrows it as you type. Without JavaScript the list is
   // still complete, grouped by region.
   function zoneWords(name) { return name.replace(/_/g, " ").replace(/\//g, " / "); }

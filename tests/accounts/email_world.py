@@ -16,9 +16,7 @@ from django.db.models.signals import post_save
 from django.test import override_settings
 from django.urls import reverse
 
-from accounts import outbox
 from accounts.data_exports import data_export_build, data_export_request
-from accounts.models import OutboxMessage
 from accounts.personal_data import account_delete
 from cohorts import services as cohort_services
 from cohorts.summary import weekly_summary
@@ -29,6 +27,8 @@ from followups.sweep import sweep
 from intros import services
 from intros.models import TargetLink
 from intros.states import Mode, Outcome
+from lib.outbox import services as outbox
+from lib.outbox.models import OutboxMessage
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token, submitted
 from tests.mail_backends import BOUNCING_DOMAIN

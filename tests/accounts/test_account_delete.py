@@ -14,8 +14,7 @@ from django.contrib.auth import SESSION_KEY, authenticate
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import FORMER_MEMBER, OutboxMessage, User
-from accounts.outbox import outbox_enqueue
+from accounts.models import FORMER_MEMBER, User
 from accounts.personal_data import AccountNotDeletable, account_delete
 from cohorts.models import Cohort, Membership
 from contacts import services as contact_services
@@ -26,6 +25,8 @@ from followups.models import CalendarFeed, DigestSchedule, FollowUp, Offer, Outr
 from intros import services
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import outbox_enqueue
 from tests.conftest import login
 from tests.factories import PASSWORD, ContactFactory, IntroRequestFactory
 from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
-from accounts.models import OutboxMessage
+from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import PASSWORD, UserFactory
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import data_exports, personal_data
 from accounts.data_exports import data_export_build, data_export_request, data_export_sweep
-from accounts.models import DataExport, OutboxMessage
+from accounts.models import DataExport
 from accounts.personal_data import account_delete
 from contacts import services as contact_services
 from contacts.fileformats import parse_upload
@@ -23,6 +23,7 @@ from contacts.models import Tag
 from followups import services as followup_services
 from followups.models import CalendarFeed, ReminderLog
 from intros import services
+from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, submitted

@@ -13,8 +13,9 @@ from html.parser import HTMLParser
 import pytest
 import time_machine
 
-from accounts.models import OutboxMessage, User
+from accounts.models import User
 from contacts.models import Contact
+from lib.outbox.models import OutboxMessage
 from tests.accounts.email_world import (
     MARKED_UP_NAME,
     MARKED_UP_NOTE,

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import OutboxMessage
 from followups import services as followup_services
 from intros import services
+from lib.outbox.models import OutboxMessage
 from tests.browser.test_journey import log_in
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import awaiting_target, last_link_token

@@ -10,7 +10,7 @@ import time_machine
 from django.conf import settings
 from playwright.sync_api import Browser
 
-from accounts.models import OutboxMessage
+from lib.outbox.models import OutboxMessage
 from tests.accounts.email_world import SITE_URL, T0, TemplateRecorder, email_kinds, send_every_email
 from tests.browser.audit import axe_run, blocking, broken_words, by_impact
 from tests.browser.conftest import ARTIFACTS, PHONE, SCREENSHOTS, TIMEOUT_MS

@@ -8,9 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import OutboxMessage
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import (
     GOOD_PREPARATION,
     PASSWORD,

@@ -12,12 +12,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import OutboxMessage
 from cohorts import services as cohort_services
 from followups import services as followup_services
 from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from tests.browser.test_journey import log_in
 from tests.contacts.import_samples import GERMAN_HEADER_CSV, international_csv, linkedin_csv, linkedin_rows
 from tests.factories import (

@@ -11,12 +11,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import OutboxMessage, User
+from accounts.models import User
 from cohorts import services as cohort_services
 from followups.models import FollowUp
 from intros import services
 from intros.models import IntroRequest
 from intros.states import Mode
+from lib.outbox.models import OutboxMessage
 from tests.browser.audit import focus_is_visible
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token

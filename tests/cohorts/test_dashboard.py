@@ -33,7 +33,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import OutboxMessage, User
+from accounts.models import User
 from cohorts import dashboard
 from cohorts.models import Membership
 from followups import services as followup_services
@@ -41,6 +41,7 @@ from followups.models import FollowUp, Offer, Outreach
 from intros import services
 from intros.models import IntroEvent, IntroRequest, TargetLink
 from intros.states import Mode, Outcome, Status
+from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import (
     GOOD_PREPARATION,

@@ -8,9 +8,10 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage, User
+from accounts.models import User
 from cohorts import services
 from cohorts.models import Invitation, Membership
+from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import CohortFactory, InvitationFactory, UserFactory
 

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from cohorts import services
 from cohorts.models import Invitation, Membership
+from lib.outbox.models import OutboxMessage
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import OutboxMessage
 from cohorts.models import Cohort, Invitation
+from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import CohortFactory, InvitationFactory, MembershipFactory, UserFactory
 

@@ -2,9 +2,9 @@ import datetime as dt
 
 import pytest
 
-from accounts.models import OutboxMessage
 from followups.models import DigestSchedule, FollowUp
 from followups.sweep import sweep
+from lib.outbox.models import OutboxMessage
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

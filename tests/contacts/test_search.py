@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.search import search_key
 from contacts import services as contact_services
 from contacts.fileformats import parse_upload
 from contacts.models import Contact, ImportBatch, search_keys
@@ -22,6 +21,7 @@ from contacts.views import ORGANISATION_SUGGESTIONS
 from followups import services as followup_services
 from intros import services as intro_services
 from intros.states import Outcome
+from lib.search import search_key
 from tests.conftest import login
 from tests.contacts.import_samples import linkedin_csv
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory

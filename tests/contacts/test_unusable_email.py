@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.addresses import sendable, unusable_reason
-from accounts.models import OutboxMessage
-from accounts.outbox import Pending, UnsendableAddress, outbox_enqueue
 from contacts.models import Contact
 from intros import services as intro_services
 from intros.states import Mode, Status
+from lib.addresses import sendable, unusable_reason
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import Pending, UnsendableAddress, outbox_enqueue
 from tests.conftest import login
 from tests.factories import ContactFactory
 from tests.intros.helpers import awaiting_target, last_link_token, submitted
@@ -115,10 +115,10 @@ RECIPIENT_ARGS = {"to", "cc", "reply_to"}
 ALLOWED_SOURCES = {
     ("accounts/forms.py", "to_email"),
     ("cohorts/services.py", "email"),
-    ("accounts/outbox.py", "addresses[role]"),
+    ("lib/outbox/services.py", "addresses[role]"),
 }
 SENDING_CALLS = {"outbox_enqueue", "Pending"}
-APPS = ["accounts", "contacts", "intros", "followups", "cohorts", "config"]
+APPS = ["lib", "accounts", "contacts", "intros", "followups", "cohorts", "config"]
 
 
 def _recipient_expressions():

@@ -14,8 +14,8 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from followups.models import FollowUp, ReminderLog
+from lib.outbox.models import OutboxMessage
 from loadtest import mailbox
 from loadtest.stack import await_ready, tasks_succeeded, wait_until
 from tests.factories import UserFactory

@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from accounts.models import OutboxMessage
 from intros.models import IntroEvent, TargetLink
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from loadtest.stack import wait_until
 from tests.intros.helpers import submitted
 

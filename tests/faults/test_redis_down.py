@@ -11,11 +11,11 @@ that cannot be reached counts as a cache that does not know.
 
 import pytest
 
-from accounts.models import OutboxMessage
 from cohorts.models import Invitation
 from contacts.models import ImportBatch, ImportStatus
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from loadtest import mailbox
 from loadtest.stack import await_ready, wait_until
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
@@ -107,7 +107,7 @@ def test_with_redis_stopped_every_page_and_transition_works_and_messages_wait(fa
 
 
 def test_an_unreachable_cache_knows_nothing_and_keeps_nothing():
-    from config.cache import ForgivingRedisCache
+    from lib.cache import ForgivingRedisCache
     from loadtest.stack import free_port
 
     cache = ForgivingRedisCache(f"redis://127.0.0.1:{free_port()}/0", {})  # nothing listens there

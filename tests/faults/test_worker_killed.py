@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from followups.models import FollowUp, ReminderLog
+from lib.outbox.models import OutboxMessage
 from loadtest import mailbox
 from loadtest.stack import await_ready, tasks_succeeded, wait_until
 from tests.factories import UserFactory

@@ -3,10 +3,10 @@ import zoneinfo
 
 import pytest
 
-from accounts.models import OutboxMessage
 from followups import digests
 from followups.models import DigestSchedule, FollowUp, ReminderLog
 from followups.sweep import sweep
+from lib.outbox.models import OutboxMessage
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

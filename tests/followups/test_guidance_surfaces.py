@@ -23,13 +23,13 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
-from accounts.outbox import outbox_flush
 from followups.models import FIRST_CONTACT_KINDS, DigestSchedule, FollowUp, Outreach
 from followups.sweep import sweep
 from intros import services as intro_services
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import outbox_flush
 from tests.factories import ContactFactory, UserFactory
 from tests.intros.helpers import accepted
 

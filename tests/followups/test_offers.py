@@ -9,13 +9,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.models import OutboxMessage
-from accounts.outbox import outbox_flush
 from contacts.models import Contact
 from followups.models import FollowUp, Offer, ReminderLog
 from followups.sweep import sweep
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import outbox_flush
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,13 +15,13 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
-from accounts.outbox import outbox_send
 from followups.models import FollowUp, Offer, Outreach
 from followups.sweep import sweep
 from intros import services as intro_services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Outcome, Status
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import outbox_send
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import accepted, last_link_token
 

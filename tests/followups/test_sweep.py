@@ -6,11 +6,11 @@ import time_machine
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import OutboxMessage
 from followups import sweep as sweep_module
 from followups.models import FollowUp, Offer, ReminderLog
 from followups.sweep import sweep
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.intros.helpers import awaiting_target, last_link_token
 

@@ -4,10 +4,10 @@ import re
 
 from django.core import signing
 
-from accounts.models import OutboxMessage
 from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Mode
+from lib.outbox.models import OutboxMessage
 from tests.factories import IntroRequestFactory
 
 LINK_RE = re.compile(r"/r/(\d+)/([^/\s\"]+)/")

@@ -15,11 +15,11 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from followups import services as followup_services
 from intros import services
 from intros.models import IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Outcome, Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, ContactFactory, IntroRequestFactory
 
 from .helpers import accepted, awaiting_target, last_link_token, submitted

@@ -2,11 +2,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from followups.models import Outreach
 from intros import services
 from intros.models import IntroRequest
 from intros.states import Mode, Outcome, Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
 

@@ -5,11 +5,11 @@ import time_machine
 from django.core import signing
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from contacts.models import weekdays_to_mask
 from intros import services
 from intros.models import IntroEvent, IntroRequest, TargetLink
 from intros.states import TRANSITIONS, Actor, Mode, Outcome, Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 
 from .helpers import accepted, awaiting_target, last_link_token, submitted

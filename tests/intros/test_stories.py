@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from followups.models import FollowUp
 from intros.models import IntroRequest, TargetLink
 from intros.states import Outcome, Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token
 

@@ -13,9 +13,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.models import OutboxMessage
 from intros import services
 from intros.states import Mode
+from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
 from tests.intros.helpers import awaiting_target, last_link_token, submitted
 

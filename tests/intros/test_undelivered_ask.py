@@ -8,12 +8,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts import outbox
-from accounts.models import OutboxMessage
 from accounts.personal_data import account_delete
 from intros import services
 from intros.models import IntroRequest
 from intros.states import Status
+from lib.outbox import services as outbox
+from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory
 from tests.intros.helpers import awaiting_target, last_link_token, submitted
 from tests.mail_backends import BOUNCING_DOMAIN

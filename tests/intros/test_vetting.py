@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.models import OutboxMessage
 from accounts.personal_data import account_delete
 from intros import services
 from intros.diffs import Piece, field_change, word_diff
 from intros.models import IntroEvent
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION
 
 from .helpers import submitted

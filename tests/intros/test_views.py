@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
 from intros.models import IntroRequest, TargetLink
 from intros.states import Status
+from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
 

@@ -19,11 +19,11 @@ from django.core.mail.backends.filebased import EmailBackend as FileBackend
 from django.http import HttpResponse
 from django.urls import clear_url_caches, path
 
-from accounts.models import OutboxMessage
-from accounts.outbox import outbox_enqueue
 from intros import services
 from intros.models import TargetLink
 from intros.states import Actor
+from lib.outbox.models import OutboxMessage
+from lib.outbox.services import outbox_enqueue
 from tests.accounts.email_world import SITE_URL, T0, TemplateRecorder, send_every_email
 from tests.intros.helpers import awaiting_target, last_link_token
 from tests.mail_keys import Mail, check_mail_dir, key_links, key_url_names, keys, problems

@@ -19,12 +19,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import OutboxMessage, User
+from accounts.models import User
 from cohorts.models import Cohort, Invitation
 from contacts import services as contact_services
 from contacts.models import Contact, ImportBatch
 from followups.models import Offer, Outreach
 from intros.models import IntroEvent, IntroRequest
+from lib.outbox.models import OutboxMessage
 
 from .world import World
 
@@ -321,7 +322,7 @@ def _sendable_name(filename: str) -> str:
 
 @pytest.mark.django_db
 def test_hostile_upload_names_and_contents(world, settings):
-    # Hundreds of uploads by one person: the upload limit is tested in tests/accounts/test_ratelimit.py.
+    # Hundreds of uploads by one person: the upload limit is tested in tests/lib/test_ratelimit.py.
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "import_upload": (100_000, 3600)}
     client = Client()
     client.force_login(world.seeker)

@@ -26,7 +26,7 @@ from tests.factories import CohortFactory, ContactFactory, MembershipFactory, Us
 from tests.intros.helpers import accepted, awaiting_target, submitted
 
 ROLES = ("anonymous", "owner", "member", "connector", "coach", "other_coach", "outsider")
-APPS = ("accounts", "contacts", "intros", "followups", "cohorts")
+APPS = ("outbox", "accounts", "contacts", "intros", "followups", "cohorts")
 # Columns that move on their own (a login, the clock) and say nothing about a write.
 VOLATILE = {"last_login", "updated_at"}
 

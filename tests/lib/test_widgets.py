@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.test import SimpleTestCase
 
-from accounts.widgets import LeanSelect
+from lib.widgets import LeanSelect
 
 CHOICES = [("", "Any organisation"), ("A&B", "A & B <script>"), ("7", "Seven"), ("é", "É ‮RTL")]
 ATTRS = {"id": "id_org", "aria-describedby": "id_org_helptext", "required": True, "hx-get": "/contacts/"}

@@ -33,8 +33,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .addresses import sendable, unusable_reason
-from .models import DELETED_EMAIL_DOMAIN, OutboxMessage
+from lib.addresses import DELETED_EMAIL_DOMAIN, sendable, unusable_reason
+
+from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class HeaderInjectionError(ValueError):
 
 class UnsendableAddress(ValueError):
     """An address the mail system would refuse (e.g. a non-ASCII local part). The workflow
-    that wanted to write to it must check first and say so in words (`accounts.addresses`);
+    that wanted to write to it must check first and say so in words (`lib.addresses`);
     reaching this is a bug, refused here rather than retried by every flush for ever."""
 
 

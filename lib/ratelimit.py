@@ -46,6 +46,12 @@ class Blocked:
     retry_after: int
 
 
+# The salts keep the module's old name (it lived in accounts/): they are part of every counter's
+# key in the cache and of every known-device cookie browsers hold, and a new salt would forget
+# both: counts under way and every device that has logged in before.
+_KEY_SALT = "accounts.ratelimit"
+
+
 @dataclass(frozen=True)
 class Limit:
     name: str  # the key in settings.RATE_LIMITS
@@ -58,7 +64,7 @@ class Limit:
         return settings.RATE_LIMITS[self.name]
 
     def _key(self, who: str, window: int) -> str:
-        digest = salted_hmac("accounts.ratelimit", f"{self.name}:{who}", algorithm="sha256").hexdigest()[:32]
+        digest = salted_hmac(_KEY_SALT, f"{self.name}:{who}", algorithm="sha256").hexdigest()[:32]
         return f"{settings.RATE_LIMIT_KEY_PREFIX}:{self.name}:{digest}:{window}"
 
     def hit(self, who: str, *, cost: int = 1, cache: BaseCache | None = None) -> Blocked | None:
@@ -260,7 +266,7 @@ def too_many(response: HttpResponse, blocked: Blocked) -> HttpResponse:
 DEVICE_COOKIE = "known_device"
 DEVICE_MAX_AGE = 365 * 86400
 DEVICE_ADDRESSES = 5  # the addresses a shared computer remembers, most recent first
-_DEVICE_SALT = "accounts.ratelimit.known-device"
+_DEVICE_SALT = "accounts.ratelimit.known-device"  # the module's old name, kept: see _KEY_SALT
 
 
 def _address_tag(email: str) -> str:

@@ -34,7 +34,7 @@ class LeanSelect(forms.Select):
 
 
 class TimeZoneSelect(forms.Select):
-    """The time zone list: canonical zones in an <optgroup> per region (accounts.timezones).
+    """The time zone list: canonical zones in an <optgroup> per region (lib.timezones).
     A current value the list lacks (an alias saved long ago, such as US/Eastern) is shown first,
     selected, so saving the form again keeps it. static/js/app.js finds the select by
     `data-time-zone`, puts the browser's own zone first and adds a filter box."""

@@ -14,13 +14,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts import ratelimit
-from accounts.models import OutboxMessage
 from cohorts.models import Invitation
 from config.settings import env_rate
 from contacts.models import ImportBatch
 from intros.models import IntroRequest
 from intros.states import Status
+from lib import ratelimit
+from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import GOOD_PREPARATION, PASSWORD, ContactFactory, IntroRequestFactory, UserFactory
 from tests.intros.helpers import awaiting_target, last_link_token

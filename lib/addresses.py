@@ -19,6 +19,11 @@ from django.core.validators import validate_email
 # "@" (a CheckConstraint on Contact.email uses it, so no writer can bypass the rule).
 SENDABLE_PATTERN = r"^[!-~]+@[^@]+$"
 
+# A deleted account's address ends here (accounts.User.make_tombstone); `.invalid` can never
+# be delivered (RFC 2606), and the outbox drops it. Here rather than in accounts because the
+# outbox, below every app, needs it too.
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
+
 
 def _valid(value: str) -> bool:
     try:

@@ -14,8 +14,8 @@ import time_machine
 from django import forms
 from django.urls import reverse
 
-from accounts.timezones import TimeZoneField, all_time_zones, canonical_time_zones, time_zone_choices
 from intros import services
+from lib.timezones import TimeZoneField, all_time_zones, canonical_time_zones, time_zone_choices
 from tests.conftest import login
 from tests.factories import ContactFactory
 from tests.intros.helpers import awaiting_target, last_link_token

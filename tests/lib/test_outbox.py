@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts import outbox
-from accounts.models import OutboxMessage
+from lib.outbox import services as outbox
+from lib.outbox.models import OutboxMessage
 from tests.mail_backends import LockProbingBackend, SlowBackend
 
 State = OutboxMessage.State
@@ -61,7 +61,7 @@ def test_after_commit_the_worker_is_asked_to_send(django_capture_on_commit_callb
 
 
 def test_a_broker_that_is_away_leaves_the_message_for_the_flush(monkeypatch, django_capture_on_commit_callbacks):
-    from accounts import tasks
+    from lib.outbox import tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse, set_script_prefix
 
-from accounts.links import url_with_pk
+from lib.links import url_with_pk
 
 NAMES = ["intros:detail", "intros:create", "contacts:detail", "followups:done", "followups:snooze", "followups:skip"]
 

@@ -1,4 +1,4 @@
-"""htmx plumbing shared by every app's views (accounts is the bottom layer)."""
+"""htmx plumbing shared by every app's views."""
 
 from __future__ import annotations
 

@@ -39,4 +39,4 @@ def _forget(*, setting: str, **kwargs) -> None:
         _around_pk.cache_clear()
 
 
-setting_changed.connect(_forget, dispatch_uid="accounts-links-forget")
+setting_changed.connect(_forget, dispatch_uid="lib-links-forget")

@@ -8,8 +8,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.links import url_with_pk
-from accounts.timezones import zone_label
+from lib.links import url_with_pk
+from lib.timezones import zone_label
 
 register = template.Library()
 
@@ -17,7 +17,7 @@ register = template.Library()
 @register.simple_tag
 def pk_url(name: str, *args) -> str:
     """`{% url name ... pk %}` for a row's id (the last argument), without a `reverse()` per
-    row (accounts.links)."""
+    row (lib.links)."""
     return url_with_pk(name, *args)
 
 

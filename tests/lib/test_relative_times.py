@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.templatetags.warm import when
+from lib.templatetags.warm import when
 
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
 

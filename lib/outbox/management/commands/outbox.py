@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from accounts import outbox
-from accounts.models import OutboxMessage
+from lib.outbox import services as outbox
+from lib.outbox.models import OutboxMessage
 
 State = OutboxMessage.State
 

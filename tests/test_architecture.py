@@ -1,0 +1,174 @@
+"""The layout as a rule: domain apps, and the library they stand on.
+
+- `accounts` holds users, login (and password reset), the profile and a person's own data
+  (download, deletion); nothing else: infrastructure lives in `lib/`.
+- `lib/` imports no domain app and not `config`: it is what every app stands on. It is a plain
+  package; a part of it is an app only where a model needs one (the outbox).
+- Domain apps depend one way, `accounts ← contacts ← intros ← followups ← cohorts`: an app
+  imports from those to its left (and from `lib`), never from one to its right, nor `config`.
+
+Dependencies are read from the source (ast), so an import inside a function counts as much as
+one at the top, and so does a relation to another app's model named by a string
+("cohorts.Cohort") or an `importlib.import_module("…")`.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+from collections.abc import Iterator
+
+from django.conf import settings
+
+BASE = pathlib.Path(settings.BASE_DIR)
+DOMAIN = ("accounts", "contacts", "intros", "followups", "cohorts")  # left to right
+# App labels that are not their package's name.
+PACKAGE_OF_LABEL = {"outbox": "lib"}
+
+ACCOUNTS_MODULES = {
+    "__init__",
+    "admin",
+    "apps",
+    "data_exports",  # a person's "all my data" file
+    "forms",
+    "management",
+    "migrations",
+    "models",
+    "personal_data",  # what each app adds to a person's download and deletion
+    "tasks",
+    "urls",
+    "views",
+}
+
+# Dependencies that break the rules today, each "module -> what it depends on": a reason each.
+# Empty: the code keeps the direction. A new one fails the test; one that is gone must leave.
+ALLOWED_TODAY: dict[tuple[str, str], str] = {}
+
+RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(BASE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def dependencies(source: str, module: str, *, is_package: bool = False) -> Iterator[str]:
+    """Every module (or app label, for a relation named by a string) that `source` refers to."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield _resolve(module, is_package, node)
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            args = [*node.args, *(k.value for k in node.keywords if k.arg == "to")]
+            first = args[0] if args else None
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            if name == "import_module":
+                yield first.value
+            elif name in RELATION_FIELDS and "." in first.value:
+                label = first.value.split(".")[0]
+                yield PACKAGE_OF_LABEL.get(label, label)
+
+
+def _package_of(dependency: str) -> str:
+    return dependency.split(".")[0]
+
+
+def violation(importer: str, dependency: str) -> str | None:
+    """Why `importer` (a module of lib or a domain app) may not depend on `dependency`."""
+    source, target = _package_of(importer), _package_of(dependency)
+    if target == source or target not in {"lib", "config", *DOMAIN}:
+        return None
+    if target == "config":
+        return "config wires the project together; nothing below it imports it"
+    if source == "lib":
+        return "lib stands below every domain app"
+    if target in DOMAIN and DOMAIN.index(target) > DOMAIN.index(source):
+        return f"{source} may only import apps to its left: {' ← '.join(DOMAIN)}"
+    return None
+
+
+def project_modules() -> Iterator[tuple[str, pathlib.Path]]:
+    for package in ("lib", *DOMAIN):
+        for path in sorted((BASE / package).rglob("*.py")):
+            if "migrations" not in path.parts:  # history: they name what was, not what is
+                yield _module_name(path), path
+
+
+def current_violations() -> dict[tuple[str, str], str]:
+    found = {}
+    for module, path in project_modules():
+        for dependency in dependencies(path.read_text(), module, is_package=path.name == "__init__.py"):
+            if reason := violation(module, dependency):
+                found[(module, dependency)] = reason
+    return found
+
+
+def test_accounts_holds_only_the_account_modules():
+    present = {
+        entry.stem if entry.is_file() else entry.name
+        for entry in (BASE / "accounts").iterdir()
+        if entry.name != "__pycache__" and (entry.suffix == ".py" or (entry / "__init__.py").exists())
+    }
+    assert present - ACCOUNTS_MODULES == set(), (
+        "accounts is users, login, profile and a person's own data: infrastructure goes in lib/"
+    )
+
+
+def test_dependencies_run_one_way_lib_first_then_accounts_to_cohorts():
+    new = {key: reason for key, reason in current_violations().items() if key not in ALLOWED_TODAY}
+    assert new == {}
+
+
+def test_every_dependency_allowed_today_is_still_there():
+    """So that a dependency fixed since leaves the list, and the list only shrinks."""
+    assert set(ALLOWED_TODAY) - set(current_violations()) == set()
+
+
+def test_lib_is_a_plain_package_with_an_app_only_where_a_model_needs_one():
+    lib = BASE / "lib"
+    assert not (lib / "apps.py").exists() and not (lib / "models.py").exists()
+    apps = {path.parent for path in lib.rglob("apps.py")}
+    with_models = {path.parent for path in lib.rglob("models.py")}
+    assert apps == with_models
+    installed = {name for name in settings.INSTALLED_APPS if name.startswith("lib.")}
+    assert installed == {_module_name(app / "__init__.py") for app in apps}
+
+
+def test_the_rule_catches_each_way_of_depending_on_an_app_to_the_right():
+    """The reader above finds what it must: a plain import, one inside a function, a relation
+    by string, and import_module; a relative import stays in its own package."""
+    source = (
+        "from cohorts.models import Cohort\n"
+        "def later():\n"
+        "    import followups.services\n"
+        "from . import forms\n"
+        "from ..models import User\n"
+        "owner = models.ForeignKey('contacts.Contact', on_delete=models.CASCADE)\n"
+        "importlib.import_module('config.settings')\n"
+    )
+    module = "accounts.parts.module"
+    assert set(dependencies(source, module)) == {
+        "cohorts.models",
+        "followups.services",
+        "accounts.parts",
+        "accounts.models",
+        "contacts",
+        "config.settings",
+    }
+    found = {dep for dep in dependencies(source, module) if violation(module, dep)}
+    assert found == {"cohorts.models", "followups.services", "contacts", "config.settings"}
+    assert violation("lib.outbox.services", "accounts.models")
+    assert violation("cohorts.views", "intros.models") is None
+    assert violation("intros.models", "lib.outbox.models") is None
+    assert set(dependencies("last_ask = ForeignKey(to='outbox.OutboxMessage')", "intros.models")) == {"lib"}
