@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
         ("accounts", "0006_data_export"),
         ("outbox", "0001_initial"),
         # Nothing may still point at accounts.OutboxMessage when it goes.
-        ("intros", "0010_h10_last_ask_to_outbox_app"),
+        ("intros", "0010_last_ask_to_outbox_app"),
     ]
 
     operations = [
