@@ -306,6 +306,7 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # Emailed links: signed, expiring, single use.
 TARGET_LINK_MAX_AGE_DAYS = env_int("TARGET_LINK_MAX_AGE_DAYS", 14, minimum=1)
+STEP_BACK_LINK_MAX_AGE_DAYS = env_int("STEP_BACK_LINK_MAX_AGE_DAYS", 365, minimum=1)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14, minimum=1)
 # A target who has not answered is asked once more after this many days, then the request expires.
 TARGET_ANSWER_WAIT_DAYS = env_int("TARGET_ANSWER_WAIT_DAYS", 7, minimum=1)

@@ -115,12 +115,18 @@ def _transition(
 # --- links for the target (no login) ---------------------------------------------------
 
 
-def _link_expiry() -> dt.datetime:
-    return timezone.now() + dt.timedelta(days=settings.TARGET_LINK_MAX_AGE_DAYS)
+def _link_days(purpose: str) -> int:
+    """How long a link of this kind stays valid. The step-back link is promised to work "at any
+    time before you meet": it lasts as long as an introduction can wait for its meeting (the
+    transition refuses it once they have met); an answer or feedback link is for now."""
+    if purpose == TargetLink.Purpose.STEP_BACK:
+        return settings.STEP_BACK_LINK_MAX_AGE_DAYS
+    return settings.TARGET_LINK_MAX_AGE_DAYS
 
 
 def target_link_create(*, intro: IntroRequest, purpose: str) -> tuple[TargetLink, str]:
-    link = TargetLink.objects.create(intro=intro, purpose=purpose, expires_at=_link_expiry())
+    expires_at = timezone.now() + dt.timedelta(days=_link_days(purpose))
+    link = TargetLink.objects.create(intro=intro, purpose=purpose, expires_at=expires_at)
     token = signing.dumps({"l": link.pk, "n": link.nonce}, salt=LINK_SALT, compress=True)
     return link, token
 
@@ -139,8 +145,9 @@ class LinkProblem(IntroError):
 
 
 def target_link_resolve(*, intro_id: int, token: str) -> TargetLink:
-    """The link a token names, if it is genuine, current and for this request."""
-    max_age = dt.timedelta(days=settings.TARGET_LINK_MAX_AGE_DAYS)
+    """The link a token names, if it is genuine, current and for this request. The signature
+    allows the longest kind's age; each link's own `expires_at` is what holds it to its kind's."""
+    max_age = dt.timedelta(days=max(settings.TARGET_LINK_MAX_AGE_DAYS, settings.STEP_BACK_LINK_MAX_AGE_DAYS))
     try:
         payload = signing.loads(token, salt=LINK_SALT, max_age=max_age)
     except signing.SignatureExpired:

@@ -596,7 +596,12 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         TargetLink.Purpose.FEEDBACK: intro.status in {Status.MET, Status.OUTCOME, Status.CLOSED},
     }[link.purpose]
     if not still_open:
-        problem = services.LinkProblem("closed", "This introduction is no longer waiting for an answer.", link)
+        closed = {
+            TargetLink.Purpose.ANSWER: "This introduction is no longer waiting for an answer.",
+            TargetLink.Purpose.STEP_BACK: "Stepping back is possible until you meet; this introduction has moved on.",
+            TargetLink.Purpose.FEEDBACK: "Feedback on the match opens once you have met.",
+        }[link.purpose]
+        problem = services.LinkProblem("closed", closed, link)
         return render(request, "intros/target_problem.html", {"problem": problem, "intro": intro}, status=410)
 
     contact = intro.target

@@ -2,9 +2,11 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Status
 from lib.outbox.models import OutboxMessage
@@ -292,6 +294,28 @@ def test_step_back_link_works_until_the_meeting(client):
     assert response.status_code == 200
     intro.refresh_from_db()
     assert intro.status == Status.DROPPED_BY_TARGET
+
+
+def test_step_back_link_keeps_its_promise_after_the_answer_links_would_expire_and_ends_at_the_meeting(client, settings):
+    """Its email says "at any time before you meet": a month on it still works, while an answer
+    link of the same age has expired; once they have met it is refused, whatever its age."""
+    intro = accepted()
+    _, token = last_link_token(intro, TargetLink.Purpose.STEP_BACK)
+    url = reverse("intros:target", args=[intro.pk, token])
+    a_month_on = timezone.now() + dt.timedelta(days=settings.TARGET_LINK_MAX_AGE_DAYS + 16)
+    with time_machine.travel(a_month_on, tick=False):
+        assert "Step back" in client.get(url).content.decode()
+        waiting = awaiting_target()
+        _, answer = last_link_token(waiting)
+    with time_machine.travel(a_month_on + dt.timedelta(days=settings.TARGET_LINK_MAX_AGE_DAYS, minutes=1), tick=False):
+        assert client.get(reverse("intros:target", args=[waiting.pk, answer])).status_code == 410
+    met = accepted()
+    _, met_token = last_link_token(met, TargetLink.Purpose.STEP_BACK)
+    services.intro_record_meeting(intro=met, seeker=met.seeker, met_on=timezone.localdate())
+    response = client.post(reverse("intros:target", args=[met.pk, met_token]), {"action": "step_back"})
+    met.refresh_from_db()
+    assert met.status == Status.MET
+    assert response.status_code == 410 and "Nothing has changed" in response.content.decode()
 
 
 def test_cohort_member_cannot_request_through_a_contact_of_another_cohort(client, seeker):
