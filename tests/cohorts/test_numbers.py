@@ -280,8 +280,7 @@ JILL_RECORD = {
     "Introduced": "4",
     "Targets who stepped back": "1",
     "Met": "1",
-    "Job offers": "0",
-    "Hires": "1",
+    "Led to a job offer or a hire": "1",
     "Chains started (one introduction led to the next)": "0",
 }
 
