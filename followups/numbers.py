@@ -91,27 +91,24 @@ THANK_YOU = Q(kind__in=THANK_KINDS)
 REACH_OUT = Q(kind=FollowUp.Kind.REACH_OUT)
 
 
-def thank_yous(followups: QuerySet[FollowUp], *, now: dt.datetime, start=None, end=None) -> tuple[int, int]:
-    """(done, settled) thank-yous among `followups`, in one query."""
-    counts = followups.filter(THANK_YOU).aggregate(
-        done=Count("pk", filter=settled_done(now=now, start=start, end=end)),
-        settled=Count("pk", filter=settled(now=now, start=start, end=end)),
-    )
-    return counts["done"], counts["settled"]
+def _thank_you_counts(*, now: dt.datetime, start=None, end=None) -> dict[str, Count]:
+    return {
+        "thanks_done": Count("pk", filter=THANK_YOU & settled_done(now=now, start=start, end=end)),
+        "thanks_settled": Count("pk", filter=THANK_YOU & settled(now=now, start=start, end=end)),
+    }
 
 
-def reach_outs(followups: QuerySet[FollowUp], *, now: dt.datetime) -> tuple[int, int]:
-    """(done on time, settled) first-outreach follow-ups among `followups`, in one query."""
-    counts = followups.filter(REACH_OUT).aggregate(
-        on_time=Count("pk", filter=settled_done(now=now) & Q(done_at__lte=F("due_at"))),
-        settled=Count("pk", filter=settled(now=now)),
-    )
-    return counts["on_time"], counts["settled"]
+def _reach_out_counts(*, now: dt.datetime) -> dict[str, Count]:
+    return {
+        "reach_outs_on_time": Count("pk", filter=REACH_OUT & settled_done(now=now) & Q(done_at__lte=F("due_at"))),
+        "reach_outs_settled": Count("pk", filter=REACH_OUT & settled(now=now)),
+    }
 
 
-def rate(part: int, whole: int) -> float | None:
-    """part ÷ whole, 0–1; None ("—") when there is nothing to divide by."""
-    return part / whole if whole else None
+def follow_through(followups: QuerySet[FollowUp], *, now: dt.datetime) -> dict[str, int]:
+    """Thank-yous (done, settled) and first outreach (on time, settled) among `followups`,
+    over all time up to now, in one query (the seeker's track record)."""
+    return followups.aggregate(**_thank_you_counts(now=now), **_reach_out_counts(now=now))
 
 
 # --- outreach -------------------------------------------------------------------------------------

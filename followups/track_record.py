@@ -13,12 +13,10 @@ from .models import FollowUp, Outreach
 def followup_lines(seeker) -> list[Line]:
     """Each number as `followups.numbers` defines it, over the seeker's whole history."""
     now = timezone.now()
-    mine = FollowUp.objects.filter(owner=seeker)
-    on_time, reached_out = numbers.reach_outs(mine, now=now)
-    thanked, thanks_settled = numbers.thank_yous(mine, now=now)
+    counts = numbers.follow_through(FollowUp.objects.filter(owner=seeker), now=now)
     breaches = Outreach.objects.filter(numbers.breaches(), seeker=seeker).count()
     return [
-        Line("First outreach within the time asked", rate(on_time, reached_out)),
-        Line("Thank-yous sent", rate(thanked, thanks_settled)),
+        Line("First outreach within the time asked", rate(counts["reach_outs_on_time"], counts["reach_outs_settled"])),
+        Line("Thank-yous sent", rate(counts["thanks_done"], counts["thanks_settled"])),
         Line("Boundary breaches (wrote outside a target's window)", str(breaches), concern=breaches > 0),
     ]
