@@ -29,7 +29,7 @@ RUN DJANGO_DEBUG=false \
     python manage.py collectstatic --no-input
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin warm \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/exports \
     && chown -R warm:warm /app/var
 USER warm
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from .models import User
 from .outbox import outbox_enqueue
-from .timezones import time_zone_choices
+from .timezones import TimeZoneField
 
 # Django's own help is an HTML list; this says the same in a sentence that fits under a field.
 PASSWORD_HELP = "At least 8 characters, not only digits, not a common password, and not too like your name or email."
@@ -86,9 +86,8 @@ def _hour_label(hour: int) -> str:
 class ProfileForm(forms.ModelForm):
     """Name, time zone, quiet hours and digest hour; `User.clean` refuses equal quiet hours."""
 
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Time zone",
-        choices=time_zone_choices,
         help_text="Dates, reminders and your digest follow this time zone.",
     )
     digest_hour = forms.TypedChoiceField(

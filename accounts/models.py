@@ -137,7 +137,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
     def pending(self) -> OutboxMessageQuerySet:
-        return self.filter(sent_at__isnull=True)
+        """Still to be sent: waiting for its (next) attempt, or being sent right now."""
+        return self.filter(state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.SENDING])
+
+    def due(self, now: dt.datetime) -> OutboxMessageQuerySet:
+        """What may be tried now: a message whose attempt is due, or whose sender stopped
+        before finishing (its claim ran out). Only these two states carry `next_attempt_at`."""
+        return self.filter(next_attempt_at__lte=now)
+
+    def failed(self) -> OutboxMessageQuerySet:
+        return self.filter(state=OutboxMessage.State.FAILED)
 
 
 class OutboxMessage(models.Model):
@@ -145,8 +154,14 @@ class OutboxMessage(models.Model):
 
     It lives in `accounts`, the bottom layer, so that every app's transitions can
     write to it without importing from an app to its right. `accounts.outbox`
-    sends it after commit; the beat flush sends whatever that missed.
+    sends it after commit; the beat flush sends whatever that missed, and retries.
     """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
 
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)
@@ -154,14 +169,22 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=255)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
-    # A message written in bulk (the reminder sweep) names its template and the ids it is
-    # about; `accounts.outbox` renders it when it is sent. Empty for messages rendered at once.
+    # The template it was rendered from. A message written in bulk (the reminder sweep) is
+    # rendered when it is sent, from `context`: the ids it is about. A message rendered at once
+    # may keep ids there too, and `tell`: whom to tell if it can never be delivered.
     template = models.CharField(max_length=100, blank=True)
     context = models.JSONField(default=dict, blank=True)
     # What caused it, for reading the log ("intro:12:ask_target"); also a dedupe key.
     key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    # Pending: when to try (now, or after a back-off). Sending: when the claim runs out and
+    # another worker may take it over. Sent and failed: null (so the due index stays small).
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # The worker sending it holds this token; only that worker may mark it sent or failed.
+    claim = models.UUIDField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
@@ -169,8 +192,88 @@ class OutboxMessage(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_pending_idx")
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(next_attempt_at__isnull=False), name="outbox_due_idx"
+            ),
+            models.Index(fields=["failed_at"], condition=models.Q(state="failed"), name="outbox_failed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "sending"], next_attempt_at__isnull=False)
+                | models.Q(state__in=["sent", "failed"], next_attempt_at__isnull=True),
+                name="outbox_due_only_while_unsent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="sending", claim__isnull=False) | ~models.Q(state="sending"),
+                name="outbox_sending_is_claimed",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+class DataExportQuerySet(models.QuerySet["DataExport"]):
+    def in_progress(self) -> DataExportQuerySet:
+        return self.filter(status__in=DataExport.IN_PROGRESS)
+
+
+class DataExport(models.Model):
+    """One "Download all my data" file: asked for on the settings page, written by a worker
+    (`accounts.data_exports`), downloaded by its owner only, deleted after its days."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for a worker"
+        BUILDING = "building", "Preparing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Not prepared"
+
+    IN_PROGRESS = (Status.REQUESTED, Status.BUILDING)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The file's name in the "data_exports" storage (settings.STORAGES); empty until it is ready.
+    path = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    objects = DataExportQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # A second click while one is on its way prepares nothing more.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["requested", "building"]),
+                name="data_export_one_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | (models.Q(expires_at__isnull=False) & ~models.Q(path="")),
+                name="data_export_ready_has_file",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-requested_at"]),
+            # The sweep: ready files past their days.
+            models.Index(fields=["expires_at"], condition=models.Q(status="ready"), name="data_export_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Data export {self.pk} of {self.user_id} ({self.status})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    def is_ready(self, *, now: dt.datetime) -> bool:
+        return self.status == self.Status.READY and self.expires_at is not None and self.expires_at > now
+
+    @property
+    def filename(self) -> str:
+        """What the browser saves it as: the day it was prepared, in the owner's time zone."""
+        day = timezone.localdate(self.ready_at or self.requested_at)
+        return f"warm-intros-my-data-{day:%Y-%m-%d}.json"

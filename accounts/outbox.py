@@ -2,8 +2,12 @@
 
 `outbox_enqueue` is called inside the caller's transaction; the row and the change
 commit or roll back together. After commit a Celery task sends it; if the broker is
-away the row simply waits for the beat flush. `outbox_send` locks the row and marks
-it sent, so a task delivered twice sends once.
+away the row simply waits for the beat flush. `outbox_send` claims the row, sends it
+with no lock held, and settles it under its claim, so a task delivered twice sends once.
+A failed attempt is tried again after a growing wait; after OUTBOX_MAX_ATTEMPTS (or at
+once, when the server refuses the message for good) it fails, an operator sees it
+(`manage.py outbox --failed`), and the people for whom it mattered are told
+(`TELL_IF_UNDELIVERED`).
 
 `outbox_enqueue_many` is the bulk form for the reminder sweep: one INSERT for a batch,
 one task for the batch, and each body rendered when it is sent (by the context builder
@@ -13,17 +17,23 @@ recording, not for thousands of template renders.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import random
+import smtplib
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .addresses import sendable, unusable_reason
 from .models import DELETED_EMAIL_DOMAIN, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -33,15 +43,29 @@ class HeaderInjectionError(ValueError):
     """A subject or address carried a line break: refused rather than sent."""
 
 
+class UnsendableAddress(ValueError):
+    """An address the mail system would refuse (e.g. a non-ASCII local part). The workflow
+    that wanted to write to it must check first and say so in words (`accounts.addresses`);
+    reaching this is a bug, refused here rather than retried by every flush for ever."""
+
+
 def _clean_header(value: str, *, what: str) -> str:
     if "\n" in value or "\r" in value:
         raise HeaderInjectionError(f"A line break is not allowed in an email {what}.")
     return value
 
 
+def _clean_address(value: str) -> str:
+    _clean_header(value, what="address")
+    if not sendable(value):
+        raise UnsendableAddress(f"“{value}” cannot receive email: {unusable_reason(value)}.")
+    return value
+
+
 def _deliverable(addresses: Iterable[str]) -> list[str]:
-    """Addresses minus those of deleted accounts, which nobody reads (and `.invalid` never delivers)."""
-    return [a for a in addresses if not a.lower().endswith("@" + DELETED_EMAIL_DOMAIN)]
+    """Addresses minus those of deleted accounts, which nobody reads (and `.invalid` never
+    delivers), and minus blanks (a contact whose address was removed since)."""
+    return [a for a in addresses if a and not a.lower().endswith("@" + DELETED_EMAIL_DOMAIN)]
 
 
 def _render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
@@ -70,7 +94,7 @@ class Pending:
     refs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:  # refused when made, so one bad row fails alone
-        _clean_header(self.to, what="address")
+        _clean_address(self.to)
         _clean_header(self.subject, what="subject")
 
 
@@ -98,13 +122,16 @@ def outbox_enqueue_many(messages: Iterable[Pending]) -> list[int]:
 
 
 def render_pending(message: OutboxMessage) -> bool:
-    """Fill in the bodies of a message written with `outbox_enqueue_many` (idempotent).
-    False when what it was about is gone: then there is nothing to send."""
+    """Fill in the bodies of a message written with `outbox_enqueue_many` (idempotent); a
+    builder may also give a `subject`. False when what it was about is gone (or moved on):
+    then there is nothing to send."""
     if message.body_text or not message.template:
         return True
     context = _BUILDERS[message.template](message.context)
     if context is None:
         return False
+    if "subject" in context:
+        message.subject = " ".join(_clean_header(str(context["subject"]), what="subject").split())[:255]
     message.body_text, message.body_html = _render(message.template, context)
     return True
 
@@ -118,12 +145,24 @@ def outbox_enqueue(
     cc: Iterable[str] = (),
     reply_to: Iterable[str] = (),
     key: str | None = None,
+    refs: Mapping[str, Any] | None = None,
+    tell_if_undelivered: Mapping[str, str] | None = None,
 ) -> OutboxMessage | None:
     """Write one email to the outbox. With a `key` already used, or nobody left to write to
-    (every recipient deleted their account), nothing is written."""
-    to = _deliverable(_clean_header(a, what="address") for a in to)
-    cc = _deliverable(_clean_header(a, what="address") for a in cc)
-    reply_to = _deliverable(_clean_header(a, what="address") for a in reply_to)
+    (every recipient deleted their account), nothing is written.
+
+    `refs` (JSON: ids) say what it is about. A template in `TELL_IF_UNDELIVERED` needs
+    `tell_if_undelivered`, the address of each person named there (role → address)."""
+    spec = TELL_IF_UNDELIVERED.get(template)
+    tell = dict(tell_if_undelivered or {})
+    if set(tell) != set(spec.tell if spec else ()):
+        raise ValueError(
+            f"An email from {template!r} names whom to tell if it is not delivered: "
+            f"{sorted(spec.tell) if spec else 'nobody'} (TELL_IF_UNDELIVERED), not {sorted(tell)}."
+        )
+    to = [_clean_address(a) for a in _deliverable(to)]
+    cc = [_clean_address(a) for a in _deliverable(cc)]
+    reply_to = [_clean_address(a) for a in _deliverable(reply_to)]
     if not to:
         return None
     subject = " ".join(_clean_header(subject, what="subject").split())
@@ -139,6 +178,8 @@ def outbox_enqueue(
                 subject=subject[:255],
                 body_text=body_text,
                 body_html=body_html,
+                template=template,
+                context={**(refs or {}), **({"tell": tell} if tell else {})},
                 key=key,
             )
     except IntegrityError:
@@ -167,48 +208,241 @@ def _enqueue_send_many(message_ids: list[int]) -> None:
         log.warning("%s outbox messages wait for the flush: broker unreachable", len(message_ids), exc_info=True)
 
 
-def outbox_send(*, message_id: int) -> bool:
-    """Send one message if it is still pending. Returns whether this call sent it."""
+# --- sending ----------------------------------------------------------------------------------
+#
+# A message is sent in three steps, and SMTP runs in none of the database transactions:
+#   1. claim: a short transaction locks the row (skipping a row another worker holds), checks
+#      it is due, and marks it `sending` with a fresh claim token, one more attempt, and
+#      `next_attempt_at` moved to when the claim runs out (OUTBOX_CLAIM_SECONDS);
+#   2. send over SMTP, each step bounded by EMAIL_TIMEOUT, with no lock held;
+#   3. settle: mark it sent (or schedule the retry, or fail it) in a statement that matches
+#      the claim token, so only the worker holding the claim can settle it.
+# A second worker given the same message finds it claimed (not due) and does nothing. A
+# worker that dies between 1 and 3 leaves the row `sending` until the claim runs out; then
+# the flush tries it again. If it died after the SMTP server accepted the message but before
+# step 3 committed, the message goes twice: at least once at the SMTP boundary, in a window
+# of one SMTP reply and one UPDATE (README, "The outbox").
+
+# The wait after the 1st, 2nd, … failed attempt (the last one repeats), before jitter.
+RETRY_DELAYS = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=12),
+)
+# Each wait is stretched or shrunk by up to this fraction at random, so that messages which
+# failed together (the SMTP server was down) do not all come back in the same second.
+RETRY_JITTER = 0.2
+
+
+def retry_delay(attempts: int, *, rand: Callable[[], float] = random.random) -> dt.timedelta:
+    """How long to wait after `attempts` failed attempts (1 or more) before the next."""
+    base = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+    return base * (1 + RETRY_JITTER * (2 * rand() - 1))
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether the server refused this message for good, so that trying again is pointless:
+    every recipient refused with a 5xx code, the content refused with a 5xx code, or an
+    address that cannot be written in SMTP at all. Refusals of our own sender address or
+    login are not about the message: they are retried (and logged) until the operator fixes
+    the configuration, and a 4xx answer (greylisting, a full mailbox) is temporary."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError | smtplib.SMTPHeloError):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return isinstance(exc, ValueError)  # Django's sanitize_address: an address SMTP cannot carry
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _email_of(message: OutboxMessage) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=message.to,
+        cc=message.cc,
+        reply_to=message.reply_to,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    return email
+
+
+def _claim(message_id: int, *, now: dt.datetime, due_only: bool) -> tuple[OutboxMessage, uuid.UUID] | None:
+    """Step 1: take the message for this worker, if nobody else holds it: a pending message
+    (the flush: only once its wait is over), or one whose claim ran out."""
+    free = OutboxMessage.objects.due(now)
+    if not due_only:
+        free = free | OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING)
     with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk=message_id, sent_at__isnull=True)
-            .first()
-        )
+        message = free.select_for_update(skip_locked=True).filter(pk=message_id).first()
         if message is None:
-            return False  # already sent, gone, or being sent by another worker
+            return None  # sent, failed, gone, waiting for its retry, or held by another worker
+        if message.state == OutboxMessage.State.SENDING:
+            # Its claim ran out: the worker that took it stopped (killed, or lost the database)
+            # before saying how it went. It may have gone; most likely it did not.
+            log.warning("Outbox message %s: the worker sending it stopped; trying again", message.pk)
+            message.last_error = "The worker sending it stopped before it finished (it may or may not have gone)."
+            if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                _give_up(message, now=now)
+                return None
+        message.state = OutboxMessage.State.SENDING
+        message.claim = uuid.uuid4()
+        message.attempts += 1
+        message.next_attempt_at = now + dt.timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
+        message.save(update_fields=["state", "claim", "attempts", "next_attempt_at", "last_error"])
+    return message, message.claim
+
+
+def _mark_sent(message: OutboxMessage, claim: uuid.UUID) -> None:
+    """Step 3, when the SMTP server took it."""
+    settled = OutboxMessage.objects.filter(pk=message.pk, claim=claim).update(
+        state=OutboxMessage.State.SENT,
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        claim=None,
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=message.body_html,
+    )
+    if not settled:
+        log.error(
+            "Outbox message %s was sent after its claim ran out and another worker took it over: "
+            "it may arrive twice (raise OUTBOX_CLAIM_SECONDS?)",
+            message.pk,
+        )
+
+
+def _settle_failure(message: OutboxMessage, claim: uuid.UUID, exc: BaseException) -> None:
+    """Step 3, when sending failed: try again later after a growing wait, or give up."""
+    now = timezone.now()
+    permanent = is_permanent(exc)
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update().filter(pk=message.pk, claim=claim).first()
+        if row is None:
+            return  # another worker took the claim over; its outcome counts
+        row.last_error = _describe(exc)
+        if permanent or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            _give_up(row, now=now)
+            return
+        row.state = OutboxMessage.State.PENDING
+        row.claim = None
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        row.save(update_fields=["state", "claim", "next_attempt_at", "last_error"])
+    log.warning(
+        "Outbox message %s failed (attempt %s), tried again at %s: %s", row.pk, row.attempts, row.next_attempt_at, exc
+    )
+
+
+def _give_up(message: OutboxMessage, *, now: dt.datetime) -> None:
+    """The message will not be sent: it stays, failed, for an operator (`manage.py outbox`),
+    and the people for whom it mattered are told. Called with the row locked."""
+    message.state = OutboxMessage.State.FAILED
+    message.failed_at = now
+    message.next_attempt_at = None
+    message.claim = None
+    message.save(update_fields=["state", "failed_at", "next_attempt_at", "claim", "last_error"])
+    log.error(
+        "Outbox message %s failed for good after %s attempts: %s", message.pk, message.attempts, message.last_error
+    )
+    tell_undelivered(message)
+
+
+def outbox_send(*, message_id: int, due_only: bool = False) -> bool:
+    """Send one message if it is still to be sent and nobody else is sending it. Returns whether
+    this call sent it. A task sends its message whatever `next_attempt_at` says (the writer's
+    clock may run a little ahead of this worker's); the flush sends only what is due."""
+    claimed = _claim(message_id, now=timezone.now(), due_only=due_only)
+    if claimed is None:
+        return False
+    message, claim = claimed
+    try:
         if not render_pending(message):
             log.info("Outbox message %s is not sent: what it was about no longer exists", message.pk)
-            message.delete()
+            OutboxMessage.objects.filter(pk=message.pk, claim=claim).delete()
             return False
-        email = EmailMultiAlternatives(
-            subject=message.subject,
-            body=message.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=message.to,
-            cc=message.cc,
-            reply_to=message.reply_to,
-        )
-        if message.body_html:
-            email.attach_alternative(message.body_html, "text/html")
-        try:
-            email.send()
-        except Exception as exc:
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=message.attempts + 1, last_error=str(exc)[:2000]
-            )
-            log.warning("Outbox message %s failed: %s", message.pk, exc)
-            return False
-        message.sent_at = timezone.now()
-        message.attempts += 1
-        message.save(update_fields=["sent_at", "attempts", "body_text", "body_html"])
-        return True
+        _email_of(message).send()
+    except SoftTimeLimitExceeded as exc:
+        _settle_failure(message, claim, exc)
+        raise  # the task is out of time: the rest of its batch waits for the flush
+    except Exception as exc:
+        _settle_failure(message, claim, exc)
+        return False
+    _mark_sent(message, claim)
+    return True
 
 
 def outbox_flush(*, limit: int = 500) -> int:
-    """Send pending messages, oldest first. Safe to run from several workers at once."""
-    sent = 0
-    ids = list(OutboxMessage.objects.pending().order_by("created_at").values_list("pk", flat=True)[:limit])
-    for message_id in ids:
-        sent += outbox_send(message_id=message_id)
-    return sent
+    """Send what is due, soonest due first: messages whose task was lost, retries whose wait is
+    over, and messages whose sender stopped. A message that keeps failing waits longer each
+    time, so it never holds up the others. Safe to run from several workers at once."""
+    ids = list(
+        OutboxMessage.objects.due(timezone.now()).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+    return sum(outbox_send(message_id=message_id, due_only=True) for message_id in ids)
+
+
+def outbox_retry(*, message_ids: Iterable[int] | None = None) -> list[int]:
+    """An operator sends failed messages (these, or all of them) again, each with a fresh set of
+    attempts. Returns the ids put back in the queue."""
+    with transaction.atomic():
+        failed = OutboxMessage.objects.failed().select_for_update()
+        if message_ids is not None:
+            failed = failed.filter(pk__in=list(message_ids))
+        ids = list(failed.order_by("pk").values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            state=OutboxMessage.State.PENDING, next_attempt_at=timezone.now(), attempts=0, failed_at=None
+        )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            transaction.on_commit(lambda chunk=chunk: _enqueue_send_many(chunk))
+    return ids
+
+
+# --- telling the people for whom a lost message mattered -----------------------------------
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """Whom to tell when a message from one template can never be delivered, and how."""
+
+    notice: str  # the notice's template, rendered when sent by the builder its app registered
+    tell: tuple[str, ...]  # the people, by role; whoever writes the message names their addresses
+
+
+# Where a message that never arrives matters to someone besides its recipient: its template →
+# whom to tell. Each message from these templates carries the addresses (`tell_if_undelivered`).
+TELL_IF_UNDELIVERED: dict[str, Undelivered] = {
+    # A target's ask (the first, a re-ask or a reminder): the seeker and the connector would
+    # wait for an answer that cannot come, and only the connector can correct the address.
+    "target_ask": Undelivered(notice="target_ask_undelivered", tell=("connector", "seeker")),
+}
+
+
+def tell_undelivered(message: OutboxMessage) -> list[int]:
+    """Write the notices for a message that failed for good, in the transaction that marks it
+    failed. Each notice is rendered when it is sent, from the failed message's refs, so it can
+    say nothing when what it was about has moved on (then it is not sent)."""
+    spec = TELL_IF_UNDELIVERED.get(message.template)
+    if spec is None:
+        return []
+    addresses = message.context.get("tell", {})
+    refs = {k: v for k, v in message.context.items() if k != "tell"}
+    return outbox_enqueue_many(
+        Pending(
+            to=addresses[role],
+            subject="An email about an introduction could not be delivered",
+            template=spec.notice,
+            refs={**refs, "role": role, "undelivered": message.pk},
+        )
+        for role in spec.tell
+        if addresses.get(role)  # gone when that person deleted their account
+    )

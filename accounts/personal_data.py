@@ -3,8 +3,11 @@
 Each app above `accounts` adds its part from its AppConfig.ready (as `intros.track_record`
 and `followups.digests` do), so no import runs the wrong way. A part has:
 
-- `export(user)`: sections of the download, JSON-ready, holding only what is the user's to
-  see (a target's email only once the target accepted; never another member's notes);
+- `export(user)`: sections of the download, holding only what is the user's to see (a
+  target's email only once the target accepted; never another member's notes). A section is
+  a JSON-ready value, or an iterable of JSON-ready records: a generator over
+  `.iterator(chunk_size=…)` for anything that grows with the account, so the file is written
+  one record at a time and a 200,000-contact address book is never held in memory whole;
 - `erase(user)`: inside the deletion's transaction, delete what is only theirs, anonymise
   what other people still need, and close what waits on them through the app's own
   transitions, so that the other people are told;
@@ -18,11 +21,15 @@ at something, which every page, email and CSV then names "A former member".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import itertools
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
@@ -32,6 +39,9 @@ from .models import OutboxMessage, User
 
 FORMAT = "warm-intros-export"
 VERSION = 1
+# Rows read per round trip by a section that grows with the account (its relations are
+# prefetched per chunk, so the queries grow with chunks, never with rows).
+CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -78,17 +88,45 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
+def _records(value: Any) -> bool:
+    """A section written as an array, one record per line: a list, or a generator of records."""
+    return isinstance(value, (list, tuple, Iterator))
+
+
+def write_account_export(*, user: User, out: TextIO) -> None:
+    """Everything that is the user's, as one JSON document written to `out` as it is read:
+    each section's records one per line, each encoded on its own, so memory stays flat
+    whatever the account holds (`accounts.data_exports` runs this in a worker)."""
+    encode = DjangoJSONEncoder(ensure_ascii=False).encode
+    sections: list[tuple[str, Any]] = [
+        ("format", FORMAT),
+        ("version", VERSION),
+        ("exported_at", timezone.now()),
+        ("profile", _profile(user)),
+    ]
+    out.write("{")
+    separator = "\n"
+    for key, value in itertools.chain(sections, *(part.export(user).items() for part in _parts())):
+        out.write(f"{separator}{encode(key)}: ")
+        separator = ",\n"
+        if not _records(value):
+            out.write(encode(value))
+            continue
+        out.write("[")
+        between = "\n"
+        for record in value:
+            out.write(between)
+            out.write(encode(record))
+            between = ",\n"
+        out.write("\n]" if between != "\n" else "]")
+    out.write("\n}\n")
+
+
 def account_export(*, user: User) -> dict[str, Any]:
-    """Everything that is the user's, as one JSON-ready dict (dates for DjangoJSONEncoder)."""
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": timezone.now(),
-        "profile": _profile(user),
-    }
-    for part in _parts():
-        data.update(part.export(user))
-    return data
+    """The same document as a dict (for the tests and the shell; the download streams)."""
+    out = io.StringIO()
+    write_account_export(user=user, out=out)
+    return json.loads(out.getvalue())
 
 
 # --- deleting ---------------------------------------------------------------------------------
@@ -100,25 +138,40 @@ def account_blockers(*, user: User) -> list[str]:
 
 def _erase_outbox(user: User) -> None:
     """Mail to them: what waits is never sent, what was sent is theirs and goes; a message to
-    several people keeps going to the others, without their address."""
+    several people keeps going to the others, without their address. Nor are they told
+    any more when a message to someone else is not delivered (its `tell` addresses)."""
     address = user.email.lower()
     candidates = OutboxMessage.objects.annotate(
-        to_text=Cast("to", TextField()), cc_text=Cast("cc", TextField()), reply_text=Cast("reply_to", TextField())
-    ).filter(Q(to_text__icontains=address) | Q(cc_text__icontains=address) | Q(reply_text__icontains=address))
+        to_text=Cast("to", TextField()),
+        cc_text=Cast("cc", TextField()),
+        reply_text=Cast("reply_to", TextField()),
+        context_text=Cast("context", TextField()),
+    ).filter(
+        Q(to_text__icontains=address)
+        | Q(cc_text__icontains=address)
+        | Q(reply_text__icontains=address)
+        | Q(context_text__icontains=address)
+    )
     for message in candidates:
         to, cc, reply_to = (
             [a for a in field if a.lower() != address] for field in (message.to, message.cc, message.reply_to)
         )
+        context = dict(message.context)
+        if "tell" in context:
+            context["tell"] = {role: a for role, a in context["tell"].items() if a.lower() != address}
         if not to:
             message.delete()
-        elif (to, cc, reply_to) != (message.to, message.cc, message.reply_to):
-            message.to, message.cc, message.reply_to = to, cc, reply_to
-            message.save(update_fields=["to", "cc", "reply_to"])
+        elif (to, cc, reply_to, context) != (message.to, message.cc, message.reply_to, message.context):
+            message.to, message.cc, message.reply_to, message.context = to, cc, reply_to, context
+            message.save(update_fields=["to", "cc", "reply_to", "context"])
 
 
 def account_delete(*, user: User) -> User:
     """Delete a person's account, in one transaction: every app erases its part (closing what
-    waits on them, so others hear), then the row becomes a tombstone. Safe to call twice."""
+    waits on them, so others hear), their prepared downloads go (the files after commit), then
+    the row becomes a tombstone. Safe to call twice."""
+    from . import data_exports  # which writes its files with this module
+
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.is_deleted:
@@ -129,5 +182,6 @@ def account_delete(*, user: User) -> User:
         for part in reversed(_parts()):
             part.erase(locked)
         _erase_outbox(locked)
+        data_exports.data_export_erase(user=locked)
         locked.make_tombstone(now=timezone.now())
     return locked

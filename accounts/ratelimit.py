@@ -22,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import math
+import secrets
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import BaseCache, caches
 from django.forms import Form
 from django.forms.utils import ErrorDict
@@ -89,6 +91,21 @@ class Limit:
         )
         return Blocked(message, retry_after=max(1, math.ceil(ends_in)))
 
+    def give_back(self, who: str, *, cost: int = 1, cache: BaseCache | None = None) -> None:
+        """Uncount attempts that turned out not to be the kind limited (a log-in that succeeded)."""
+        cache = cache or caches["default"]
+        seconds = self.rate[1]
+        now = time.time()
+        window = int(now // seconds)
+        timeout = math.ceil((window + 1) * seconds - now) + _GRACE_SECONDS
+        with contextlib.suppress(ValueError):  # gone already: nothing to give back
+            _incr(cache, self._key(who, window), -cost, timeout)
+
+    def reset(self, who: str, *, cache: BaseCache | None = None) -> None:
+        """Forget what `who` has used in the current window."""
+        cache = cache or caches["default"]
+        cache.delete(self._key(who, int(time.time() // self.rate[1])))
+
     def count(self, who: str, *, cache: BaseCache | None = None) -> int:
         """Attempts counted for `who` in the current window."""
         cache = cache or caches["default"]
@@ -113,10 +130,17 @@ def _incr(cache: BaseCache, key: str, delta: int, timeout: int) -> int:
     return value + delta
 
 
-LOGIN_IP = Limit("login_ip", "Too many log-in attempts from your network. For your safety, try again {wait}.")
-LOGIN_EMAIL = Limit(
-    "login_email", "Too many log-in attempts for this email address. For your safety, try again {wait}."
+LOGIN_CLIENT = Limit(
+    "login_client",
+    "Too many wrong passwords for this email address from here. For your safety, try again {wait}, "
+    "or reset your password.",
 )
+LOGIN_EMAIL = Limit(
+    "login_email",
+    "Too many wrong passwords for this email address from several places. For your safety, only a device "
+    "that has logged in with it before can log in for now: try again here {wait}, or reset your password.",
+)
+LOGIN_IP = Limit("login_ip", "Too many wrong passwords from your network. For your safety, try again {wait}.")
 PASSWORD_RESET_IP = Limit(
     "password_reset_ip", "Too many password reset requests from your network. Please try again {wait}."
 )
@@ -133,10 +157,21 @@ INTRO_REQUEST = Limit(
     "You have started or submitted many introduction requests in a short time. "
     "Nothing was sent; please try again {wait}.",
 )
+DATA_EXPORT = Limit(
+    "data_export",
+    "You have asked for your data as often as we prepare it ({allowed} {per}). "
+    "A file already prepared stays here while it is kept; you can ask for a new one {wait}.",
+)
 INVITATION = Limit(
     "invitation",
     "A coach can send {allowed} invitations {per}, and {remaining} more can go out now. "
     "Nothing was sent: invite fewer people, or try again {wait}.",
+)
+
+IMPORT_UPLOAD = Limit(
+    "import_upload",
+    "You have uploaded {allowed} contact files {per}, the most we read in that time. "
+    "Nothing was uploaded; please choose your file again {wait}.",
 )
 
 
@@ -210,3 +245,93 @@ def too_many(response: HttpResponse, blocked: Blocked) -> HttpResponse:
     response.status_code = 429
     response["Retry-After"] = str(blocked.retry_after)
     return response
+
+
+# --- log in ------------------------------------------------------------------------------------
+# Only wrong passwords count, and a guesser must not lock the owner out. Each try for an
+# address is counted per client: the browser's "known device" cookie when it has logged in
+# with that address before, otherwise the network. A known device is counted on its own
+# (LOGIN_CLIENT) and nothing else, so no one elsewhere can use up its tries. Any other client
+# is counted per (address, network), per address across all networks (a guesser spread over
+# many), and per network across addresses (one network guessing many). A try is counted before
+# the password is checked (so parallel tries cannot all slip under the limit) and given back
+# when it succeeds; success also forgets that client's earlier wrong tries.
+
+DEVICE_COOKIE = "known_device"
+DEVICE_MAX_AGE = 365 * 86400
+DEVICE_ADDRESSES = 5  # the addresses a shared computer remembers, most recent first
+_DEVICE_SALT = "accounts.ratelimit.known-device"
+
+
+def _address_tag(email: str) -> str:
+    return salted_hmac(_DEVICE_SALT, email.strip().lower(), algorithm="sha256").hexdigest()[:24]
+
+
+def _device(request: HttpRequest) -> tuple[str, list[str]] | None:
+    """The signed cookie's device id and the tags of the addresses that logged in on it."""
+    raw = request.COOKIES.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = signing.loads(raw, salt=_DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    except signing.BadSignature:  # forged, damaged or older than a year
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("d"), str) or not isinstance(data.get("a"), list):
+        return None
+    return data["d"], [tag for tag in data["a"] if isinstance(tag, str)]
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, email: str) -> None:
+    """After a successful log-in: this browser is a known device for `email` from now on."""
+    known = _device(request)
+    device_id = known[0] if known else secrets.token_urlsafe(18)
+    tag = _address_tag(email)
+    others = [t for t in (known[1] if known else []) if t != tag]
+    value = signing.dumps({"d": device_id, "a": [tag, *others][:DEVICE_ADDRESSES]}, salt=_DEVICE_SALT)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One password tried for `email` (lower case; empty when none was typed)."""
+
+    email: str
+    network: str
+    device: str | None  # set only when this browser has logged in with `email` before
+
+    @classmethod
+    def of(cls, request: HttpRequest, email: str) -> LoginAttempt:
+        email = email.strip().lower()
+        known = _device(request)
+        device = known[0] if known and email and _address_tag(email) in known[1] else None
+        return cls(email=email, network=client_ip(request), device=device)
+
+    def _counted_in(self) -> list[tuple[Limit, str]]:
+        if not self.email:
+            return [(LOGIN_IP, self.network)]
+        if self.device:
+            return [(LOGIN_CLIENT, f"{self.email} device:{self.device}")]
+        return [
+            (LOGIN_CLIENT, f"{self.email} network:{self.network}"),
+            (LOGIN_EMAIL, self.email),
+            (LOGIN_IP, self.network),
+        ]
+
+    def count(self) -> Blocked | None:
+        """Count the try before the password is checked; a refusal when a limit is past."""
+        return first_blocked(*(limit.hit(who) for limit, who in self._counted_in()))
+
+    def succeeded(self) -> None:
+        """The password was right: the try is given back, and this client's wrong ones forgotten."""
+        for limit, who in self._counted_in():
+            if limit is LOGIN_CLIENT:
+                limit.reset(who)
+            else:
+                limit.give_back(who)

@@ -18,7 +18,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
-    path("profile/my-data.json", views.data_export, name="data_export"),
+    path("profile/my-data/", views.data_export, name="data_export"),
+    path("profile/my-data/<int:pk>/download/", views.data_export_download, name="data_export_download"),
     path("delete/", views.account_delete, name="delete"),
     path("deleted/", views.account_deleted, name="deleted"),
     path(

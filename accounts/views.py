@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from . import personal_data, ratelimit
+from . import data_exports, personal_data, ratelimit
 from .forms import AccountDeleteForm, ProfileForm
 from .htmx import HtmxHttpRequest, redirect_after_write
+from .models import DataExport
 
 
 @login_required
@@ -24,30 +23,36 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST":
         if not form.is_valid():
-            template = "accounts/profile.html#profile-form" if request.htmx else "accounts/profile.html"
-            return render(request, template, {"form": form, "nav": "profile"}, status=422)
+            if request.htmx:
+                return render(request, "accounts/profile.html#profile-form", {"form": form}, status=422)
+            return render(request, "accounts/profile.html", _data_export_context(request, form=form), status=422)
         form.save()
         messages.success(request, "Your settings are saved.")
         if request.htmx:
             form = ProfileForm(instance=request.user)
             return render(request, "accounts/profile.html#profile-form", {"form": form, "nav": "profile"})
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "nav": "profile"})
+    return render(request, "accounts/profile.html", _data_export_context(request, form=form))
 
 
 class LoginView(auth_views.LoginView):
-    """Django's log-in, counted per network and per address before the password is checked."""
+    """Django's log-in, with wrong passwords limited so that a guesser cannot lock the owner
+    out (accounts.ratelimit.LoginAttempt): each try is counted before the password is checked
+    and given back when it is right; the browser then becomes a known device for the address."""
 
     def post(self, request, *args, **kwargs):
-        email = request.POST.get("username", "").strip().lower()
-        blocked = ratelimit.first_blocked(
-            ratelimit.LOGIN_IP.hit(ratelimit.client_ip(request)),
-            ratelimit.LOGIN_EMAIL.hit(email) if email else None,
-        )
+        self.attempt = ratelimit.LoginAttempt.of(request, request.POST.get("username", ""))
+        blocked = self.attempt.count()
         if blocked:
             form = ratelimit.show_on_form(self.get_form(), blocked)
             return ratelimit.too_many(self.render_to_response(self.get_context_data(form=form)), blocked)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        self.attempt.succeeded()
+        response = super().form_valid(form)
+        ratelimit.remember_device(self.request, response, form.get_user().email)
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -65,17 +70,51 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
 
-@require_GET
+def _data_export_context(request: HtmxHttpRequest, **extra) -> dict:
+    return {"export": data_exports.data_export_current(user=request.user), "nav": "profile", **extra}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def data_export(request: HtmxHttpRequest) -> HttpResponse:
-    """Everything that is mine, as one JSON file (accounts.personal_data)."""
-    data = personal_data.account_export(user=request.user)
-    response = HttpResponse(
-        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
-        content_type="application/json; charset=utf-8",
+    """Everything that is mine, as one JSON file: POST asks a worker to prepare it; the page (or,
+    for htmx, its status fragment, polled while it is being prepared) shows how far it is and
+    then the download."""
+    user = request.user
+    template = "accounts/data_export.html#export-status" if request.htmx else "accounts/data_export.html"
+    if request.method == "POST":
+        current = data_exports.data_export_current(user=user)
+        # Only a new file counts: asking again while one is on its way prepares nothing more.
+        blocked = None if current and current.in_progress else ratelimit.DATA_EXPORT.hit(str(user.pk))
+        if blocked:
+            return ratelimit.too_many(
+                render(request, template, _data_export_context(request, blocked=blocked)), blocked
+            )
+        data_exports.data_export_request(user=user)
+        if request.htmx:
+            return render(request, template, _data_export_context(request))
+        return redirect_after_write(request, reverse("accounts:data_export"))
+    if request.htmx and request.htmx.history_restore_request:
+        template = "accounts/data_export.html"
+    response = render(request, template, _data_export_context(request))
+    patch_vary_headers(response, ["HX-Request"])
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+@login_required
+def data_export_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    """The prepared file, to its owner only (anyone else: 404), while it is kept."""
+    ready = DataExport.objects.filter(user=request.user, status=DataExport.Status.READY, expires_at__gt=timezone.now())
+    export = get_object_or_404(ready, pk=pk)
+    try:
+        file = data_exports.storage().open(export.path, "rb")
+    except FileNotFoundError:
+        raise Http404("The file is gone.") from None
+    response = FileResponse(
+        file, as_attachment=True, filename=export.filename, content_type="application/json; charset=utf-8"
     )
-    filename = f"warm-intros-my-data-{timezone.localdate():%Y-%m-%d}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -92,13 +131,15 @@ def account_delete(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, template, context)
     if context["blockers"]:
         return render(request, template, context, status=409)
-    # A password is being tried: it counts with the log-in attempts for this address.
-    blocked = ratelimit.LOGIN_EMAIL.hit(user.email)
+    # A password is being tried: it counts with the log-in tries for this address from here.
+    attempt = ratelimit.LoginAttempt.of(request, user.email)
+    blocked = attempt.count()
     if blocked:
         ratelimit.show_on_form(form, blocked)
         return ratelimit.too_many(render(request, template, context), blocked)
     if not form.is_valid():
         return render(request, template, context, status=422)
+    attempt.succeeded()
     try:
         personal_data.account_delete(user=user)
     except personal_data.AccountNotDeletable as refusal:  # a cohort made in another tab meanwhile

@@ -2,7 +2,8 @@
 
 Environment: BENCH_SCALE=full|small|tiny · DATABASE_URL (its server; the database is
 BENCH_DB_NAME, default warm_bench) · BENCH_RESULTS_DIR (default bench/results) ·
-BENCH_SECTIONS=pages,sweep,http (default all) · BENCH_PROFILE=1 (cProfile of the slowest
+BENCH_SECTIONS=pages,sweep,http,exports (default all; the page data is generated only for
+pages and http) · BENCH_PROFILE=1 (cProfile of the slowest
 page and of the sweep, saved beside the results) · BENCH_FRESH=1 (re-migrate the template)."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from . import config, db
 
 ROOT = Path(__file__).resolve().parent.parent
+ALL_SECTIONS = "pages,sweep,http,exports"
 
 
 def _empty_cache() -> None:
@@ -32,7 +34,9 @@ def _empty_cache() -> None:
 def main() -> int:
     started = time.perf_counter()
     scale = config.scale()
-    sections = {s.strip() for s in os.environ.get("BENCH_SECTIONS", "pages,sweep,http").split(",") if s.strip()}
+    sections = {s.strip() for s in os.environ.get("BENCH_SECTIONS", ALL_SECTIONS).split(",") if s.strip()}
+    if unknown := sections - set(ALL_SECTIONS.split(",")):
+        raise SystemExit(f"BENCH_SECTIONS: unknown {', '.join(sorted(unknown))}; choose from {ALL_SECTIONS}.")
     results_dir = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{scale.name}"
     print(f"Warm Intros benchmark, scale {scale.name}, server {config.database_url(config.db_name())}", flush=True)
@@ -48,22 +52,23 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from . import data, http, pages, report, sweep_bench
+    from . import data, exports, http, pages, report, sweep_bench
 
-    print(f"[{time.perf_counter() - started:.0f} s] generating the page data", flush=True)
-    ds = data.generate(scale)
-    results_dir.mkdir(parents=True, exist_ok=True)  # for poking at the same data afterwards (bench/README.md)
-    (results_dir / f"dataset-{scale.name}.json").write_text(json.dumps(dataclasses.asdict(ds), default=str))
     parts = [
         f"## Warm Intros benchmark — {scale.name} scale, {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
         f"PostgreSQL {config.database_url(names['pages'])} · cache {config.cache_url() or 'files (no Redis)'} · "
         f"{os.cpu_count()} CPUs · Python {platform.python_version()} · "
         "DEBUG off · times are wall-clock on a shared machine",
-        "",
-        report.data_table(ds.counts, ds.seconds, scale.sweep_rows),
     ]
-    payload: dict = {"scale": scale.as_dict(), "data": {"counts": ds.counts, "seconds": ds.seconds}}
+    payload: dict = {"scale": scale.as_dict(), "sections": sorted(sections)}
+    if sections & {"pages", "http"}:
+        print(f"[{time.perf_counter() - started:.0f} s] generating the page data", flush=True)
+        ds = data.generate(scale)
+        results_dir.mkdir(parents=True, exist_ok=True)  # for poking at the same data afterwards (bench/README.md)
+        (results_dir / f"dataset-{scale.name}.json").write_text(json.dumps(dataclasses.asdict(ds), default=str))
+        parts += ["", report.data_table(ds.counts, ds.seconds, scale.sweep_rows)]
+        payload["data"] = {"counts": ds.counts, "seconds": ds.seconds}
     misses: list[str] = []
     profiles: list[str] = []
 
@@ -122,6 +127,17 @@ def main() -> int:
             profiles.append(
                 "# Sweep profile: the app sweep of the main due set\n\n" + sweep_bench.profile(names["sweep"])
             )
+
+    if "exports" in sections:
+        print(
+            f"[{time.perf_counter() - started:.0f} s] measuring the exports of {scale.export_contacts:,} contacts",
+            flush=True,
+        )
+        e = exports.measure(names["exports"], scale)
+        table, missed = report.exports_table(e)
+        parts += ["", table]
+        misses += missed
+        payload["exports"] = e
 
     parts += ["", "### Missed targets", ""]
     parts += [f"- {m}" for m in misses] or ["- none"]

@@ -26,6 +26,8 @@ class Scale:
     connector_requests: int  # requests the measured connector receives (inbox)
     followups: int
     events: int
+    # The exports data set: one account with this many contacts (its own database).
+    export_contacts: int
     # The sweep data set.
     sweep_rows: int  # follow-ups that exist
     sweep_due: int  # of which due, for the app/raw comparison
@@ -59,6 +61,7 @@ SCALES = {
         connector_requests=300,
         followups=200_000,
         events=500_000,
+        export_contacts=200_000,
         sweep_rows=1_000_000,
         sweep_due=10_000,
         ratio_small_rows=10_000,
@@ -87,6 +90,7 @@ SCALES = {
         connector_requests=30,
         followups=4_000,
         events=10_000,
+        export_contacts=4_000,
         sweep_rows=20_000,
         sweep_due=200,
         ratio_small_rows=200,
@@ -114,6 +118,7 @@ SCALES = {
         connector_requests=15,
         followups=600,
         events=1_500,
+        export_contacts=500,
         sweep_rows=1_000,
         sweep_due=40,
         ratio_small_rows=100,

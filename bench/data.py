@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from contacts.models import Contact, Tag
+from contacts.models import Contact, Tag, search_keys
 from followups.models import CalendarFeed, DigestSchedule, FollowUp, Outreach
 from intros.models import STAGE_STAMP_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Status
@@ -299,14 +299,17 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
     for cid, owner in enumerate(owners, start=1):
         contacts_of[owner].append(cid)
         org = f"{ORG_A[cid % len(ORG_A)]} {ORG_B[(cid // len(ORG_A)) % len(ORG_B)]}"
+        name, email, title = name_of(cid + 7919), f"contact{cid}@example.org", TITLES[cid % len(TITLES)]
         contact_rows.append(
             {
                 "id": cid,
                 "owner_id": owner,
-                "name": name_of(cid + 7919),
-                "email": f"contact{cid}@example.org",
+                "name": name,
+                "email": email,
                 "organisation": org,
-                "title": TITLES[cid % len(TITLES)],
+                "title": title,
+                # COPY writes the columns as given: the search keys Contact's writes keep.
+                **search_keys(name=name, organisation=org, title=title, email=email),
                 "shareable": cid % 5 < 2,
                 "how_we_know": "Worked together on the regional rollout.",
                 "last_contacted_at": now - dt.timedelta(days=rng.randint(5, 400)),
@@ -362,6 +365,23 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
         seeker = rng.choice(members)
         add_request(seeker, same_cohort_other(seeker), rng.choices(ALL_STATES, weights)[0])
 
+    # Each request's target: one of its connector's contacts, and never a second open request
+    # from the same seeker to the same person (the database holds that rule). With no person
+    # left to ask, the request is one the seeker withdrew.
+    open_pairs: set[tuple[int, int]] = set()
+    for req in requests:
+        choices = contacts_of[req["connector"]]
+        target = rng.choice(choices)
+        if req["status"] in OPEN_STATES and (req["seeker"], target) in open_pairs:
+            free = [c for c in choices if (req["seeker"], c) not in open_pairs]
+            if free:
+                target = rng.choice(free)
+            else:
+                req["status"] = S.WITHDRAWN
+        if req["status"] in OPEN_STATES:
+            open_pairs.add((req["seeker"], target))
+        req["target"] = target
+
     # Events: each request's path from draft, padded with change-request rounds up to the total.
     paths = [list(PATHS[r["status"]]) for r in requests]
     base = sum(len(p) for p in paths)
@@ -402,7 +422,7 @@ def generate(scale: Scale, *, seed: int = 20261124) -> Dataset:
         last_event_at[iid] = at
         status = req["status"]
         approved = bool(path) and any(t == "approve" for t, _, _ in path)
-        target = rng.choice(contacts_of[req["connector"]])
+        target = req["target"]
         intro_rows.append(
             {
                 "id": iid,

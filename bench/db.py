@@ -1,8 +1,9 @@
 """The benchmark's own databases: a migrated template, cloned fresh for each run.
 
 `<name>_template` is migrated (created the first time, or again with BENCH_FRESH=1), then
-`<name>` (the pages) and `<name>_sweep` (the sweep) are cloned from it, so each run starts
-from empty tables without replaying the migrations."""
+`<name>` (the pages), `<name>_sweep` (the sweep) and `<name>_exports` (the large account's
+exports) are cloned from it, so each run starts from empty tables without replaying the
+migrations."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def migrations_digest() -> str:
 
 
 def prepare(name: str) -> dict[str, str]:
-    """Fresh, migrated, empty databases; returns {"pages": ..., "sweep": ...}."""
+    """Fresh, migrated, empty databases; returns {"pages": ..., "sweep": ..., "exports": ...}."""
     template = f"{name}_template"
     started = time.perf_counter()
     stamp = migrations_digest()
@@ -69,7 +70,7 @@ def prepare(name: str) -> dict[str, str]:
                 check=True,
             )
             conn.execute(f"COMMENT ON DATABASE \"{template}\" IS '{stamp}'")
-    names = {"pages": name, "sweep": f"{name}_sweep"}
+    names = {"pages": name, "sweep": f"{name}_sweep", "exports": f"{name}_exports"}
     with _admin() as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (template,))
         for db in names.values():

@@ -13,6 +13,8 @@ EMPTY_MS = 2.0
 GROWTH_RATIO = 2.0
 PEAK_MB = 250.0
 HTTP_P95_MS = 100.0
+EXPORT_SECONDS = 10.0
+EXPORT_GROWTH_MB = 50.0
 
 
 def _ok(passed: bool) -> str:
@@ -103,6 +105,50 @@ def http_table(h: dict) -> tuple[str, list[str]]:
         misses.append("HTTP: p95 ≥ 100 ms")
     if h["errors"]:
         misses.append(f"HTTP: {h['errors']} errors")
+    return "\n".join(lines), misses
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def exports_table(e: dict) -> tuple[str, list[str]]:
+    rows = e["rows"]
+    n = e["contacts"]
+    both = f"< {EXPORT_SECONDS:.0f} s, < {EXPORT_GROWTH_MB:.0f} MB"
+    lines = [
+        f"### Exports (one account with {n:,} contacts; each export in a fresh process, through the real view "
+        "or task, the response read to its last byte; CPU = the process's own; "
+        "peak RSS growth = VmHWM after − VmRSS before)",
+        "",
+        "| Export | Time | CPU | Peak RSS growth | Size | Target | Pass/miss |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    checks = [
+        ("Contacts CSV (streamed request)", rows["csv"]),
+        ("Contacts vCard (streamed request)", rows["vcard"]),
+        ("All my data: asking (request)", rows["data-request"]),
+        ("All my data: preparing the file (worker task)", rows["data-prepare"]),
+        ("All my data: downloading the file (request)", rows["data-download"]),
+    ]
+    misses = []
+    for label, r in checks:
+        failed = []
+        if r["seconds"] >= EXPORT_SECONDS:
+            failed.append(f"≥ {EXPORT_SECONDS:.0f} s")
+        if r["growth_mb"] >= EXPORT_GROWTH_MB:
+            failed.append(f"≥ {EXPORT_GROWTH_MB:.0f} MB")
+        if r.get("status", 200) not in (200, 302):
+            failed.append(f"HTTP {r['status']}")
+        size = _mb(r["bytes"]) if r.get("bytes") else "—"
+        verdict = "pass" if not failed else "**miss**: " + ", ".join(failed)
+        lines.append(
+            f"| {label} | {r['seconds']:.2f} s | {r['cpu_seconds']:.2f} s | {r['growth_mb']:.1f} MB | {size} "
+            f"| {both} | {verdict} |"
+        )
+        misses += [f"exports: {label}: {f}" for f in failed]
+    if not all(r.get("peak_reset", True) for r in rows.values()):
+        lines += ["", "The peak could not be reset here (/proc/self/clear_refs): growth is above the earlier peak."]
     return "\n".join(lines), misses
 
 

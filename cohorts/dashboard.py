@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from accounts.search import search_key
 from followups import numbers
 from followups.models import FollowUp, Offer, Outreach
 from intros import numbers as request_numbers
@@ -350,7 +351,7 @@ def member_rows(
 
 # Column key → (label, value of a row, the first direction a click sorts in).
 COLUMNS: dict[str, tuple[str, object, str]] = {
-    "name": ("Member", lambda r: r.name.casefold(), "asc"),
+    "name": ("Member", lambda r: search_key(r.name), "asc"),  # "Álvarez" among the As
     "open": ("Open requests", lambda r: r.open_requests, "desc"),
     "median": ("Median days to first outreach", lambda r: r.median_days_to_outreach, "desc"),
     "thanks": ("Thank-you rate", lambda r: r.thank_rate, "asc"),
@@ -369,9 +370,17 @@ def sort_rows(rows: list[MemberRow], key: str, direction: str) -> list[MemberRow
     value = COLUMNS[key][1]
     known = [r for r in rows if value(r) is not None]
     unknown = [r for r in rows if value(r) is None]
-    by_name = sorted(known, key=lambda r: (r.name.casefold(), r.user_id))
+    by_name = sorted(known, key=lambda r: (search_key(r.name), r.user_id))
     ordered = sorted(by_name, key=value, reverse=direction == "desc")
-    return ordered + sorted(unknown, key=lambda r: (r.name.casefold(), r.user_id))
+    return ordered + sorted(unknown, key=lambda r: (search_key(r.name), r.user_id))
+
+
+def rows_named(rows: list[MemberRow], text: str) -> list[MemberRow]:
+    """The members whose name holds these words, whatever their case and accents."""
+    key = search_key(text)
+    if not key:
+        return rows
+    return [row for row in rows if key in search_key(row.name)]
 
 
 # --- the whole page, and what lies behind a number --------------------------------------------

@@ -7,10 +7,13 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 
+from accounts import dates
 from accounts.forms import PASSWORD_HELP, validate_one_line
 from accounts.models import User
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField
+from accounts.widgets import TimeZoneSelect
 
 from . import dashboard
 from .models import Cohort, Invitation
@@ -78,11 +81,12 @@ class InvitationSignupForm(SetPasswordMixin, forms.Form):
     )
     password1, password2 = SetPasswordMixin.create_password_fields(label2="Password again")
     password1.help_text = PASSWORD_HELP
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Time zone",
-        choices=time_zone_choices,
         initial="UTC",
         help_text="Reminders and your daily digest follow your local time.",
+        # A new account starts in the zone of the device signing up (static/js/app.js).
+        widget=TimeZoneSelect(attrs={"data-choose-device": ""}),
     )
 
     def __init__(self, *args, invitation: Invitation, **kwargs):
@@ -130,22 +134,34 @@ class DashboardForm(forms.Form):
         choices=[("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom dates")],
         required=False,
     )
-    start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    start = dates.DateField(
+        label="From", required=False, error_messages={"invalid": "The start date is not a date: use YYYY-MM-DD."}
     )
-    end = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    end = dates.DateField(
+        label="To (inclusive)",
+        required=False,
+        error_messages={"invalid": "The end date is not a date: use YYYY-MM-DD."},
     )
     sort = forms.ChoiceField(choices=[(key, key) for key in dashboard.COLUMNS], required=False)
     dir = forms.ChoiceField(choices=[("asc", "ascending"), ("desc", "descending")], required=False)
+    # Words of a member's name: the member table shows those whose name holds them.
+    q = forms.CharField(
+        label="Find a member",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "placeholder": "Part of a name"}),
+    )
 
     error_messages = {
         "period": "Choose the last 30 days, the last 90 days or custom dates.",
-        "start": "The start date is not a date: use YYYY-MM-DD.",
-        "end": "The end date is not a date: use YYYY-MM-DD.",
         "sort": "That column can't be sorted; the table is in its usual order.",
         "dir": "Sort ascending or descending; the table is in its usual order.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()  # the coach's
+        for end in ("start", "end"):
+            self.fields[end].limit(dates.dashboard_day(today, end=end))
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -159,10 +175,17 @@ class DashboardForm(forms.Form):
                 raise ValidationError("Choose at most two years.", code="custom_too_long")
         return cleaned
 
-    def problems(self) -> list[str]:
+    def problems(self, *, fields_shown: bool = False) -> list[str]:
+        """What was wrong, in words. With `fields_shown` (the dashboard page, where each date's
+        error stands beside it) a wrong date is pointed to rather than said twice."""
         if not self.is_bound or self.is_valid():
             return []
         found = [self.error_messages[name] for name in self.errors if name in self.error_messages]
+        dated = [error for name in ("start", "end") for error in self.errors.get(name, [])]
+        if dated and fields_shown:
+            found.append("The dates below could not be used; each says why.")
+        else:
+            found += dated
         found += list(self.non_field_errors())
         if {"period", "start", "end"} & set(self.errors) or self.non_field_errors():
             found.append("Showing the last 30 days instead.")
@@ -180,6 +203,13 @@ class DashboardForm(forms.Form):
         if key == "custom":
             return dashboard.custom_period(data["start"], data["end"], tz=tz)
         return dashboard.rolling_period(key, now=now)
+
+    def member_words(self) -> str:
+        """What the member table is narrowed to ("" for everyone)."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        return self.cleaned_data.get("q", "")[:100]
 
     def ordering(self) -> tuple[str, str]:
         if not self.is_bound:

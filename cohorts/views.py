@@ -200,16 +200,39 @@ def _read_dashboard_params(request: HtmxHttpRequest, now) -> tuple[DashboardForm
     return form, period, sort, direction
 
 
-def _columns(url: str, period: dashboard.Period, sort: str, direction: str) -> list[dict]:
+# The member table's headers: short enough to wrap between words in a narrow column (the full
+# names are in each header's title and in the legend under the table), and which hold numbers.
+SHORT_LABELS = {
+    "open": "Open",
+    "median": "Days to outreach",
+    "thanks": "Thanks",
+    "outcomes": "Outcomes",
+    "overdue": "Overdue",
+    "breaches": "Breaches",
+    "stale": "Stale offers",
+    "activity": "Last active",
+    "attention": "Attention",
+}
+NUMBER_COLUMNS = frozenset({"open", "median", "thanks", "outcomes", "overdue", "breaches", "stale"})
+
+
+def _member_params(words: str) -> dict[str, str]:
+    """The member table's name filter, for its own links (sorting, paging); only when set."""
+    return {"q": words} if words else {}
+
+
+def _columns(url: str, period: dashboard.Period, sort: str, direction: str, words: str = "") -> list[dict]:
     columns = []
     for key, (label, _, first_direction) in dashboard.COLUMNS.items():
         current = key == sort
         next_direction = ("asc" if direction == "desc" else "desc") if current else first_direction
-        query = urlencode({**_period_params(period), "sort": key, "dir": next_direction})
+        query = urlencode({**_period_params(period), "sort": key, "dir": next_direction, **_member_params(words)})
         columns.append(
             {
                 "key": key,
                 "label": label,
+                "short": SHORT_LABELS.get(key, label),
+                "number": key in NUMBER_COLUMNS,
                 "url": f"{url}?{query}",
                 "current": current,
                 "aria_sort": ("ascending" if direction == "asc" else "descending") if current else "",
@@ -244,14 +267,15 @@ def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     data = dashboard.cohort_dashboard(cohort=cohort, start=period.start, end=period.end, now=now)
     url = reverse("cohorts:dashboard", args=[cohort.pk])
     query = urlencode({**_period_params(period), "sort": sort, "dir": direction})
-    rows = dashboard.sort_rows(data.members, sort, direction)
+    words = form.member_words()
+    rows = dashboard.sort_rows(dashboard.rows_named(data.members, words), sort, direction)
     page = Paginator(rows, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     attention = data.needing_attention
     context = {
         "cohort": cohort,
         "nav": "cohorts",
         "form": form,
-        "problems": form.problems(),
+        "problems": form.problems(fields_shown=True),
         "period": period,
         "query": urlencode(_period_params(period)),
         "full_query": query,
@@ -259,12 +283,15 @@ def cohort_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "funnel": data.funnel,
         "chart": _funnel_chart(data.funnel),
         "rows": rows,
+        "member_count": len(data.members),
+        "member_words": words,
+        "period_params": _period_params(period),
         "page": page,
-        "page_query": urlencode({**_period_params(period), "sort": sort, "dir": direction}),
+        "page_query": urlencode({**_period_params(period), "sort": sort, "dir": direction, **_member_params(words)}),
         "attention": attention[:ATTENTION_SHOWN],
         "attention_count": len(attention),
         "attention_url": f"{url}?{urlencode({**_period_params(period), 'sort': 'attention', 'dir': 'desc'})}",
-        "columns": _columns(url, period, sort, direction),
+        "columns": _columns(url, period, sort, direction, words),
         "sort": sort,
         "direction": direction,
         "drill_url": reverse("cohorts:dashboard_drill", args=[cohort.pk]),  # once, not per row

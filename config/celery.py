@@ -34,8 +34,9 @@ app.autodiscover_tasks()
 
 
 @app.on_after_configure.connect
-def _make_filesystem_broker_folders(sender, **kwargs):
-    options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if options.get(key):
-            os.makedirs(options[key], exist_ok=True)
+def _prepare_var_folders(sender, **kwargs):
+    """A worker or beat started on its own (not through `make run`) makes its folders too:
+    beat exits at start when its schedule's folder is missing."""
+    from config import var
+
+    var.prepare()

@@ -200,9 +200,14 @@ else:
     }
 
 CELERY_FS_DIR = VAR_DIR / "celery"
+BROKER_VISIBILITY_TIMEOUT = 3600
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # A task not acknowledged within `visibility_timeout` is handed out again (tasks are acked
+    # late): every task's hard time limit below stays under it. `socket_timeout` bounds each
+    # command, so a Redis that accepts connections but stops answering cannot hang a request
+    # that publishes a task (the connection attempt itself is bounded just below).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT, "socket_timeout": 10}
 else:
     # The embedded default: no server needed; the folders are made by `make run`
     # (and by config.celery before a worker starts).
@@ -238,8 +243,25 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "accounts.tasks.flush_outbox", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # Old import previews are dropped and lost imports failed with a message (contacts.services).
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
+    # Data downloads past their days are deleted; lost or stalled preparations are retried or failed.
+    "data-export-sweep": {"task": "accounts.tasks.sweep_data_exports", "schedule": 300.0},
 }
 CELERY_TASK_EAGER_PROPAGATES = True
+# Time limits (seconds). At the soft limit a task is interrupted where it stands (a sweep batch
+# or a claim rolls back; a message being sent is retried later); at the hard limit its worker
+# process is killed. The prefork pool (production) enforces both; the solo pool of `make run`
+# and the fault tests enforces neither, where EMAIL_TIMEOUT alone bounds a send.
+OUTBOX_TASK_TIME_LIMIT = env_int("OUTBOX_TASK_TIME_LIMIT", 300, minimum=60)
+SWEEP_TASK_TIME_LIMIT = env_int("SWEEP_TASK_TIME_LIMIT", 600, minimum=60)
+# Any other task (a contacts import, the import cleanup) is killed well before the broker would
+# hand it to a second worker while it still runs.
+CELERY_TASK_TIME_LIMIT = BROKER_VISIBILITY_TIMEOUT - 600
+for _name in ("OUTBOX_TASK_TIME_LIMIT", "SWEEP_TASK_TIME_LIMIT"):
+    if vars()[_name] >= BROKER_VISIBILITY_TIMEOUT:
+        raise ImproperlyConfigured(
+            f"{_name}={vars()[_name]} must stay under the broker's visibility timeout "
+            f"({BROKER_VISIBILITY_TIMEOUT} s), or a running task is handed to a second worker."
+        )
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
@@ -251,6 +273,17 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "config.mail.ConsoleAndFileBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+
+# --- The outbox (accounts.outbox) ----------------------------------------------------------
+# Attempts at one message before it fails for good and an operator sees it
+# (`manage.py outbox --failed`); between them the wait grows: 1 min, 5 min, 30 min, 2 h, 12 h.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
+# A worker's claim on a message it is sending runs out after this long; another worker may
+# then take it over (the first one died). Longer than a send task may live (its hard time
+# limit), so a worker that is still sending is never taken over.
+OUTBOX_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -278,16 +311,24 @@ TARGET_MAX_REASKS = env_int("TARGET_MAX_REASKS", 1, minimum=0)
 # Each is (count, seconds): at most `count` in a fixed window of `seconds`, counted in the
 # cache above (Redis in production, shared by every web process).
 RATE_LIMITS = {
+    # Wrong passwords only (accounts.ratelimit.LoginAttempt); a known device counts on its own.
+    "login_client": env_rate("RATE_LIMIT_LOGIN_PER_CLIENT", "10/15m"),
+    "login_email": env_rate("RATE_LIMIT_LOGIN_PER_EMAIL", "20/15m"),
     "login_ip": env_rate("RATE_LIMIT_LOGIN_PER_IP", "30/15m"),
-    "login_email": env_rate("RATE_LIMIT_LOGIN_PER_EMAIL", "10/15m"),
     "password_reset_ip": env_rate("RATE_LIMIT_PASSWORD_RESET_PER_IP", "10/1h"),
     "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL", "3/1h"),
     "target_answer": env_rate("RATE_LIMIT_TARGET_ANSWERS", "10/1h"),
     "intro_request": env_rate("RATE_LIMIT_INTRO_REQUESTS", "20/1h"),
     "invitation": env_rate("RATE_LIMIT_INVITATIONS", "200/1d"),
+    "import_upload": env_rate("RATE_LIMIT_IMPORT_UPLOADS", "20/1h"),
+    "data_export": env_rate("RATE_LIMIT_DATA_EXPORTS", "5/1d"),
 }
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"
+
+# --- Contact import (contacts.services) ----------------------------------------------------
+# The most contacts one uploaded file may hold; a larger file is refused, naming both numbers.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 
 # --- Answers kept until what they are made of changes (accounts.freshness) -------------
 # Each is kept this many seconds at most, and dropped as soon as a person's data changes;
@@ -308,8 +349,22 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# "Download all my data": the worker writes each person's file here, and the download view
+# (login, the owner only) reads it back; nothing serves this folder directly. Web and worker
+# processes must share it (one volume in docker-compose.yml). Files are deleted after
+# DATA_EXPORT_KEPT_DAYS, when a newer one is ready, and with the account.
+DATA_EXPORT_DIR = Path(os.environ.get("DATA_EXPORT_DIR") or VAR_DIR / "exports")
+DATA_EXPORT_KEPT_DAYS = env_int("DATA_EXPORT_KEPT_DAYS", 7, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "data_exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": DATA_EXPORT_DIR,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

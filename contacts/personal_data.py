@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from accounts.personal_data import Part
+from accounts.personal_data import CHUNK, Part
 
-from .models import Contact, ImportBatch, Tag
+from .models import WEEKDAY_NAMES, Contact, ImportBatch, Tag, mask_to_weekdays
 
 
-def _contact(contact: Contact) -> dict[str, Any]:
+@functools.cache
+def _weekday_names(mask: int) -> tuple[str, ...]:
+    return tuple(WEEKDAY_NAMES[day] for day in sorted(mask_to_weekdays(mask)))
+
+
+def _contact(contact: Any, tag_names: list[str]) -> dict[str, Any]:
+    """A row from `ContactQuerySet.for_export` (an address book can hold 200,000)."""
     return {
-        "id": contact.pk,
+        "id": contact.id,
         "name": contact.name,
         "email": contact.email,
+        "email_that_cannot_receive_mail": contact.email_unusable,
         "organisation": contact.organisation,
         "title": contact.title,
         "profile_url": contact.profile_url,
         "strength": contact.strength,
         "how_we_know": contact.how_we_know,
         "notes": contact.notes,
-        "tags": [tag.name for tag in contact.tags.all()],
+        "tags": tag_names,
         "shareable_with_cohort": contact.shareable,
         "connected_on": contact.connected_on,
         "window": {
             "time_zone": contact.time_zone,
-            "weekdays": contact.weekday_names,
+            "weekdays": _weekday_names(contact.weekdays),
             "hours_start": contact.hours_start,
             "hours_end": contact.hours_end,
             "unavailable_until": contact.unavailable_until,
@@ -54,9 +62,9 @@ def _import(batch: ImportBatch) -> dict[str, Any]:
 
 
 def export(user) -> dict[str, Any]:
-    contacts = Contact.objects.owned_by(user).for_list().order_by("pk")
+    contacts = Contact.objects.owned_by(user).order_by("pk").for_export(chunk_size=CHUNK)
     return {
-        "contacts": [_contact(c) for c in contacts],
+        "contacts": (_contact(row, tag_names) for row, tag_names in contacts),
         "contact_tags": list(Tag.objects.filter(owner=user).values_list("name", flat=True)),
         "contact_imports": [_import(b) for b in ImportBatch.objects.owned_by(user).order_by("created_at", "pk")],
     }

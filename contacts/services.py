@@ -1,4 +1,8 @@
-"""Contact import: preview, choices, confirm, and the import itself.
+"""Contact import: upload, reading the file, preview, choices, confirm, and the import itself.
+
+The upload is only checked at the door (size, type, encoding, header) and held on the
+batch; a worker reads its rows, sorts them and writes the preview, reporting progress
+through the cache, so no request does work that grows with the file.
 
 Nothing touches Contact until the owner confirms. The import then runs in one
 transaction, all or nothing, with bulk writes (a constant number of queries per
@@ -17,16 +21,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 
-from .fileformats import ParsedFile, contact_values
+from .fileformats import ImportFileError, ParsedFile, contact_values, parse_upload
 from .models import (
     DEFAULT_ACTION,
     Contact,
@@ -60,7 +67,8 @@ class ImportStateError(Exception):
 
 
 def _email_key(data: dict) -> str:
-    return data.get("email", "").strip().lower()
+    """The address that tells this person apart, whether or not we can send to it."""
+    return (data.get("email") or data.get("email_unusable") or "").strip().lower()
 
 
 def _url_key(url: str) -> str:
@@ -75,61 +83,178 @@ def _name_org_key(name: str, organisation: str) -> tuple[str, str]:
     return (" ".join(name.lower().split()), " ".join(organisation.lower().split()))
 
 
+def import_upload(*, owner: User, filename: str, raw: bytes, source: str = "", enqueue: bool = True) -> ImportBatch:
+    """Hold an uploaded file for a worker to read. With `enqueue`, the worker is asked
+    once this transaction commits; the request returns at once."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            owner=owner, filename=filename[:255], source=source, upload=raw, status=ImportStatus.PARSING
+        )
+        if enqueue:
+            batch_id = batch.pk
+            transaction.on_commit(lambda: _enqueue_parse(batch_id))
+    return batch
+
+
+def _enqueue_parse(batch_id: int) -> None:
+    from .tasks import parse_import
+
+    try:
+        parse_import.delay(batch_id)
+    except Exception:
+        logger.warning("Contact import %s not read: broker unreachable", batch_id, exc_info=True)
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.PARSING).update(
+            status=ImportStatus.REFUSED,
+            upload=b"",
+            finished_at=timezone.now(),
+            error="The importer could not be reached, so your file was not read. "
+            "Please upload it again in a few minutes.",
+        )
+
+
+def import_parse(*, batch_id: int, progress: ProgressCallback | None = None) -> ImportBatch | None:
+    """Read an uploaded file into the preview's rows (the worker's half of the upload).
+
+    Safe to run twice: only a batch still being read is read, under its row lock, and the
+    rows, the status and the dropped upload commit together. A file that cannot be
+    imported (too many rows, a broken line) ends as refused, with the reason for its owner.
+    """
+    key = ImportBatch(pk=batch_id).parse_progress_key
+
+    def report(done: int, total: int) -> None:
+        cache.set(key, (done, total), PROGRESS_TIMEOUT)
+        if progress is not None:
+            progress(done, total)
+
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().select_related("owner").filter(pk=batch_id).first()
+            if batch is None or batch.status != ImportStatus.PARSING:
+                return batch
+            try:
+                parsed = parse_upload(
+                    batch.filename, bytes(batch.upload), max_rows=settings.IMPORT_MAX_ROWS, progress=report
+                )
+            except ImportFileError as exc:
+                batch.status, batch.error, batch.upload = ImportStatus.REFUSED, str(exc), b""
+                batch.finished_at = timezone.now()
+                batch.save(update_fields=["status", "error", "upload", "finished_at"])
+                return batch
+            # Every row is read; what is left is sorting them and saving the preview.
+            report(len(parsed.rows), len(parsed.rows))
+            _sort_rows(batch, parsed)
+            batch.status, batch.source, batch.total, batch.upload = (
+                ImportStatus.PREVIEWED,
+                parsed.source,
+                len(parsed.rows),
+                b"",
+            )
+            batch.save(update_fields=["status", "source", "total", "upload"])
+    finally:
+        cache.delete(key)
+    return batch
+
+
+def import_parse_progress(batch: ImportBatch) -> tuple[int, int] | None:
+    """(rows read, rows in the file) while a worker reads it, when the shared cache knows."""
+    if batch.status != ImportStatus.PARSING:
+        return None
+    return cache.get(batch.parse_progress_key)
+
+
 @transaction.atomic
 def import_preview(*, owner: User, parsed: ParsedFile, filename: str) -> ImportBatch:
-    """Hold a parsed file's rows, each sorted into new / exact duplicate / likely duplicate."""
+    """Hold a file read already (the command line, tests) as a preview."""
     batch = ImportBatch.objects.create(
         owner=owner, source=parsed.source, filename=filename[:255], total=len(parsed.rows)
     )
+    _sort_rows(batch, parsed)
+    return batch
 
-    by_email: dict[str, int] = {}
-    by_url: dict[str, int] = {}
-    by_name_org: dict[tuple[str, str], int] = {}
-    existing = (
-        Contact.objects.owned_by(owner).order_by("pk").values_list("pk", "email", "profile_url", "name", "organisation")
+
+@dataclass(frozen=True)
+class _Person:
+    """What tells one contact (or one earlier row) apart from another."""
+
+    ref: int  # a contact's pk, or an earlier row's line
+    email: str
+    url: str
+
+    def told_apart_from(self, email: str, url: str) -> bool:
+        """Different addresses or different profiles are different people, whatever the name:
+        LinkedIn has many people of the same name at the same company."""
+        return bool((email and self.email and email != self.email) or (url and self.url and url != self.url))
+
+
+class _People:
+    def __init__(self) -> None:
+        self.by_email: dict[str, list[_Person]] = defaultdict(list)
+        self.by_url: dict[str, list[_Person]] = defaultdict(list)
+        self.by_name_org: dict[tuple[str, str], list[_Person]] = defaultdict(list)
+
+    def add(self, person: _Person, name_org: tuple[str, str]) -> None:
+        if person.email:
+            self.by_email[person.email].append(person)
+        if person.url:
+            self.by_url[person.url].append(person)
+        self.by_name_org[name_org].append(person)
+
+    def same(self, email: str, url: str) -> _Person | None:
+        """The same profile (one person's own page, whatever addresses they use), or the
+        same address with no other profile."""
+        if people := self.by_url.get(url):
+            return people[0]
+        for person in self.by_email.get(email, ()):
+            if not person.told_apart_from(email, url):
+                return person
+        return None
+
+    def likely(self, name_org: tuple[str, str], email: str, url: str) -> _Person | None:
+        """The same name and organisation, and nothing that tells them apart."""
+        for person in self.by_name_org.get(name_org, ()):
+            if not person.told_apart_from(email, url):
+                return person
+        return None
+
+
+def _sort_rows(batch: ImportBatch, parsed: ParsedFile) -> None:
+    """Each row sorted into new / exact duplicate / likely duplicate / cannot be imported."""
+    existing = _People()
+    contacts = (
+        Contact.objects.owned_by(batch.owner)
+        .order_by("pk")
+        .values_list("pk", "email", "email_unusable", "profile_url", "name", "organisation")
     )
-    for pk, email, url, name, organisation in existing.iterator(chunk_size=2000):
-        if email:
-            by_email.setdefault(email.lower(), pk)
-        if url:
-            by_url.setdefault(_url_key(url), pk)
-        by_name_org.setdefault(_name_org_key(name, organisation), pk)
+    for pk, email, unusable, url, name, organisation in contacts.iterator(chunk_size=2000):
+        person = _Person(pk, (email or unusable).lower(), _url_key(url) if url else "")
+        existing.add(person, _name_org_key(name, organisation))
 
     # Earlier rows of the same file, so a file that lists someone twice adds them once.
-    line_by_email: dict[str, int] = {}
-    line_by_url: dict[str, int] = {}
-    line_by_name_org: dict[tuple[str, str], int] = {}
+    earlier = _People()
     rows = []
     for parsed_row in parsed.rows:
         data = parsed_row.data
-        row = ImportRow(batch=batch, line=parsed_row.line, data=data)
+        row = ImportRow(batch=batch, line=parsed_row.line, data=data, warnings=parsed_row.warnings)
         if parsed_row.problem:
             row.kind, row.problem = RowKind.INVALID, parsed_row.problem
         else:
             email = _email_key(data)
             url = _url_key(data["profile_url"]) if data.get("profile_url") else ""
             name_org = _name_org_key(data["name"], data.get("organisation", ""))
-            exact = (email and by_email.get(email)) or (url and by_url.get(url))
-            exact_line = (email and line_by_email.get(email)) or (url and line_by_url.get(url))
-            if exact:
-                row.kind, row.match_id = RowKind.EXACT, exact
-            elif exact_line:
-                row.kind, row.match_line = RowKind.EXACT, exact_line
-            elif name_org in by_name_org:
-                row.kind, row.match_id = RowKind.LIKELY, by_name_org[name_org]
-            elif name_org in line_by_name_org:
-                row.kind, row.match_line = RowKind.LIKELY, line_by_name_org[name_org]
+            if match := existing.same(email, url):
+                row.kind, row.match_id = RowKind.EXACT, match.ref
+            elif match := earlier.same(email, url):
+                row.kind, row.match_line = RowKind.EXACT, match.ref
+            elif match := existing.likely(name_org, email, url):
+                row.kind, row.match_id = RowKind.LIKELY, match.ref
+            elif match := earlier.likely(name_org, email, url):
+                row.kind, row.match_line = RowKind.LIKELY, match.ref
             else:
                 row.kind = RowKind.NEW
-            if email:
-                line_by_email.setdefault(email, row.line)
-            if url:
-                line_by_url.setdefault(url, row.line)
-            line_by_name_org.setdefault(name_org, row.line)
+            earlier.add(_Person(row.line, email, url), name_org)
         row.action = DEFAULT_ACTION[row.kind]
         rows.append(row)
     ImportRow.objects.bulk_create(rows, batch_size=WRITE_CHUNK)
-    return batch
 
 
 def import_summary(batch: ImportBatch) -> dict[str, dict[str, int]]:
@@ -202,8 +327,9 @@ def _enqueue_import(batch_id: int) -> None:
 
 
 def import_discard(*, batch: ImportBatch) -> None:
-    if batch.in_progress:
-        raise ImportStateError(f"“{batch.filename}” is being imported; it can be removed once it is done.")
+    if batch.busy:
+        doing = "read" if batch.status == ImportStatus.PARSING else "imported"
+        raise ImportStateError(f"“{batch.filename}” is being {doing}; it can be removed once that is done.")
     batch.delete()
 
 
@@ -243,8 +369,9 @@ def import_run(*, batch_id: int, progress: ProgressCallback | None = None) -> Im
             batch.created_count, batch.merged_count, batch.skipped_count = created, merged, skipped
             batch.finished_at = timezone.now()
             batch.save(update_fields=["status", "created_count", "merged_count", "skipped_count", "finished_at"])
-            # The counts stay; the rows (a copy of the file) are not needed any more.
-            ImportRow.objects.filter(batch=batch).delete()
+            # The counts stay, and the rows the owner's list of what was skipped or changed
+            # needs (for REPORT_KEPT_FOR); the rest of the copy of the file goes.
+            ImportRow.objects.filter(batch=batch).exclude(_reported()).delete()
     except Exception:
         logger.exception("Contact import %s failed; rolled back", batch_id)
         ImportBatch.objects.filter(pk=batch_id).update(
@@ -328,10 +455,34 @@ def merge_into(contact: Contact, data: dict) -> set[str]:
     """
     values = contact_values(data)
     changed: set[str] = set()
+    if values.get("email") and not contact.email and contact.email_unusable:
+        # An address we can send to replaces one we cannot; the old one stays in the notes.
+        values["notes"] = "\n\n".join(
+            part
+            for part in (
+                values.get("notes", ""),
+                f"Earlier address, which can't receive email: {contact.email_unusable}",
+            )
+            if part
+        )
+        contact.email_unusable = ""
+        changed.add("email_unusable")
     for name in MERGE_FILL:
         if values.get(name) and not getattr(contact, name):
             setattr(contact, name, values[name])
             changed.add(name)
+    if values.get("email_unusable") and not contact.email and not contact.email_unusable:
+        contact.email_unusable = values["email_unusable"]
+        changed.add("email_unusable")
+    # The same person under another address (one profile, two inboxes): kept in the notes.
+    others = [
+        values.get(name)
+        for name in ("email", "email_unusable")
+        if values.get(name) and values[name].lower() not in (contact.email.lower(), contact.email_unusable.lower())
+    ]
+    if others and (line := "Other email from an import: " + ", ".join(others)) not in contact.notes:
+        contact.notes = f"{contact.notes}\n\n{line}" if contact.notes else line
+        changed.add("notes")
     for name in MERGE_APPEND:
         incoming = values.get(name, "")
         current = getattr(contact, name)
@@ -365,6 +516,16 @@ def _add_tags(owner: User, contacts_and_names: Iterable[tuple[Contact, set[str]]
     through.objects.bulk_create(links, batch_size=WRITE_CHUNK, ignore_conflicts=True)
 
 
+def _reported() -> Q:
+    """The rows the result page lists: skipped, or imported with a value changed or set aside."""
+    return Q(action=RowAction.SKIP) | ~Q(warnings=[])
+
+
+def import_report(batch: ImportBatch) -> QuerySet[ImportRow]:
+    """What was skipped or changed in a finished import, in file order."""
+    return batch.rows.filter(_reported()).select_related("match").order_by("line")
+
+
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -372,16 +533,27 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
 
 # A preview is a copy of someone's file: kept for a week, then dropped.
 PREVIEW_KEPT_FOR = dt.timedelta(days=7)
+# The list of what was skipped or changed, a copy of part of the file: kept for a month.
+REPORT_KEPT_FOR = dt.timedelta(days=30)
 # Queued or running this long means the task was lost (a worker died, a broker was wiped).
 LOST_AFTER = dt.timedelta(hours=2)
+# Reading even the largest file takes seconds: this long means the task was lost.
+PARSE_LOST_AFTER = dt.timedelta(minutes=15)
 
 
 def import_cleanup(*, now: dt.datetime) -> dict[str, int]:
-    """Drop old previews and fail imports whose task was lost, so nothing waits for ever."""
+    """Drop old previews and reports, and fail imports whose task was lost, so nothing waits for ever."""
     _, deleted = ImportBatch.objects.filter(
-        status=ImportStatus.PREVIEWED, created_at__lt=now - PREVIEW_KEPT_FOR
+        status__in=[ImportStatus.PREVIEWED, ImportStatus.REFUSED], created_at__lt=now - PREVIEW_KEPT_FOR
     ).delete()
     dropped = deleted.get(ImportBatch._meta.label, 0)
+    ImportRow.objects.filter(batch__status=ImportStatus.DONE, batch__finished_at__lt=now - REPORT_KEPT_FOR).delete()
+    ImportBatch.objects.filter(status=ImportStatus.PARSING, created_at__lt=now - PARSE_LOST_AFTER).update(
+        status=ImportStatus.REFUSED,
+        upload=b"",
+        finished_at=now,
+        error="Your file was not read in time (the importer may have restarted). Please upload it again.",
+    )
     lost = ImportBatch.objects.filter(
         status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], created_at__lt=now - LOST_AFTER
     ).update(

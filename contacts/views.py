@@ -1,28 +1,34 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import ProtectedError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import HttpResponseClientRefresh
 
+from accounts import ratelimit
 from accounts.htmx import HtmxHttpRequest, redirect_after_write
 from accounts.pagination import MatchedIds
 
 from . import services
-from .fileformats import write_csv, write_vcard
+from .fileformats import EXPORT_FIELDS, iter_csv, iter_vcard, neutralise
 from .forms import ContactFilterForm, ContactForm, ImportUploadForm
-from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact, ImportBatch, RowKind
+from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact, ImportBatch, ImportStatus, RowKind
 
 CONTACTS_PER_PAGE = 25
+ORGANISATION_SUGGESTIONS = 10  # under the contact list's organisation filter
 IMPORT_ROWS_PER_PAGE = 100
 RECENT_IMPORTS = 5
 ROW_KIND_TABS = {
@@ -73,6 +79,27 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
+def organisation_suggestions(request: HtmxHttpRequest) -> HttpResponse:
+    """The organisations of the person's own contacts that hold the words typed in the contact
+    list's organisation filter: suggestions under the field as they type (htmx), a page of
+    links to the filtered list without it. Each link keeps the list's other filters."""
+    typed = request.GET.get("organisation", "")[:150]
+    names = Contact.objects.owned_by(request.user).organisations_matching(typed, limit=ORGANISATION_SUGGESTIONS + 1)
+    context = {
+        "nav": "contacts",
+        "typed": typed.strip(),
+        "names": names[:ORGANISATION_SUGGESTIONS],
+        "more": len(names) > ORGANISATION_SUGGESTIONS,
+    }
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "contacts/organisation_suggestions.html"
+    response = render(request, template + "#suggestions" if fragment else template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+@login_required
 def contact_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.owned_by(request.user).for_list(), pk=pk)
     context = {"nav": "contacts", "contact": contact, "window": window_in_words(contact, now=timezone.now())}
@@ -108,7 +135,14 @@ def _contact_form(
 ) -> HttpResponse:
     if form.is_bound and form.is_valid():
         contact = form.save()
-        messages.success(request, f"Saved {contact.name}.")
+        if contact.email_unusable:
+            messages.warning(
+                request,
+                f"Saved {contact.name}. Their address “{contact.email_unusable}” can't receive email: "
+                f"{contact.email_problem}. It is kept on the contact; nothing will be sent to it until it is fixed.",
+            )
+        else:
+            messages.success(request, f"Saved {contact.name}.")
         return redirect_after_write(request, contact.get_absolute_url())
     # What was typed stays in the form; 422 tells htmx (and tests) that nothing was saved.
     status = 422 if form.is_bound else 200
@@ -144,28 +178,52 @@ def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def contact_import(request: HtmxHttpRequest) -> HttpResponse:
-    """Upload a file; it is read and checked, then held for the preview. Nothing is imported yet."""
+    """Upload a file: checked at the door, then read by a worker while the page shows how far
+    it has got, then the preview. Nothing is imported yet."""
     form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        batch = services.import_preview(owner=request.user, parsed=form.parsed, filename=upload.name)
-        return redirect_after_write(request, batch.get_absolute_url())
     context = {
         "nav": "contacts",
         "form": form,
         "recent": ImportBatch.objects.owned_by(request.user)[:RECENT_IMPORTS],
+        "max_rows": settings.IMPORT_MAX_ROWS,
     }
+    if request.method == "POST":
+        blocked = ratelimit.IMPORT_UPLOAD.hit(str(request.user.pk))
+        if blocked:
+            ratelimit.show_on_form(form, blocked)
+            return ratelimit.too_many(render(request, "contacts/import_upload.html", context), blocked)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            batch = services.import_upload(owner=request.user, filename=upload.name, raw=form.raw, source=form.source)
+            return redirect_after_write(request, batch.get_absolute_url())
     return render(request, "contacts/import_upload.html", context, status=422 if form.is_bound else 200)
 
 
 @require_safe
 @login_required
 def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The preview with a choice per row while the owner decides; then the progress and the counts.
-    htmx polls the progress fragment from here."""
+    """One import from start to end: the file being read (polled), or why it could not be;
+    the preview with a choice per row while the owner decides; then the progress (polled)
+    and the result, with what was skipped or changed."""
     batch = get_object_or_404(ImportBatch.objects.owned_by(request.user), pk=pk)
-    context = {"nav": "contacts", "batch": batch, "progress": services.import_progress(batch)}
-    if request.htmx and not request.htmx.history_restore_request:
+    polling = request.htmx and not request.htmx.history_restore_request
+    if polling and batch.status != ImportStatus.PARSING and request.GET.get("reading"):
+        # The file is read (or refused): the whole page changes, not a fragment of it.
+        return HttpResponseClientRefresh()
+    context = {
+        "nav": "contacts",
+        "batch": batch,
+        "progress": services.import_progress(batch),
+        "reading": services.import_parse_progress(batch),
+        "max_rows": settings.IMPORT_MAX_ROWS,
+    }
+    if batch.status == ImportStatus.DONE:
+        context["report"] = Paginator(services.import_report(batch), IMPORT_ROWS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+    elif batch.status == ImportStatus.REFUSED:
+        context["form"] = ImportUploadForm()
+    if polling:
         response = render(request, "contacts/import_detail.html#progress", context)
         patch_vary_headers(response, ["HX-Request"])
         return response
@@ -173,7 +231,9 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         summary = _summary(batch)
         kind = request.GET.get("kind", "")
         rows = batch.rows.select_related("match").order_by("line")
-        if kind in RowKind.values:
+        if kind == "warnings":
+            rows = rows.exclude(warnings=[])
+        elif kind in RowKind.values:
             rows = rows.filter(kind=kind)
         else:
             kind = ""
@@ -188,6 +248,36 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+REPORT_COLUMNS = ["Line", "Name", "Email", "Organisation", "Profile URL", "What happened", "Why"]
+
+
+@require_safe
+@login_required
+def import_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The result page's list of what was skipped or changed, as a spreadsheet."""
+    batch = get_object_or_404(ImportBatch.objects.owned_by(request.user).filter(status=ImportStatus.DONE), pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stem = PurePath(batch.filename).stem or "contacts"
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem} - skipped or changed.csv")
+    response.write("\ufeff")  # so spreadsheets read the accents right
+    writer = csv.writer(response, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for row in services.import_report(batch).iterator(chunk_size=1000):
+        happened, why = row.outcome
+        data = row.data
+        cells = [
+            str(row.line),
+            row.name,
+            data.get("email") or data.get("email_unusable", ""),
+            data.get("organisation", ""),
+            data.get("profile_url", ""),
+            happened,
+            why,
+        ]
+        writer.writerow([neutralise(cell) for cell in cells])
+    return response
+
+
 def _summary(batch: ImportBatch) -> dict:
     by_kind = services.import_summary(batch)
     actions: dict[str, int] = {}
@@ -196,6 +286,7 @@ def _summary(batch: ImportBatch) -> dict:
             actions[action] = actions.get(action, 0) + n
     return {
         "kinds": {kind: sum(counts.values()) for kind, counts in by_kind.items()},
+        "warnings": batch.rows.exclude(warnings=[]).count(),
         "add": actions.get("add", 0),
         "merge": actions.get("merge", 0),
         "skip": actions.get("skip", 0),
@@ -262,23 +353,31 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect_after_write(request, reverse("contacts:import"))
 
 
-def _export(request: HttpRequest, *, writer, content_type: str, extension: str) -> HttpResponse:
-    contacts = Contact.objects.owned_by(request.user).for_list().order_by("name", "pk")
-    response = HttpResponse(content_type=f"{content_type}; charset=utf-8")
+# Rows fetched per round trip while an export streams (tags come with each chunk, in one query).
+EXPORT_CHUNK = 2000
+
+
+def _export(request: HttpRequest, *, pieces, content_type: str, extension: str) -> StreamingHttpResponse:
+    """The file is written while it is sent, a chunk of contacts at a time: memory stays flat
+    and the first bytes leave at once, however large the address book."""
+    contacts = Contact.objects.owned_by(request.user).order_by("name", "pk")
+    response = StreamingHttpResponse(
+        pieces(contacts.for_export(*EXPORT_FIELDS, chunk_size=EXPORT_CHUNK)),
+        content_type=f"{content_type}; charset=utf-8",
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="warm-intros-contacts-{timezone.localdate():%Y-%m-%d}.{extension}"'
     )
-    writer(contacts, response)
     return response
 
 
 @require_safe
 @login_required
-def contact_export_csv(request: HtmxHttpRequest) -> HttpResponse:
-    return _export(request, writer=write_csv, content_type="text/csv", extension="csv")
+def contact_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    return _export(request, pieces=iter_csv, content_type="text/csv", extension="csv")
 
 
 @require_safe
 @login_required
-def contact_export_vcard(request: HtmxHttpRequest) -> HttpResponse:
-    return _export(request, writer=write_vcard, content_type="text/vcard", extension="vcf")
+def contact_export_vcard(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    return _export(request, pieces=iter_vcard, content_type="text/vcard", extension="vcf")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 from accounts.outbox import outbox_enqueue
+from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 
 from .models import DigestSchedule, FollowUp, ReminderLog
 
@@ -67,21 +68,43 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     zone = zoneinfo.ZoneInfo(user.time_zone)
     end_of_today = _local_moment(now.astimezone(zone).date() + dt.timedelta(days=1), 0, zone)
     mine = FollowUp.objects.owned_by(user)
-    open_items = list(mine.open().select_related("intro__target").order_by("due_at")[:50])
+    open_items = list(
+        mine.open()
+        .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations("intro_id"))
+        .order_by("due_at")[:50]
+    )
+    # A follow-up about the first contact says what the introduction's guidance says, and while
+    # that is not "write", it is not due: it waits, with the reason and the next good moment.
+    first_contact = {f.intro_id: f for f in open_items if f.about_first_contact}
+    guidance = guidance_for_many(
+        [f.intro for f in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
+    )
+    waiting = []
+    for followup in open_items:
+        followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
+        if followup.guidance is not None and not followup.guidance.tells_to_write and followup.due_at < end_of_today:
+            waiting.append(followup)
+    actionable = [f for f in open_items if f not in waiting]
+    due = [f for f in actionable if f.due_at < end_of_today]
     # Never two nudges about one thing within a day: the digest does not name a follow-up that
     # was reminded (or named in a digest) less than a day ago, nor one whose own reminder is still
     # to come (the sweep times that one for the person's hours and the target's window).
     recent = ReminderLog.objects.nudged_within(
-        kinds=ReminderLog.FOLLOWUP_NUDGES, object_ids=[f.pk for f in open_items], now=now
+        kinds=ReminderLog.FOLLOWUP_NUDGES, object_ids=[f.pk for f in due], now=now
     )
-    waiting = [f for f in open_items if f.due_at < end_of_today]
-    named = [f for f in waiting if f.pk not in recent and f.next_action_at is None]
+    named = [f for f in due if f.pk not in recent and f.next_action_at is None]
     overdue = [f for f in named if f.due_at < now]
     today = [f for f in named if f.due_at >= now]
-    upcoming = [f for f in open_items if f.due_at >= end_of_today][:5]
+    upcoming = [f for f in actionable if f.due_at >= end_of_today][:5]
     if not overdue and not today:
         return False
-    # The counts in the subject are the app's own (followups.numbers), named or not.
+    # The counts in the subject are the app's own (followups.numbers), named or not, less the
+    # follow-ups that are not yet to be done (the "Not yet: wait" section).
+    mine = mine.exclude(pk__in=[f.pk for f in waiting])
     overdue_count = mine.overdue(now).count()
     today_count = mine.open().filter(due_at__gte=now, due_at__lt=end_of_today).count()
     outbox_enqueue(
@@ -93,8 +116,9 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
             "overdue": overdue,
             "today": today,
             "upcoming": upcoming,
-            "reminded_recently": sum(f.pk in recent for f in waiting),
-            "reminder_to_come": sum(f.pk not in recent and f.next_action_at is not None for f in waiting),
+            "reminded_recently": sum(f.pk in recent for f in due),
+            "reminder_to_come": sum(f.pk not in recent and f.next_action_at is not None for f in due),
+            "waiting": waiting,
             "url": settings.SITE_URL + "/follow-ups/",
         },
     )

@@ -3,40 +3,26 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from accounts import dates
 from accounts.forms import validate_one_line
+from intros.models import IntroRequest
 
 from .models import Outreach
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def format_value(self, value):
-        if value is None or isinstance(value, str):
-            return value
-        # DateTimeField.prepare_value already turns an aware value into naive local time.
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%Y-%m-%dT%H:%M")
-
-
 class OutreachForm(forms.Form):
-    at = forms.DateTimeField(
-        label="When did you contact them?",
-        widget=DateTimeLocalInput,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-    )
+    at = dates.DateTimeField(label="When did you contact them?")
     channel = forms.ChoiceField(label="How", choices=Outreach.Channel.choices)
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def clean_at(self):
-        at = self.cleaned_data["at"]
-        if at > timezone.now() + timezone.timedelta(minutes=5):
-            raise forms.ValidationError("Log an attempt once it has happened: this time is in the future.")
-        return at
+    def __init__(self, *args, intro: IntroRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not before the introduction: before it, writing to them was not this introduction's outreach.
+        introduced = intro.introduced_at or intro.created_at
+        self.fields["at"].limit(dates.outreach_moment(introduced=introduced, now=timezone.now()))
 
 
 class SnoozeForm(forms.Form):

@@ -98,6 +98,12 @@ class FollowUp(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def about_first_contact(self) -> bool:
+        """Whether the seeker is to write to (or wait for) the target: then the introduction's
+        guidance (intros.guidance) says when, on every page and in every email."""
+        return self.intro_id is not None and self.kind in FIRST_CONTACT_KINDS
+
     def mark_done(self, *, when: dt.datetime | None = None) -> None:
         self.status = self.Status.DONE
         self.done_at = when or timezone.now()
@@ -113,6 +119,10 @@ class FollowUp(models.Model):
         self.due_at = until
         self.next_action_at = until
         self.save(update_fields=["due_at", "next_action_at"])
+
+
+# The follow-ups about the seeker's first contact with the target.
+FIRST_CONTACT_KINDS = frozenset({FollowUp.Kind.REACH_OUT, FollowUp.Kind.WAIT_FOR_TARGET})
 
 
 @labels_once

@@ -9,7 +9,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Replace
 
 from accounts.models import FORMER_MEMBER
-from accounts.personal_data import Part
+from accounts.personal_data import CHUNK, Part
 
 from .models import CalendarFeed, DigestSchedule, FollowUp, Offer, Outreach, ReminderLog
 
@@ -60,14 +60,18 @@ def _offer(o: Offer) -> dict[str, Any]:
 
 def export(user) -> dict[str, Any]:
     feed = CalendarFeed.objects.filter(user=user).first()
+    followups = FollowUp.objects.owned_by(user).order_by("due_at", "pk")
+    outreach = Outreach.objects.filter(seeker=user).select_related("contact").order_by("at", "pk")
+    offers = Offer.objects.of_seeker(user).order_by("created_at", "pk")
+    reminders = ReminderLog.objects.filter(recipient__iexact=user.email).order_by("sent_at", "pk")
     return {
-        "followups": [_followup(f) for f in FollowUp.objects.owned_by(user).order_by("due_at", "pk")],
-        "outreach": [_outreach(o) for o in Outreach.objects.filter(seeker=user).select_related("contact")],
-        "offers": [_offer(o) for o in Offer.objects.of_seeker(user).order_by("created_at", "pk")],
-        "reminders_sent_to_you": [
+        "followups": (_followup(f) for f in followups.iterator(chunk_size=CHUNK)),
+        "outreach": (_outreach(o) for o in outreach.iterator(chunk_size=CHUNK)),
+        "offers": (_offer(o) for o in offers.iterator(chunk_size=CHUNK)),
+        "reminders_sent_to_you": (
             {"kind": r.kind, "what": r.get_kind_display(), "number": r.sequence, "sent_at": r.sent_at}
-            for r in ReminderLog.objects.filter(recipient__iexact=user.email).order_by("sent_at", "pk")
-        ],
+            for r in reminders.iterator(chunk_size=CHUNK)
+        ),
         # The feed's address is a secret that works like a password: only whether there is one.
         "calendar_feed": {"created_at": feed.created_at} if feed else None,
     }

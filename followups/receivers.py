@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts import freshness
+from intros.guidance import gentle_note_from
 from intros.models import IntroEvent, IntroRequest
 from intros.signals import intro_transitioned
 
@@ -34,14 +35,8 @@ def create_followups(sender, *, intro, transition: str, event, **kwargs) -> None
     if event.to_status == "introduced":
         if intro.target_writes_first:
             # They said they would write: the seeker waits; a gentle note only some days after their date.
-            specs.append(
-                (
-                    FollowUp.Kind.WAIT_FOR_TARGET,
-                    intro.seeker,
-                    target_name,
-                    _not_before_window(intro, now) + 3 * DAY,
-                )
-            )
+            gentle = gentle_note_from(introduced_at=now, busy_until=intro.target.unavailable_until_moment())
+            specs.append((FollowUp.Kind.WAIT_FOR_TARGET, intro.seeker, target_name, gentle))
         else:
             specs.append((FollowUp.Kind.REACH_OUT, intro.seeker, target_name, _not_before_window(intro, now + 2 * DAY)))
         specs.append((FollowUp.Kind.THANK_CONNECTOR, intro.seeker, connector_name, now + DAY))

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from contacts import policy
 from contacts.models import Contact, Strength
 from contacts.windows import Window
 from intros import services as intro_services
+from intros.guidance import gentle_note_for
 from intros.models import IntroRequest
 from intros.states import Status
 
-from . import policy
 from .models import FollowUp, Offer, Outreach
 
 # An offer nudges its seeker this long after it was recorded, then goes stale: defined with
@@ -50,9 +51,9 @@ def outreach_violations(*, intro: IntroRequest, at: dt.datetime) -> list[policy.
     found = policy.violations(at, contact.window())
     # Earlier attempts that were themselves breaches do not lift "I'll write first".
     if intro.target_writes_first and not intro.outreaches.filter(is_breach=False).exists():
-        wait = intro.followups.filter(kind=FollowUp.Kind.WAIT_FOR_TARGET).first()
-        if wait is not None and at < wait.due_at:
-            when = timezone.localtime(wait.due_at, contact.zone).strftime("%a %-d %b")
+        gentle = gentle_note_for(intro)
+        if at < gentle:
+            when = timezone.localtime(gentle, contact.zone).strftime("%a %-d %b")
             found.append(
                 policy.Violation(
                     "target_writes_first",
@@ -79,8 +80,7 @@ def outreach_record(
         wanted = at
         if any(v.code == "target_writes_first" for v in found):
             # The gentle note is allowed from the end of the wait, not from when the window opens.
-            wait = intro.followups.filter(kind=FollowUp.Kind.WAIT_FOR_TARGET).first()
-            wanted = max(at, wait.due_at)
+            wanted = max(at, gentle_note_for(intro))
         allowed = policy.next_allowed(wanted=wanted, window=intro.target.window(), now=at)
         raise BoundaryWarning(tuple(found), allowed)
     with transaction.atomic():
@@ -194,9 +194,7 @@ def offer_request_intro(*, offer: Offer, seeker, now: dt.datetime | None = None)
                 f"{offer.offered_by_name} is not on Warm Intros: contact {offer.contact_name} yourself, "
                 "mentioning their name."
             )
-        target = Contact.objects.filter(
-            owner=offer.offered_by, name__iexact=offer.contact_name
-        ).first() or Contact.objects.create(
+        target = Contact.objects.owned_by(offer.offered_by).named(offer.contact_name).first() or Contact.objects.create(
             owner=offer.offered_by,
             name=offer.contact_name,
             organisation=offer.contact_organisation,
@@ -204,7 +202,10 @@ def offer_request_intro(*, offer: Offer, seeker, now: dt.datetime | None = None)
             strength=Strength.ACQUAINTED,
             how_we_know=f"Offered to introduce {seeker.full_name} on {now:%-d %b %Y}.",
         )
-        intro = intro_services.intro_create_draft(seeker=seeker, target=target)
+        try:
+            intro = intro_services.intro_create_draft(seeker=seeker, target=target)
+        except intro_services.AlreadyOpen as already:  # asked already: the offer points to that request
+            intro = already.intro
         offer.status, offer.intro, offer.acted_at, offer.next_action_at = Offer.Status.REQUESTED, intro, now, None
         offer.save(update_fields=["status", "intro", "acted_at", "next_action_at"])
     return intro

@@ -18,17 +18,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from accounts.outbox import Pending, outbox_enqueue, outbox_enqueue_many
+from contacts import policy
 from intros import services as intro_services
+from intros.guidance import FINISHED_KINDS, NO_OUTREACH, OutreachLog, decide_for, guidance_for, outreach_logs
 from intros.models import IntroRequest
 from intros.states import Status
 
-from . import digests, numbers, policy
+from . import digests, numbers
 from .models import NUDGE_SPACING, DigestSchedule, FollowUp, Offer, ReminderLog
 from .services import user_window
 
@@ -66,14 +69,21 @@ class Decision:
     email: Pending | None = None  # what a "reminded" one sends, unless the log says it went already
 
 
-def _followup(item: FollowUp, now: dt.datetime) -> Decision:
+def _followup(item: FollowUp, now: dt.datetime, outreaches: Mapping[int, OutreachLog]) -> Decision:
     if item.is_open and item.kind == FollowUp.Kind.TARGET_FEEDBACK and item.intro is not None:
         return Decision("feedback")
     if not item.is_open or item.owner is None:
         return Decision("cleared")
     wanted = item.due_at
-    if item.kind == FollowUp.Kind.REACH_OUT and item.intro is not None:
-        # Never tell the seeker to write before the target's window opens…
+    if item.about_first_contact:
+        # The same decision the pages and emails show (intros.guidance): after a breach, a message
+        # inside the window or "do not contact", nothing asks the seeker to write again…
+        guided = decide_for(item.intro, outreaches=outreaches.get(item.intro_id, NO_OUTREACH), now=now)
+        if guided is not None and guided.kind in FINISHED_KINDS:
+            return Decision("cleared")
+        if guided is not None and guided.next_good_moment is not None:
+            wanted = max(wanted, guided.next_good_moment)
+        # …never before the target's window opens (or the gentle note's wait is over)…
         opens = _when(wanted, item.intro.target.window(), now)
         if opens is None:  # do not contact
             return Decision("cleared")
@@ -88,7 +98,7 @@ def _followup(item: FollowUp, now: dt.datetime) -> Decision:
             to=item.owner.email,
             subject=f"Reminder: {item.get_kind_display().lower()} — {item.counterpart}",
             template="followup_reminder",
-            refs={"followup": item.pk},
+            refs={"followup": item.pk, "at": now.isoformat()},
         ),
     )
 
@@ -102,7 +112,13 @@ def reminder_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
     )
     if item is None or item.owner is None:
         return None
-    return {"followup": item, "owner": item.owner, "url": settings.SITE_URL + "/follow-ups/"}
+    context = {"followup": item, "owner": item.owner, "url": settings.SITE_URL + "/follow-ups/"}
+    if item.about_first_contact:
+        # In words as of when the sweep decided to send it (a send delayed by a broker outage
+        # still names the moments it was decided on).
+        decided = dt.datetime.fromisoformat(refs["at"]) if "at" in refs else timezone.now()
+        context["guidance"] = guidance_for(item.intro, reader_zone=item.owner.time_zone, now=decided)
+    return context
 
 
 def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> Decision:
@@ -172,13 +188,17 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
     while True:
         with transaction.atomic():
             batch = list(queryset.filter(next_action_at__lte=now + SLACK).order_by("next_action_at", "pk")[:batch_size])
+            # The outreach log of the introductions whose first contact is due: one query, if any.
+            outreaches = outreach_logs(item.intro_id for item in batch if item.about_first_contact)
             decided = []
             for item in batch:
                 try:
-                    decision = _followup(item, now)
+                    decision = _followup(item, now, outreaches)
                     if decision.outcome == "feedback":  # a transition of its own: isolated in a savepoint
                         with transaction.atomic():
                             decision = _ask_target_feedback(item, now)
+                except SoftTimeLimitExceeded:
+                    raise  # out of time: the open batch rolls back whole, the next tick goes on
                 except Exception:
                     log.exception("Sweep could not handle followup %s; it is retried in an hour", item.pk)
                     decision = Decision("failed", at=now + RETRY_AFTER)
@@ -187,6 +207,8 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
                 with transaction.atomic():  # a savepoint: if the batch's writes fail, the batch waits
                     recent = _write_followups(decided, now)
                 decided = [(item, Decision("nudged_recently") if item.pk in recent else d) for item, d in decided]
+            except SoftTimeLimitExceeded:
+                raise  # out of time: the open batch rolls back whole, the next tick goes on
             except Exception:
                 log.exception("Sweep could not write a batch of %s follow-ups; retried in an hour", len(batch))
                 FollowUp.objects.filter(pk__in=[item.pk for item in batch]).update(next_action_at=now + RETRY_AFTER)
@@ -311,6 +333,8 @@ def _drain(
                 try:
                     with transaction.atomic():  # a savepoint: one bad row must not stop the rest
                         outcome = handle(item, now)
+                except SoftTimeLimitExceeded:
+                    raise  # out of time: the open batch rolls back whole, the next tick goes on
                 except Exception:
                     log.exception("Sweep could not handle %s %s; it is retried in an hour", label, item.pk)
                     type(item).objects.filter(pk=item.pk).update(**{due_field: now + RETRY_AFTER})

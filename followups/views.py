@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.htmx import redirect_after_write
 from accounts.models import User
 from intros import services as intro_services
+from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 from intros.models import IntroRequest
 
 from . import numbers, services
@@ -40,7 +41,11 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
     mine = FollowUp.objects.owned_by(request.user)
-    open_items = mine.open()  # rows link by intro_id/offer_id: no join
+    # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
+    # whose introduction, target and outreach log come folded into the same query.
+    open_items = (
+        mine.open().select_related("intro__target", "intro__connector").annotate(**outreach_log_annotations("intro_id"))
+    )
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lte=end_of_today),
@@ -55,6 +60,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         }
         for name, where in sections.items()
     }
+    _attach_guidance([item for section in context.values() for item in section["items"]], request.user, now)
     feed, _ = CalendarFeed.objects.get_or_create(user=request.user)
     return render(
         request,
@@ -62,10 +68,26 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         {
             "nav": "followups",
             **context,
-            "done": mine.exclude(status=FollowUp.Status.OPEN).order_by("-done_at", "-pk")[:10],
+            "done": mine.exclude(status=FollowUp.Status.OPEN)
+            .select_related("intro__target")
+            .order_by("-done_at", "-pk")[:10],
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
         },
     )
+
+
+def _attach_guidance(items: list[FollowUp], user, now) -> None:
+    """A follow-up about the first contact shows its introduction's guidance: whether to write
+    now and, if not, why and until when (from rows annotated by `outreach_log_annotations`)."""
+    first_contact = {item.intro_id: item for item in items if item.about_first_contact}
+    guidance = guidance_for_many(
+        [item.intro for item in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(item) for pk, item in first_contact.items()},
+    )
+    for item in items:
+        item.guidance = guidance.get(item.intro_id) if item.about_first_contact else None
 
 
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
@@ -78,7 +100,7 @@ def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse
 @require_POST
 @login_required
 def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
     followup.mark_done()
     return _row(request, followup, f"Done: {followup.get_kind_display().lower()}.")
 
@@ -86,7 +108,7 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def followup_skip(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
     followup.skip()
     return _row(request, followup, f"Skipped: {followup.get_kind_display().lower()}.")
 
@@ -94,7 +116,7 @@ def followup_skip(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open(), pk=pk)
+    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how long to snooze.")
@@ -110,7 +132,7 @@ def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
     """GET shows the form; POST checks the target's window and warns before saving a breach."""
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=intro_pk)
-    form = OutreachForm(request.POST or None, initial={"at": timezone.now()})
+    form = OutreachForm(request.POST or None, intro=intro, initial={"at": timezone.now()})
     warning = None
     status = 200
     if request.method == "POST":
@@ -127,7 +149,7 @@ def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
                 )
             except services.BoundaryWarning as warned:
                 warning = warned
-                form = OutreachForm(initial={**data, "confirmed": True})
+                form = OutreachForm(intro=intro, initial={**data, "confirmed": True})
                 status = 422
             except intro_services.NotAllowed as problem:
                 form.add_error(None, str(problem))

@@ -6,7 +6,10 @@ class IntrosConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import personal_data
+        from accounts.outbox import register_context_builder
 
         from .personal_data import PART
+        from .services import undelivered_ask_context
 
         personal_data.register(PART)
+        register_context_builder("target_ask_undelivered", undelivered_ask_context)

@@ -16,23 +16,28 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
-def chain_root(intro: IntroRequest) -> IntroRequest:
+def chain_root(intro: IntroRequest, viewer) -> IntroRequest:
     current = intro
     for _ in range(MAX_DEPTH):
         if current.parent_id is None:
             return current
-        current = IntroRequest.objects.with_people().get(pk=current.parent_id)
+        parent = IntroRequest.objects.shown_in_chain_to(viewer).with_people().filter(pk=current.parent_id).first()
+        if parent is None:
+            return current
+        current = parent
     return current
 
 
-def chain_tree(intro: IntroRequest) -> tuple[Node, list[IntroRequest]]:
-    """The whole chain `intro` belongs to, as a tree from its root, one query per generation."""
-    root = Node(chain_root(intro))
+def chain_tree(intro: IntroRequest, viewer) -> tuple[Node, list[IntroRequest]]:
+    """The whole chain `intro` belongs to, as `viewer` may see it (no one else's draft), as a
+    tree from its root, one query per generation."""
+    shown = IntroRequest.objects.shown_in_chain_to(viewer).with_people()
+    root = Node(chain_root(intro, viewer))
     level = [root]
     everyone = [root.intro]
     for _ in range(MAX_DEPTH):
         by_parent: dict[int, Node] = {node.intro.pk: node for node in level}
-        children = list(IntroRequest.objects.with_people().filter(parent_id__in=by_parent).order_by("created_at"))
+        children = list(shown.filter(parent_id__in=by_parent).order_by("created_at"))
         if not children:
             break
         level = []

@@ -5,62 +5,106 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from accounts import dates
 from accounts.forms import validate_one_line
-from accounts.timezones import time_zone_choices
+from accounts.timezones import TimeZoneField, time_zone_choices, zone_name
 from contacts.models import WEEKDAY_NAMES, Strength
 
-from .models import PREPARATION_FIELDS, IntroRequest
+from .models import REVIEWED_FIELDS, IntroRequest
 from .preparation import RULES
 from .states import Mode, Outcome
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
 
+WHY_NOW_WORDS = 4
+
+
 class PreparationForm(forms.ModelForm):
-    """The seeker's preparation. Saving a draft accepts anything; submitting checks substance."""
+    """The seeker's preparation. Saving a draft accepts anything; submitting checks substance.
+    `asked_before`: the seeker asked this person before and heard no (or nothing), so the form
+    also asks, first and required, why now."""
 
     class Meta:
         model = IntroRequest
-        fields = PREPARATION_FIELDS
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in PREPARATION_FIELDS}
+        fields = REVIEWED_FIELDS
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in REVIEWED_FIELDS}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, asked_before: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if asked_before:
+            why_now = self.fields["why_now"]
+            why_now.required = True
+            why_now.label = "Why ask again now?"
+            why_now.error_messages["required"] = "Say what has changed since you last asked them."
+            self.order_fields(["why_now"])
+        else:
+            del self.fields["why_now"]
         for name, field in self.fields.items():
             # Django describes the field by its help and, when refused, its error (aria-describedby);
             # setting the attribute here would leave the error out.
-            field.help_text = RULES[name][1]
+            field.help_text = RULES[name][1] if name in RULES else field.help_text
+        if asked_before:
+            self.fields["why_now"].help_text = (
+                "What is different this time: a new role, news at their company, time that has passed. "
+                "The connector reads it beside the history above."
+            )
         self.fields["blurb"].widget.attrs["rows"] = 4
+
+    def clean_why_now(self) -> str:
+        text = self.cleaned_data["why_now"].strip()
+        if text and len(text.split()) < WHY_NOW_WORDS:
+            raise forms.ValidationError(
+                f"Say it in a sentence (at least {WHY_NOW_WORDS} words): what has changed since you last asked?"
+            )
+        return text
 
 
 class VouchForm(forms.Form):
-    checked_preparation = forms.BooleanField(label="I read the preparation: the goal and questions are specific")
-    checked_fit = forms.BooleanField(label="The fit is real: this is worth their time")
-    checked_relationship = forms.BooleanField(label="I know the seeker well enough to put my name on this")
+    checked_preparation = forms.BooleanField(
+        label="I read the preparation: the goal and questions are specific",
+        error_messages={"required": "Tick this once you have read the preparation and found it specific."},
+    )
+    checked_fit = forms.BooleanField(
+        label="The fit is real: this is worth their time",
+        error_messages={"required": "Tick this if the fit is real; if it isn't, ask for changes or decline."},
+    )
+    checked_relationship = forms.BooleanField(
+        label="I know the seeker well enough to put my name on this",
+        error_messages={"required": "Tick this if you know them well enough to put your name on it."},
+    )
     vouch_strength = forms.ChoiceField(
         label="How well do you really know the seeker?",
         choices=Strength.choices,
         widget=forms.RadioSelect,
         help_text="Be honest: the target sees this before deciding.",
+        error_messages={"required": "Choose how well you know them: the target sees it."},
     )
     vouch_note = forms.CharField(
         label="Your vouch note to them",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="A sentence or two in your own words. The target reads it with the blurb.",
+        error_messages={"required": "Write a sentence or two for the target: they decide on it."},
     )
     mode = forms.ChoiceField(
         label="How should the introduction be made?",
         choices=Mode.choices,
         initial=Mode.DOUBLE_OPT_IN,
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose how the introduction is made."},
     )
+    # What is still missing, in the words of the one sentence above the form.
+    MISSING = {
+        "checked_preparation": "confirm you read the preparation",
+        "checked_fit": "confirm the fit is real",
+        "checked_relationship": "confirm you know them well enough",
+        "vouch_strength": "say how well you know them",
+        "vouch_note": "write your vouch note",
+        "mode": "choose how the introduction is made",
+    }
     parent = forms.ModelChoiceField(
         label="This follows from one of your own introductions (optional)",
         queryset=IntroRequest.objects.none(),
@@ -89,6 +133,18 @@ class VouchForm(forms.Form):
             raise forms.ValidationError("Write at least a sentence: the target decides on it.")
         return note
 
+    def clean(self):
+        data = super().clean()
+        missing = [
+            words
+            for name, words in self.MISSING.items()
+            if name in self.errors and any(e.code == "required" for e in self.errors.as_data()[name])
+        ]
+        if missing:
+            listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+            self.add_error(None, f"Before approving, {listed}.")
+        return data
+
 
 class ConnectorNoteForm(forms.Form):
     note = forms.CharField(
@@ -105,13 +161,13 @@ class ConnectorNoteForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    met_on = forms.DateField(label="When did you meet?", widget=DateInput)
+    met_on = dates.DateField(label="When did you meet?")
 
-    def clean_met_on(self) -> dt.date:
-        met_on = self.cleaned_data["met_on"]
-        if met_on > timezone.localdate():
-            raise forms.ValidationError("The meeting date can't be in the future.")
-        return met_on
+    def __init__(self, *args, intro: IntroRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()  # the seeker's, as the page is theirs
+        requested = timezone.localdate(intro.created_at)
+        self.fields["met_on"].limit(dates.meeting_day(requested=requested, today=today))
 
 
 class OutcomeForm(forms.Form):
@@ -146,10 +202,9 @@ class AcceptForm(forms.Form):
     writes_first = forms.ChoiceField(
         label="Who writes first?", choices=WRITES_FIRST, initial="seeker", widget=forms.RadioSelect
     )
-    busy_until = forms.DateField(
+    busy_until = dates.DateField(
         label="I'm busy through (optional)",
         required=False,
-        widget=DateInput,
         help_text="Nobody will be asked to write to you before the day after.",
     )
     weekdays = forms.TypedMultipleChoiceField(
@@ -161,22 +216,16 @@ class AcceptForm(forms.Form):
     )
     hours_start = forms.TimeField(label="From (optional)", required=False, widget=TimeInput)
     hours_end = forms.TimeField(label="Until (optional)", required=False, widget=TimeInput)
-    time_zone = forms.ChoiceField(label="My time zone", required=False, choices=())
+    time_zone = TimeZoneField(label="My time zone", required=False, blank="Keep it as it is")
 
     def __init__(self, *args, contact=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", "— keep as it is —"), *time_zone_choices()]
         self.contact = contact
-
-    def clean_busy_until(self):
-        busy = self.cleaned_data.get("busy_until")
-        if busy is not None:
-            today = timezone.localdate(timezone=self.contact.zone) if self.contact else timezone.localdate()
-            if busy < today:
-                raise forms.ValidationError("That date has passed; leave it empty if you are free now.")
-            if busy > today + dt.timedelta(days=365):
-                raise forms.ValidationError("Choose a date within the next year.")
-        return busy
+        if contact is not None:
+            # Say which zone is kept: the one the connector noted for them.
+            kept = f"Keep {zone_name(contact.time_zone)} (as now)"
+            self.fields["time_zone"].choices = [("", kept), *time_zone_choices()]
+        self.fields["busy_until"].limit(dates.busy_through(_target_today(contact), free_now="you are free now"))
 
     def clean(self):
         data = super().clean()
@@ -189,7 +238,7 @@ class AcceptForm(forms.Form):
 
 
 class DeferForm(forms.Form):
-    until = forms.DateField(label="Ask me again after", widget=DateInput)
+    until = dates.DateField(label="Ask me again after")
     note = forms.CharField(
         label="A note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
@@ -197,15 +246,12 @@ class DeferForm(forms.Form):
     def __init__(self, *args, contact=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contact = contact
+        self.fields["until"].limit(dates.ask_again_after(_target_today(contact)))
 
-    def clean_until(self):
-        until = self.cleaned_data["until"]
-        today = timezone.localdate(timezone=self.contact.zone) if self.contact else timezone.localdate()
-        if until <= today:
-            raise forms.ValidationError("Choose a date after today.")
-        if until > today + dt.timedelta(days=365):
-            raise forms.ValidationError("Choose a date within the next year.")
-        return until
+
+def _target_today(contact) -> dt.date:
+    """Today where the target is: their answers are days in their own calendar."""
+    return timezone.localdate(timezone=contact.zone) if contact is not None else timezone.localdate()
 
 
 class TargetNoteForm(forms.Form):

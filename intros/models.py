@@ -4,14 +4,16 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.choices import labels_once
 from accounts.links import url_with_pk
+from accounts.models import OutboxMessage
 from contacts.models import Contact, Strength
 
-from .states import FINAL_STATES, OPEN_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
+from .guidance import GUIDED_STATES, Guidance
+from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
 
 # What counts against a connector's capacity.
 CARRIED_STATES = frozenset(
@@ -28,6 +30,22 @@ PREPARATION_FIELDS = (
     "fit",
     "blurb",
 )
+
+# What the connector reads and may send back for changes: the preparation and, when the seeker
+# asks someone who said no before, why now. Kept as it stood when sent back (IntroEvent.preparation)
+# so the connector sees what changed when it comes back.
+REVIEWED_FIELDS = (*PREPARATION_FIELDS, "why_now")
+# Each of them as the connector hears of it ("Janet changed the goal and the questions").
+REVIEWED_FIELD_NAMES = {
+    "goal": "the goal",
+    "research_company": "the research on the organisation",
+    "research_person": "the research on the person",
+    "questions": "the questions",
+    "followup_plan": "the follow-up plan",
+    "fit": "why they fit",
+    "blurb": "the forwardable blurb",
+    "why_now": "why ask again now",
+}
 
 
 # What a list row of requests reads (templates and `next_step`); see IntroRequestQuerySet.listed.
@@ -46,29 +64,73 @@ LIST_FIELDS = (
     "target__id",
     "target__name",
     "target__organisation",
+    # The guidance (intros.guidance) of an introduced request reads the target's window.
+    "introduced_at",
+    "target__time_zone",
+    "target__weekdays",
+    "target__hours_start",
+    "target__hours_end",
+    "target__unavailable_until",
+    "target__min_days_between",
+    "target__last_contacted_at",
+    "target__do_not_contact",
 )
+
+
+def _seen_as_seeker(user) -> Q:
+    return Q(seeker=user)
+
+
+def _seen_as_connector(user) -> Q:
+    # A request is its connector's to see once it was first submitted to them. Before that it
+    # is the seeker's own draft, and stays theirs if they withdraw it unsubmitted.
+    return Q(connector=user, first_submitted_at__isnull=False)
 
 
 class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
     def visible_to(self, user) -> IntroRequestQuerySet:
-        """Requests the user takes part in, as seeker or as connector."""
-        return self.filter(Q(seeker=user) | Q(connector=user))
+        """The one rule for which requests a person may see or act on: those they made, and
+        those submitted to them as the connector. Every page and action about a request looks
+        it up here, or through `of_seeker` / `of_connector` (each one side of this rule) and
+        the methods built on them; anything else answers 404."""
+        return self.filter(_seen_as_seeker(user) | _seen_as_connector(user))
 
     def of_seeker(self, user) -> IntroRequestQuerySet:
-        return self.filter(seeker=user)
+        """The seeker's side of `visible_to`: the requests they made, drafts included."""
+        return self.filter(_seen_as_seeker(user))
 
     def of_connector(self, user) -> IntroRequestQuerySet:
-        return self.filter(connector=user).exclude(status=Status.DRAFT)
+        """The connector's side of `visible_to`: requests submitted to them, in any state since."""
+        return self.filter(_seen_as_connector(user))
 
     def awaiting_connector(self, user) -> IntroRequestQuerySet:
-        return self.filter(connector=user, status=Status.SUBMITTED)
+        return self.of_connector(user).filter(status=Status.SUBMITTED)
+
+    def shown_in_chain_to(self, user) -> IntroRequestQuerySet:
+        """The requests a referral chain shows as a line (names, state, outcome) to someone who
+        may see one of its requests: every submitted one, but another person's draft never."""
+        return self.filter(_seen_as_seeker(user) | Q(first_submitted_at__isnull=False))
 
     def open(self) -> IntroRequestQuerySet:
         return self.filter(status__in=OPEN_STATES)
 
+    def said_no(self) -> IntroRequestQuerySet:
+        """Ended because someone said no or never answered (`SAID_NO_STATES`)."""
+        return self.filter(status__in=SAID_NO_STATES)
+
+    def with_ending(self) -> IntroRequestQuerySet:
+        """Each request annotated with when it reached its present state (`ended_at`) and the
+        note given then (`ended_note`): for a request that ended, what happened and when."""
+        last = IntroEvent.objects.filter(intro=OuterRef("pk"), to_status=OuterRef("status")).order_by(
+            "-created_at", "-pk"
+        )
+        return self.annotate(
+            ended_at=Subquery(last.values("created_at")[:1]), ended_note=Subquery(last.values("note")[:1])
+        )
+
     def carried_by(self, connector) -> IntroRequestQuerySet:
         """The introductions a connector is carrying: approved and not yet met or ended."""
-        return self.filter(connector=connector, status__in=CARRIED_STATES)
+        return self.of_connector(connector).filter(status__in=CARRIED_STATES)
 
     def queue_of(self, connector) -> IntroRequestQuerySet:
         """Requests waiting for the connector to vet, oldest first: the queue."""
@@ -137,6 +199,12 @@ class IntroRequest(models.Model):
         blank=True,
         help_text="A short paragraph about you the connector can forward as it stands.",
     )
+    why_now = models.TextField(
+        "why ask again now",
+        blank=True,
+        help_text="When the seeker asked this person before and they said no (or never answered): "
+        "what has changed since. The connector reads it with that history.",
+    )
 
     # The connector's vouch and messages.
     vouch_strength = models.CharField(
@@ -161,6 +229,11 @@ class IntroRequest(models.Model):
 
     # When the beat sweep should next look at this request (a re-ask, an expiry).
     next_action_at = models.DateTimeField(null=True, blank=True)
+    # The latest email asking the target (first ask, re-ask, reminder or a resend): if it can
+    # never be delivered, both people are told, the page says so, and the connector may resend.
+    last_ask = models.ForeignKey(
+        "accounts.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="Latest submission: the queue order.")
@@ -198,6 +271,13 @@ class IntroRequest(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(seeker=models.F("connector")), name="intro_seeker_is_not_connector"),
+            # One open request per seeker and person: a second one points to the first instead.
+            models.UniqueConstraint(
+                fields=["seeker", "target"],
+                condition=Q(status__in=sorted(OPEN_STATES)),
+                name="intro_one_open_request_per_target",
+                violation_error_message="You already have a request open to meet this person.",
+            ),
             models.CheckConstraint(
                 condition=Q(target_feedback_rating__isnull=True) | Q(target_feedback_rating__range=(1, 5)),
                 name="intro_feedback_rating_range",
@@ -222,12 +302,25 @@ class IntroRequest(models.Model):
     def target_details_visible_to_seeker(self) -> bool:
         return self.status in TARGET_DETAILS_VISIBLE
 
+    def undelivered_ask(self) -> OutboxMessage | None:
+        """While the target should be answering: our latest email asking them, if it failed for
+        good (a wrong address, most likely). Nobody will answer until the connector corrects it.
+        One query, and only in that state."""
+        if self.status != Status.AWAITING_TARGET or self.last_ask_id is None:
+            return None
+        return OutboxMessage.objects.failed().filter(pk=self.last_ask_id).only("to", "failed_at").first()
+
     def role_of(self, user) -> Actor | None:
         if user.pk == self.seeker_id:
             return Actor.SEEKER
         if user.pk == self.connector_id:
             return Actor.CONNECTOR
         return None
+
+    @property
+    def said_no_in_words(self) -> str:
+        """ "Carol declined", "Carol stepped back after accepting": how it ended, in a sentence."""
+        return said_no_in_words(self)
 
     def missing_preparation(self) -> dict[str, str]:
         """Each preparation field that is empty or too thin to help, with what is missing."""
@@ -249,6 +342,9 @@ class IntroEvent(models.Model):
     from_status = models.CharField(max_length=32, choices=Status.choices)
     to_status = models.CharField(max_length=32, choices=Status.choices)
     note = models.TextField(blank=True)
+    # For "request_changes": the preparation (REVIEWED_FIELDS) as the connector sent it back,
+    # to show them what changed when it is submitted again. The seeker's writing: erased with them.
+    preparation = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -317,17 +413,31 @@ NEXT_STEP_FOR_CONNECTOR = {
 }
 
 
-def next_step(intro: IntroRequest, role: Actor) -> str:
-    """What the person in `role` should know or do next, in one sentence."""
-    if role is Actor.SEEKER and intro.status == Status.INTRODUCED:
-        template = (
-            "Wait for {target} to write to you, as they asked."
-            if intro.target_writes_first
-            else "Write to {target}" + (", mentioning {connector}." if intro.mode == Mode.MENTION_NAME else ".")
-        )
-    else:
-        table = NEXT_STEP_FOR_SEEKER if role is Actor.SEEKER else NEXT_STEP_FOR_CONNECTOR
-        template = table.get(intro.status, "Nothing left to do.")
+# How a request that ended in a no reads in its history (a new request to the same person).
+SAID_NO_IN_WORDS = {
+    Status.DECLINED_BY_TARGET: "{target} declined",
+    Status.DROPPED_BY_TARGET: "{target} stepped back after accepting",
+    Status.EXPIRED: "{target} did not answer, and the request expired",
+    Status.DECLINED_BY_CONNECTOR: "{connector} declined to make the introduction",
+}
+
+
+def said_no_in_words(intro: IntroRequest) -> str:
+    return SAID_NO_IN_WORDS.get(intro.status, intro.get_status_display()).format(
+        target=intro.target.name, connector=intro.connector.full_name
+    )
+
+
+def next_step(intro: IntroRequest, role: Actor, guidance: Guidance | None = None) -> str:
+    """What the person in `role` should know or do next, in one sentence. Whether and when the
+    seeker writes to the target is never a fixed sentence: it is the `guidance`
+    (intros.guidance), decided by the same policy as the reminders."""
+    if role is Actor.SEEKER and intro.status in GUIDED_STATES:
+        if guidance is None:
+            raise ValueError("The seeker's next step on an introduction is its guidance: pass it.")
+        return guidance.text
+    table = NEXT_STEP_FOR_SEEKER if role is Actor.SEEKER else NEXT_STEP_FOR_CONNECTOR
+    template = table.get(intro.status, "Nothing left to do.")
     return template.format(
         connector=intro.connector.full_name,
         seeker=intro.seeker.full_name,

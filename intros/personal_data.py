@@ -8,11 +8,11 @@ from typing import Any
 from django.db.models import Prefetch
 
 from accounts.models import FORMER_MEMBER
-from accounts.personal_data import Part
+from accounts.personal_data import CHUNK, Part
 from contacts.models import Contact
 
 from . import services
-from .models import PREPARATION_FIELDS, IntroEvent, IntroRequest
+from .models import REVIEWED_FIELDS, IntroEvent, IntroRequest
 from .states import TARGET_DETAILS_VISIBLE, TRANSITIONS, Actor
 
 SEEKER_LEFT_NOTE = "Closed because they deleted their Warm Intros account."
@@ -49,7 +49,7 @@ def _common(intro: IntroRequest) -> dict[str, Any]:
         "status": intro.status,
         "status_label": intro.get_status_display(),
         "mode": intro.mode,
-        "preparation": {name: getattr(intro, name) for name in PREPARATION_FIELDS},
+        "preparation": {name: getattr(intro, name) for name in REVIEWED_FIELDS},
         "vouch_strength": intro.vouch_strength,
         "vouch_note": intro.vouch_note,
         "connector_message": intro.connector_message,
@@ -107,9 +107,11 @@ def export(user) -> dict[str, Any]:
     events = Prefetch("events", queryset=IntroEvent.objects.select_related("actor").order_by("created_at", "pk"))
     made = IntroRequest.objects.of_seeker(user).with_people().prefetch_related(events).order_by("created_at", "pk")
     received = IntroRequest.objects.of_connector(user).with_people().prefetch_related(events)
+    received = received.order_by("created_at", "pk")
+    # A request carries its timeline: fewer requests per chunk than contacts.
     return {
-        "intro_requests_as_seeker": [_as_seeker(i) for i in made],
-        "intro_requests_as_connector": [_as_connector(i) for i in received.order_by("created_at", "pk")],
+        "intro_requests_as_seeker": (_as_seeker(i) for i in made.iterator(chunk_size=CHUNK // 4)),
+        "intro_requests_as_connector": (_as_connector(i) for i in received.iterator(chunk_size=CHUNK // 4)),
     }
 
 
@@ -122,7 +124,9 @@ def erase(user) -> None:
     for intro in waiting.order_by("pk"):
         services.intro_connector_left(intro=intro, connector=user, note=CONNECTOR_LEFT_NOTE)
     # Their preparation is about them; the connector keeps the request's status, dates and vouch.
-    IntroRequest.objects.filter(seeker=user).update(**dict.fromkeys(PREPARATION_FIELDS, ""), outcome_note="")
+    IntroRequest.objects.filter(seeker=user).update(**dict.fromkeys(REVIEWED_FIELDS, ""), outcome_note="")
+    # …and so are the versions of it a connector sent back (kept on the "asked for changes" events).
+    IntroEvent.objects.filter(intro__seeker=user, preparation__isnull=False).update(preparation=None)
     # Their contacts that requests name stay, stripped (contacts deletes the rest after this).
     shared_email = set(
         IntroRequest.objects.filter(connector=user, status__in=TARGET_DETAILS_VISIBLE).values_list(

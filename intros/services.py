@@ -5,19 +5,23 @@ transition that already happened changes nothing and says so."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.outbox import outbox_enqueue
 from contacts.models import Contact, Strength, weekdays_to_mask
+from contacts.windows import day_in_words, days_in_words, zone_in_words
 
-from .models import PREPARATION_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest, TargetLink
+from .diffs import FieldChange, field_change
+from .guidance import guidance_for, terms_in_words
+from .models import REVIEWED_FIELD_NAMES, REVIEWED_FIELDS, STAGE_STAMPS, IntroEvent, IntroRequest, TargetLink
 from .signals import intro_transitioned
 from .states import TRANSITIONS, Actor, Mode, Outcome, Status
 
@@ -30,6 +34,14 @@ class IntroError(Exception):
 
 class NotAllowed(IntroError):
     pass
+
+
+class AlreadyOpen(IntroError):
+    """The seeker has a request open to this person already: point to it, don't open another."""
+
+    def __init__(self, intro: IntroRequest):
+        self.intro = intro
+        super().__init__(f"You already have a request open to meet {intro.target.name}.")
 
 
 class PreparationIncomplete(IntroError):
@@ -55,8 +67,10 @@ def _transition(
     note: str = "",
     updates: dict[str, Any] | None = None,
     check=None,
+    keep_preparation: bool = False,
 ) -> Result:
-    """Apply one transition from the table. Must run inside `transaction.atomic()`."""
+    """Apply one transition from the table. Must run inside `transaction.atomic()`.
+    `keep_preparation`: the event keeps the preparation as it stands (REVIEWED_FIELDS)."""
     spec = TRANSITIONS[name]
     intro = IntroRequest.objects.select_for_update().select_related("seeker", "connector", "target").get(pk=intro_id)
     if role not in spec.actors:
@@ -91,6 +105,7 @@ def _transition(
         from_status=from_status,
         to_status=spec.target,
         note=note,
+        preparation={f: getattr(intro, f) for f in REVIEWED_FIELDS} if keep_preparation else None,
         created_at=now,
     )
     intro_transitioned.send(sender=IntroRequest, intro=intro, transition=name, event=event, actor=user)
@@ -161,27 +176,57 @@ def _use_link(link_id: int, used_for: str) -> TargetLink:
 # --- the seeker -----------------------------------------------------------------------
 
 
+def open_request_to(*, seeker, target: Contact) -> IntroRequest | None:
+    """The seeker's open request to meet `target`, if there is one (there is at most one)."""
+    return IntroRequest.objects.of_seeker(seeker).open().filter(target=target).with_people().first()
+
+
+def asked_before(*, seeker, target: Contact, viewer=None) -> list[IntroRequest]:
+    """The seeker's earlier requests to meet `target` that ended in a no (or no answer), newest
+    first, each with `ended_at` and `ended_note`, as `viewer` (the seeker by default) may see them."""
+    return list(
+        IntroRequest.objects.visible_to(viewer or seeker)
+        .filter(seeker=seeker, target=target)
+        .said_no()
+        .with_ending()
+        .with_people()
+        .order_by("-updated_at", "-pk")
+    )
+
+
 def intro_create_draft(
     *, seeker, target: Contact, parent: IntroRequest | None = None, **preparation: str
 ) -> IntroRequest:
+    """A new draft request. Refused with `AlreadyOpen` while one to the same person is open
+    (also held by the database: one open request per seeker and person). `why_now` is asked
+    for, and checked at submission, when the seeker asked this person before and heard no."""
     if target.owner_id == seeker.pk:
         raise NotAllowed("This is your own contact: you can write to them yourself.")
-    unknown = set(preparation) - set(PREPARATION_FIELDS)
+    unknown = set(preparation) - set(REVIEWED_FIELDS)
     if unknown:
         raise TypeError(f"Not preparation fields: {sorted(unknown)}")
-    with transaction.atomic():
-        intro = IntroRequest.objects.create(
-            seeker=seeker, connector=target.owner, target=target, parent=parent, **preparation
-        )
-        IntroEvent.objects.create(
-            intro=intro,
-            actor=seeker,
-            actor_role=Actor.SEEKER.value,
-            transition="create",
-            from_status=Status.DRAFT,
-            to_status=Status.DRAFT,
-            note="Started the request.",
-        )
+    already = open_request_to(seeker=seeker, target=target)
+    if already is not None:
+        raise AlreadyOpen(already)
+    try:
+        with transaction.atomic():  # a savepoint: the one-open-request index may refuse the row
+            intro = IntroRequest.objects.create(
+                seeker=seeker, connector=target.owner, target=target, parent=parent, **preparation
+            )
+            IntroEvent.objects.create(
+                intro=intro,
+                actor=seeker,
+                actor_role=Actor.SEEKER.value,
+                transition="create",
+                from_status=Status.DRAFT,
+                to_status=Status.DRAFT,
+                note="Started the request.",
+            )
+    except IntegrityError:
+        already = open_request_to(seeker=seeker, target=target)
+        if already is None:
+            raise
+        raise AlreadyOpen(already) from None  # another tab opened one at the same moment
     return intro
 
 
@@ -192,16 +237,21 @@ def intro_update_preparation(*, intro: IntroRequest, seeker, preparation: dict[s
             raise NotAllowed("Only the person who asked for this introduction can edit it.")
         if locked.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
             raise NotAllowed("The preparation can be edited only while it is a draft or changes are asked.")
-        for field in PREPARATION_FIELDS:
+        for field in REVIEWED_FIELDS:
             if field in preparation:
                 setattr(locked, field, preparation[field])
-        locked.save(update_fields=[*PREPARATION_FIELDS, "updated_at"])
+        locked.save(update_fields=[*REVIEWED_FIELDS, "updated_at"])
     return locked
+
+
+WHY_NOW_MISSING = "Say what has changed since you last asked them: the connector reads it with that history."
 
 
 def intro_submit(*, intro: IntroRequest, seeker) -> Result:
     def check(locked: IntroRequest) -> None:
         problems = locked.missing_preparation()
+        if not locked.why_now.strip() and asked_before(seeker=seeker, target=locked.target):
+            problems["why_now"] = WHY_NOW_MISSING
         if problems:
             raise PreparationIncomplete(problems)
 
@@ -216,11 +266,23 @@ def intro_submit(*, intro: IntroRequest, seeker) -> Result:
         )
         if result.changed:
             i = result.intro
+            sent_back = sent_back_version(i)
+            if sent_back is None:
+                subject = f"{i.seeker.full_name} asks you for an introduction to {i.target.name}"
+                changes = None
+            else:
+                subject = f"{i.seeker.full_name}'s request to meet {i.target.name}: changed since your note"
+                changes = preparation_changes(i, sent_back)
             outbox_enqueue(
                 to=[i.connector.email],
-                subject=f"{i.seeker.full_name} asks you for an introduction to {i.target.name}",
+                subject=subject,
                 template="intro_submitted",
-                context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
+                context={
+                    "intro": i,
+                    "url": settings.SITE_URL + i.get_absolute_url(),
+                    "sent_back": sent_back,
+                    "changed": [REVIEWED_FIELD_NAMES[c.name] for c in changes or () if c.changed],
+                },
             )
             position = queue_position(i)
             if position is not None:
@@ -244,6 +306,30 @@ def intro_submit(*, intro: IntroRequest, seeker) -> Result:
                     f"your request is number {position} in their queue. You'll hear when it comes up.",
                 )
     return result
+
+
+def sent_back_version(intro: IntroRequest) -> IntroEvent | None:
+    """While a request waits on its connector again after they asked for changes: the event of
+    that ask, which keeps the preparation as they sent it back (None on a first submission, or
+    when the ask predates kept versions)."""
+    if intro.status != Status.SUBMITTED:
+        return None
+    last_ask = intro.events.filter(transition="request_changes").order_by("-created_at", "-pk").first()
+    return last_ask if last_ask is not None and last_ask.preparation is not None else None
+
+
+def preparation_changes(intro: IntroRequest, sent_back: IntroEvent) -> list[FieldChange]:
+    """Each reviewed field, old text against new, word by word (intros.diffs)."""
+    return [
+        field_change(
+            name=name,
+            label=intro._meta.get_field(name).verbose_name,
+            before=sent_back.preparation.get(name, ""),
+            after=getattr(intro, name),
+        )
+        for name in REVIEWED_FIELDS
+        if name != "why_now" or intro.why_now or sent_back.preparation.get("why_now")
+    ]
 
 
 def connector_at_capacity(connector) -> bool:
@@ -357,6 +443,7 @@ def intro_request_changes(*, intro: IntroRequest, connector, note: str) -> Resul
             user=connector,
             note=note,
             updates={"connector_message": note},
+            keep_preparation=True,  # to show the connector what changed when it comes back
         )
         if result.changed:
             i = result.intro
@@ -439,6 +526,11 @@ def intro_approve(
                 f"You are carrying {locked.connector.intro_capacity} open introductions, your capacity. "
                 "Let one finish, or raise your capacity in your profile, before approving another."
             )
+        if not locked.target.email and locked.target.email_unusable:
+            raise NotAllowed(
+                f"{locked.target.name}'s address “{locked.target.email_unusable}” can't receive email: "
+                f"{locked.target.email_problem}. Fix it on their contact page first: it is needed to ask them."
+            )
         if not locked.target.email:
             raise NotAllowed(
                 f"Add {locked.target.name}'s email address to the contact first: it is needed to write to them."
@@ -491,16 +583,62 @@ def _ask_target(intro: IntroRequest, *, transition: str = "ask_target") -> None:
     _email_target_ask(result.intro, kind=transition)
 
 
-def _email_target_ask(i: IntroRequest, *, kind: str) -> None:
+def _email_target_ask(i: IntroRequest, *, kind: str, key: str | None = None) -> None:
     _, token = target_link_create(intro=i, purpose=TargetLink.Purpose.ANSWER)
-    outbox_enqueue(
+    ask = outbox_enqueue(
         to=[i.target.email],
         reply_to=[i.connector.email],
         subject=f"{i.connector.full_name} would like to introduce you to {i.seeker.full_name}",
         template="target_ask",
         context={"intro": i, "url": target_link_url(intro=i, token=token), "kind": kind},
-        key=f"intro:{i.pk}:{kind}:{i.reask_count}",
+        key=key or f"intro:{i.pk}:{kind}:{i.reask_count}",
+        refs={"intro": i.pk},
+        # If it can never be delivered, both are told (undelivered_ask_context renders it).
+        tell_if_undelivered={"connector": i.connector.email, "seeker": i.seeker.email},
     )
+    if ask is not None:
+        IntroRequest.objects.filter(pk=i.pk).update(last_ask=ask)
+        i.last_ask = ask
+
+
+def undelivered_ask_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Renders the notice that our ask never reached the target, to the connector or the seeker
+    (accounts.outbox.TELL_IF_UNDELIVERED; registered in apps.py), when it is sent. Nothing is
+    sent when the request has moved on: answered, closed, or asked again since."""
+    intro = IntroRequest.objects.with_people().filter(pk=refs.get("intro")).first()
+    if intro is None or intro.last_ask_id != refs.get("undelivered") or intro.undelivered_ask() is None:
+        return None
+    return {
+        "intro": intro,
+        "role": refs["role"],
+        "url": settings.SITE_URL + intro.get_absolute_url(),
+        "contact_url": settings.SITE_URL + reverse("contacts:edit", args=[intro.target_id]),
+        "subject": f"Our email to {intro.target.name} could not be delivered",
+    }
+
+
+def intro_ask_again(*, intro: IntroRequest, connector) -> Result:
+    """Our latest email asking the target was not delivered: once the connector has checked the
+    address, ask again with a fresh link. No state change, and not a re-ask (the target never
+    had the first): the wait for an answer starts over."""
+    with transaction.atomic():
+        locked = (
+            IntroRequest.objects.select_for_update().select_related("seeker", "connector", "target").get(pk=intro.pk)
+        )
+        if locked.connector_id != connector.pk:
+            raise NotAllowed("Only the connector can ask again.")
+        if locked.undelivered_ask() is None:
+            return Result(
+                locked, False, f"Nothing to send again: our last email to {locked.target.name} was not refused."
+            )
+        if not locked.target.email:
+            raise NotAllowed(f"Add {locked.target.name}'s email address to the contact first.")
+        if locked.target.do_not_contact:
+            raise NotAllowed(f"{locked.target.name} is marked “do not contact”.")
+        locked.next_action_at = _answer_deadline()
+        locked.save(update_fields=["next_action_at", "updated_at"])
+        _email_target_ask(locked, kind="resend", key=f"intro:{locked.pk}:resend:{locked.last_ask_id}")
+    return _reload(Result(locked, True, f"{locked.target.name} is asked again, at {locked.target.email}."))
 
 
 def intro_remind_target(*, intro: IntroRequest) -> Result:
@@ -544,11 +682,13 @@ def intro_expire(*, intro: IntroRequest) -> Result:
 def _mention_name(intro: IntroRequest) -> None:
     result = _transition(intro_id=intro.pk, name="mention_name", role=Actor.SYSTEM)
     i = result.intro
+    terms = _seeker_terms(i)
+    guidance = terms["seeker_guidance"]
     outbox_enqueue(
         to=[i.seeker.email],
-        subject=f"You may write to {i.target.name}, mentioning {i.connector.full_name}",
+        subject=_mention_subject(i, guidance),
         template="intro_mention_name_seeker",
-        context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
+        context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url(), **terms},
     )
     outbox_enqueue(
         to=[i.connector.email],
@@ -556,6 +696,16 @@ def _mention_name(intro: IntroRequest) -> None:
         template="intro_mention_name_connector",
         context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
     )
+
+
+def _mention_subject(intro: IntroRequest, guidance) -> str:
+    """Never "you may write" while the target's window is closed: the subject names when."""
+    mentioning = f"{intro.target.name}, mentioning {intro.connector.full_name}"
+    if guidance.tells_to_write:
+        return f"You may write to {mentioning}"
+    if guidance.next_in_target_zone is not None:
+        return f"You may write to {mentioning}, from {day_in_words(guidance.next_in_target_zone)}"
+    return f"Approved: {mentioning} — {guidance.label.lower()}"
 
 
 def intro_reask(*, intro: IntroRequest) -> Result:
@@ -623,22 +773,25 @@ def target_accept(*, link: TargetLink, terms: TargetTerms) -> Result:
 
 
 def _describe_terms(contact: Contact, terms: TargetTerms) -> str:
+    """The timeline's note of the terms given: "Busy through Wed 9 Dec 2026. Prefers
+    Monday–Friday, 09:00–17:00 (Chicago time). Will write first." """
     parts = []
     if terms.busy_until:
-        parts.append(f"busy through {terms.busy_until:%a %-d %b %Y}")
-    if terms.weekdays or terms.hours_start:
+        parts.append(f"Busy through {day_in_words(terms.busy_until, year=True)}.")
+    if terms.weekdays or terms.hours_start or terms.time_zone:
         parts.append(
-            f"prefers {', '.join(contact.weekday_names)}, {contact.hours_start:%H:%M}–{contact.hours_end:%H:%M} "
-            f"({contact.time_zone})"
+            f"Prefers {days_in_words(contact.weekday_set)}, {contact.hours_start:%H:%M}–{contact.hours_end:%H:%M} "
+            f"({zone_in_words(contact.time_zone)})."
         )
-    parts.append("will write first" if terms.target_writes_first else "the seeker writes first")
-    return "; ".join(parts).capitalize() + "."
+    parts.append("Will write first." if terms.target_writes_first else "The seeker writes first.")
+    return " ".join(parts)
 
 
 def _introduce(intro: IntroRequest) -> None:
     result = _transition(intro_id=intro.pk, name="introduce", role=Actor.SYSTEM)
     i = result.intro
-    _, step_back_token = target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
+    # The shared email introduces both, copying the connector: it carries no link that acts
+    # for anyone. The target's step-back link is a key, so it goes to them alone.
     outbox_enqueue(
         to=[i.target.email, i.seeker.email],
         cc=[i.connector.email],
@@ -646,11 +799,36 @@ def _introduce(intro: IntroRequest) -> None:
         template="intro_introduction",
         context={
             "intro": i,
-            "step_back_url": target_link_url(intro=i, token=step_back_token),
             "seeker_url": settings.SITE_URL + i.get_absolute_url(),
+            **_seeker_terms(i),
         },
         key=f"intro:{i.pk}:introduce",
     )
+    _, step_back_token = target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
+    outbox_enqueue(
+        to=[i.target.email],
+        reply_to=[i.connector.email],
+        subject=f"If meeting {i.seeker.full_name} stops suiting you",
+        template="target_step_back_link",
+        context={"intro": i, "url": target_link_url(intro=i, token=step_back_token)},
+        key=f"intro:{i.pk}:step-back-link",
+    )
+
+
+def _seeker_terms(intro: IntroRequest) -> dict[str, Any]:
+    """What the introduction email tells the seeker (emails/_seeker_terms.*): the target's terms and
+    whether to write now, in the seeker's own time as well as the target's."""
+    now = timezone.now()
+    return {
+        "seeker_guidance": guidance_for(intro, reader_zone=intro.seeker.time_zone, now=now),
+        "target_terms": terms_in_words(
+            intro.target,
+            target_writes_first=intro.target_writes_first,
+            writer_name=intro.target.name,
+            seeker_name=intro.seeker.full_name,
+            now=now,
+        ),
+    }
 
 
 def target_decline(*, link: TargetLink, note: str = "") -> Result:

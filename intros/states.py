@@ -75,6 +75,16 @@ FINAL_STATES = frozenset(
         Status.DROPPED_BY_TARGET,
     }
 )
+# How a request ends when someone said no, or never answered: asking the same person again
+# shows that history to the seeker and the connector, and needs a reason ("why now").
+SAID_NO_STATES = frozenset(
+    {
+        Status.DECLINED_BY_CONNECTOR,
+        Status.DECLINED_BY_TARGET,
+        Status.DROPPED_BY_TARGET,
+        Status.EXPIRED,
+    }
+)
 # The target's email is the seeker's to see only from here on.
 TARGET_DETAILS_VISIBLE = frozenset({Status.ACCEPTED, Status.INTRODUCED, Status.MET, Status.OUTCOME, Status.CLOSED})
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("intros/<int:pk>/approve/", views.intro_approve, name="approve"),
     path("intros/<int:pk>/changes/", views.intro_request_changes, name="request_changes"),
     path("intros/<int:pk>/decline/", views.intro_decline, name="decline"),
+    path("intros/<int:pk>/ask-again/", views.intro_ask_again, name="ask_again"),
     path("intros/<int:pk>/meeting/", views.intro_meeting, name="meeting"),
     path("intros/<int:pk>/outcome/", views.intro_outcome, name="outcome"),
     path("intros/<int:pk>/close/", views.intro_close, name="close"),

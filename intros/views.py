@@ -30,8 +30,15 @@ from .forms import (
     TargetNoteForm,
     VouchForm,
 )
-from .models import PREPARATION_FIELDS, IntroRequest, TargetLink, next_step
-from .states import FINAL_STATES, Actor, Status
+from .guidance import (
+    annotated_outreach_log,
+    guidance_for,
+    guidance_for_many,
+    outreach_log_annotations,
+    terms_in_words,
+)
+from .models import PREPARATION_FIELDS, REVIEWED_FIELDS, IntroRequest, TargetLink, next_step
+from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, Actor, Status
 from .track_record import track_record
 
 
@@ -60,23 +67,51 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
-    intros = list(open_requests.listed(mine="seeker").order_by("-updated_at")[:limit])
+    # Each row's outreach log comes folded in, for its guidance (intros.guidance): no query of its own.
+    intros = list(
+        open_requests.listed(mine="seeker").annotate(**outreach_log_annotations()).order_by("-updated_at")[:limit]
+    )
     # Both counts in one query, always asked: the same queries however many there are.
     counts = IntroRequest.objects.visible_to(user).aggregate(
         open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
         waiting_on_me=Count("pk", filter=Q(pk__in=IntroRequest.objects.awaiting_connector(user).values("pk"))),
     )
+    now = timezone.now()
     for intro in intros:
         intro.seeker = user
-        intro.next_step = next_step(intro, Actor.SEEKER)
-    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
-    due = list(user.followups.filter(status="open", due_at__lte=end_of_today).order_by("due_at")[:20])
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    # Related by name: follow-ups live in `followups`, which sits above this app. Those about the
+    # first contact come with their introduction, to say what its guidance says.
+    due = list(
+        user.followups.filter(status="open", due_at__lte=end_of_today)
+        .select_related("intro__target", "intro__connector")
+        .annotate(**outreach_log_annotations("intro_id"))
+        .order_by("due_at")[:20]
+    )
+    first_contact = {f.intro_id: f for f in due if f.about_first_contact}
+    for intro in intros:
+        first_contact.pop(intro.pk, None)  # listed already
+    # Whether to write to each target now.
+    guidance = guidance_for_many(
+        [*intros, *(f.intro for f in first_contact.values())],
+        reader_zone=user.time_zone,
+        now=now,
+        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
+    )
+    for intro in intros:
+        intro.guidance = guidance.get(intro.pk)
+        intro.next_step = next_step(intro, Actor.SEEKER, intro.guidance)
+    for followup in due:
+        followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
     recent = list(
         IntroRequest.objects.of_seeker(user)
         .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
         .listed(mine="seeker")
         .order_by("-updated_at")[:5]
     )
+    # A coach's home starts with their cohorts' dashboards. Related by name: cohorts sits above
+    # this app. Bounded: a coach runs a handful of cohorts.
+    coached = list(user.cohorts_coached.with_member_count().order_by("name")[:20])
     return render(
         request,
         "intros/home.html",
@@ -87,6 +122,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "due": due,
             "recent": recent,
             "waiting_on_me": counts["waiting_on_me"],
+            "coached": coached,
+            # A coach who asks for no introductions sees their cohorts, not an empty seeker's page.
+            "seeking": bool(counts["open"] or due or recent or not coached),
         },
     )
 
@@ -95,11 +133,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def find(request: HttpRequest) -> HttpResponse:
     """Contacts my cohort shares, to ask for an introduction (names and roles only)."""
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
-    shared = Contact.objects.shared_with(request.user)
-    matches = shared
-    if query:
-        # Names, roles and organisations only: never match on details the seeker can't see.
-        matches = shared.filter(Q(name__icontains=query) | Q(organisation__icontains=query) | Q(title__icontains=query))
+    # Names, roles and organisations only, whatever their case and accents: never match on
+    # details the seeker can't see.
+    matches = Contact.objects.shared_with(request.user).search_shared(query)
     # What a row shows, and nothing else: a seeker never receives another member's contact's
     # email or notes, not even into memory.
     rows = Contact.objects.select_related("owner").only(
@@ -117,58 +153,101 @@ def find(request: HttpRequest) -> HttpResponse:
     page = Paginator(MatchedIds(matches.order_by("organisation", "name", "pk"), rows), 30).get_page(
         request.GET.get("page")
     )
+    _mark_asked_before(request.user, page.object_list)
     context = {"nav": "home", "page": page, "query": query}
     template = "intros/find.html#results" if request.htmx else "intros/find.html"
     return render(request, template, context)
 
 
+def _mark_asked_before(seeker, contacts) -> None:
+    """On each contact of a result page: the seeker's open request to them (`open_request`), or
+    their latest request that ended in a no (`said_no`). One query for the page."""
+    by_target: dict[int, IntroRequest] = {}
+    mine = (
+        IntroRequest.objects.of_seeker(seeker)
+        .filter(target_id__in=[c.pk for c in contacts], status__in=[*OPEN_STATES, *SAID_NO_STATES])
+        .with_ending()
+        .only("pk", "target_id", "status")
+        .order_by("ended_at", "pk")  # the latest ending last, so it is the one kept
+    )
+    for intro in mine:
+        kept = by_target.get(intro.target_id)
+        if kept is None or not kept.is_open:
+            by_target[intro.target_id] = intro
+    for contact in contacts:
+        intro = by_target.get(contact.pk)
+        contact.open_request = intro if intro is not None and intro.is_open else None
+        contact.said_no = intro if intro is not None and not intro.is_open else None
+
+
+def _form_context(form: PreparationForm, target: Contact, history, intro: IntroRequest | None = None) -> dict:
+    return {"nav": "home", "form": form, "target": target, "intro": intro, "history": history}
+
+
+def _already_open(request: HttpRequest, target: Contact, intro: IntroRequest) -> HttpResponse:
+    """Point to the open request instead of opening a blank one (409 to a post: nothing made)."""
+    context = {"nav": "home", "target": target, "open_request": intro}
+    return render(request, "intros/intro_form.html", context, status=409 if request.method == "POST" else 200)
+
+
 @login_required
 def intro_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
     target = get_object_or_404(Contact.objects.shared_with(request.user).select_related("owner"), pk=contact_pk)
-    form = PreparationForm(request.POST or None)
+    already = services.open_request_to(seeker=request.user, target=target)
+    if already is not None:
+        return _already_open(request, target, already)
+    history = services.asked_before(seeker=request.user, target=target)
+    form = PreparationForm(request.POST or None, asked_before=bool(history))
     if request.method == "POST" and form.is_valid():
         blocked = ratelimit.INTRO_REQUEST.hit(str(request.user.pk))
         if blocked:
             ratelimit.show_on_form(form, blocked)
-            context = {"nav": "home", "form": form, "target": target}
+            context = _form_context(form, target, history)
             return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
-        intro = services.intro_create_draft(
-            seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in PREPARATION_FIELDS}
-        )
+        try:
+            intro = services.intro_create_draft(
+                seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in form.fields}
+            )
+        except services.AlreadyOpen as open_one:  # another tab was quicker
+            return _already_open(request, target, open_one.intro)
         if "submit" in request.POST:
             return _submit_or_explain(request, intro, counted=True)
         messages.success(request, "Draft saved. Submit it when your preparation is ready.")
         return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
-    return render(request, "intros/intro_form.html", {"nav": "home", "form": form, "target": target}, status=status)
+    return render(request, "intros/intro_form.html", _form_context(form, target, history), status=status)
+
+
+def _saved_form(intro: IntroRequest, history) -> PreparationForm:
+    """The form as the request now stands (to show what stops it being submitted)."""
+    return PreparationForm(
+        instance=intro, data={f: getattr(intro, f) for f in REVIEWED_FIELDS}, asked_before=bool(history)
+    )
 
 
 def _submit_or_explain(request: HttpRequest, intro: IntroRequest, *, counted: bool = False) -> HttpResponse:
     """Submit, or show what stops it. `counted`: this post was counted against the limit already."""
     blocked = None if counted else ratelimit.INTRO_REQUEST.hit(str(request.user.pk))
     if blocked:
-        form = PreparationForm(instance=intro, data={f: getattr(intro, f) for f in PREPARATION_FIELDS})
+        history = services.asked_before(seeker=intro.seeker, target=intro.target)
+        form = _saved_form(intro, history)
         ratelimit.show_on_form(form, blocked)
-        context = {"nav": "home", "form": form, "intro": intro, "target": intro.target}
+        context = _form_context(form, intro.target, history, intro)
         return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
     try:
         result = services.intro_submit(intro=intro, seeker=request.user)
     except services.PreparationIncomplete as incomplete:
-        form = PreparationForm(instance=intro, data={f: getattr(intro, f) for f in PREPARATION_FIELDS})
+        history = services.asked_before(seeker=intro.seeker, target=intro.target)
+        form = _saved_form(intro, history)
         form.is_valid()
         for field, problem in incomplete.problems.items():
-            form.add_error(field, problem)
+            form.add_error(field if field in form.fields else None, problem)
         messages.warning(
             request,
             f"Saved as a draft. Before it goes to {intro.connector.full_name}, "
             f"{len(incomplete.problems)} part(s) of the preparation need more.",
         )
-        return render(
-            request,
-            "intros/intro_form.html",
-            {"nav": "home", "form": form, "intro": intro, "target": intro.target},
-            status=422,
-        )
+        return render(request, "intros/intro_form.html", _form_context(form, intro.target, history, intro), status=422)
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
         return redirect_after_write(request, intro.get_absolute_url())
@@ -184,7 +263,8 @@ def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if intro.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
         messages.info(request, "This request can no longer be edited.")
         return redirect_after_write(request, intro.get_absolute_url())
-    form = PreparationForm(request.POST or None, instance=intro)
+    history = services.asked_before(seeker=intro.seeker, target=intro.target)
+    form = PreparationForm(request.POST or None, instance=intro, asked_before=bool(history))
     if request.method == "POST" and form.is_valid():
         intro = services.intro_update_preparation(intro=intro, seeker=request.user, preparation=form.cleaned_data)
         if "submit" in request.POST:
@@ -192,12 +272,7 @@ def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Draft saved.")
         return redirect_after_write(request, intro.get_absolute_url())
     status = 422 if request.method == "POST" else 200
-    return render(
-        request,
-        "intros/intro_form.html",
-        {"nav": "home", "form": form, "intro": intro, "target": intro.target},
-        status=status,
-    )
+    return render(request, "intros/intro_form.html", _form_context(form, intro.target, history, intro), status=status)
 
 
 @require_POST
@@ -223,7 +298,7 @@ def intro_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def intro_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
-    form = MeetingForm(request.POST)
+    form = MeetingForm(request.POST, intro=intro)
     if not form.is_valid():
         return _detail(request, intro, status=422, meeting_form=form)
     try:
@@ -277,21 +352,49 @@ def intro_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **forms) -> HttpResponse:
     role = intro.role_of(request.user)
+    now = timezone.now()
+    guidance = guidance_for(intro, reader_zone=request.user.time_zone, now=now)
     context = {
         "nav": "home" if role is Actor.SEEKER else "inbox",
         "intro": intro,
         "role": role.value,
-        "next_step": next_step(intro, role),
+        "guidance": guidance,
+        "next_step": next_step(intro, role, guidance),
         "events": intro.events.select_related("actor"),
         "followups": intro.followups.select_related("owner").order_by("due_at"),
         # Related by name: the outreach log lives in `followups`, which sits above this app.
         "outreaches": intro.outreaches.order_by("at"),
         "outreach_states": [Status.INTRODUCED, Status.MET, Status.OUTCOME],
         "show_target_email": role is Actor.CONNECTOR or intro.target_details_visible_to_seeker,
+        # What the target asked for: the seeker learns it with their email, once they accept.
+        "target_terms": terms_in_words(
+            intro.target,
+            target_writes_first=intro.target_writes_first,
+            writer_name=intro.target.name,
+            seeker_name=intro.seeker.full_name,
+            now=now,
+        )
+        if intro.target_details_visible_to_seeker
+        else [],
         "preparation": [(intro._meta.get_field(f).verbose_name, getattr(intro, f)) for f in PREPARATION_FIELDS],
         "today": timezone.localdate(),
+        # Earlier requests to the same person that ended in a no: both sides see them, with why now.
+        "history": [
+            h
+            for h in services.asked_before(seeker=intro.seeker, target=intro.target, viewer=request.user)
+            if h.pk != intro.pk
+        ],
     }
+    context["undelivered_ask"] = intro.undelivered_ask()
     if role is Actor.CONNECTOR and intro.status == Status.SUBMITTED:
+        # The vetting page, in the order a connector reads: who asks for whom, the preparation
+        # (what changed since they sent it back), the track record, then the decision.
+        context["vetting"] = True
+        sent_back = services.sent_back_version(intro)
+        if sent_back is not None:
+            context["sent_back"] = sent_back
+            context["changes"] = services.preparation_changes(intro, sent_back)
+            context["changed_any"] = any(change.changed for change in context["changes"])
         context["track_record"] = track_record(intro.seeker)
         context["capacity_full"] = services.connector_at_capacity(request.user)
         context["vouch_form"] = forms.get("vouch_form") or VouchForm(connector=request.user)
@@ -301,7 +404,9 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         if intro.status in {Status.DRAFT, Status.NEEDS_CHANGES}:
             context["missing"] = intro.missing_preparation()
         if intro.status == Status.INTRODUCED:
-            context["meeting_form"] = forms.get("meeting_form") or MeetingForm(initial={"met_on": timezone.localdate()})
+            context["meeting_form"] = forms.get("meeting_form") or MeetingForm(
+                intro=intro, initial={"met_on": timezone.localdate()}
+            )
         if intro.status == Status.MET:
             context["outcome_form"] = forms.get("outcome_form") or OutcomeForm()
     template = "intros/intro_detail.html"
@@ -313,9 +418,6 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
 @login_required
 def intro_detail(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
-    if intro.status == Status.DRAFT and intro.connector_id == request.user.pk:
-        # A draft is the seeker's own until submitted.
-        return render(request, "404.html", status=404)
     return _detail(request, intro)
 
 
@@ -371,11 +473,13 @@ def connector_record(request: HttpRequest) -> HttpResponse:
 @login_required
 def chain(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user).with_people(), pk=pk)
-    root, members = chain_tree(intro)
+    root, members = chain_tree(intro, request.user)
+    # The seeker's chain belongs under Home, like the introduction itself; the connector's under Inbox.
+    nav = "home" if intro.role_of(request.user) is Actor.SEEKER else "inbox"
     return render(
         request,
         "intros/chain.html",
-        {"nav": "inbox", "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
+        {"nav": nav, "intro": intro, "root": root, "credits": credits(members), "size": len(members)},
     )
 
 
@@ -447,6 +551,19 @@ def intro_decline(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_POST
+@login_required
+def intro_ask_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Our email asking the target was not delivered; the connector has checked the address."""
+    intro = get_object_or_404(IntroRequest.objects.of_connector(request.user), pk=pk)
+    try:
+        result = services.intro_ask_again(intro=intro, connector=request.user)
+    except services.NotAllowed as problem:
+        messages.error(request, str(problem))
+        return redirect_after_write(request, intro.get_absolute_url())
+    return _done(request, intro, result, result.message)
+
+
 # --- the target, through a link (no login) --------------------------------------------------
 
 
@@ -498,7 +615,17 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             messages.error(request, str(problem))
             result = None
         if result is not None:
-            return render(request, "intros/target_thanks.html", {"intro": result.intro, "action": action})
+            context = {"intro": result.intro, "action": action}
+            if action == "accept":
+                # The terms they gave, back in their own words, as everyone will be held to them.
+                context["target_terms"] = terms_in_words(
+                    result.intro.target,
+                    target_writes_first=result.intro.target_writes_first,
+                    writer_name="You",
+                    seeker_name=result.intro.seeker.full_name,
+                    now=timezone.now(),
+                )
+            return render(request, "intros/target_thanks.html", context)
         status, open_panel = 422, action
     return render(
         request,

@@ -222,6 +222,7 @@ def main() -> int:
         # person would: the per-address and per-person limits would measure themselves.
         RATE_LIMIT_LOGIN_PER_IP="100000/1m",
         RATE_LIMIT_LOGIN_PER_EMAIL="100000/1m",
+        RATE_LIMIT_LOGIN_PER_CLIENT="100000/1m",
         RATE_LIMIT_TARGET_ANSWERS="100000/1m",
         RATE_LIMIT_INTRO_REQUESTS="100000/1m",
     )

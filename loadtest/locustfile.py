@@ -131,7 +131,9 @@ class Seeker(Person):
         self.client.get("/", name="/ (home)")
         self.client.get("/intros/new/", name="/intros/new/ (find)")
         contact = next(self.contacts)
-        self.client.get(f"/intros/new/{contact}/", name="/intros/new/[contact]/")
+        form = self.client.get(f"/intros/new/{contact}/", name="/intros/new/[contact]/")
+        if 'id="already-open"' in form.text:
+            return  # asked already: the page points to that request, as it would for a person
         with self.client.post(
             f"/intros/new/{contact}/",
             data={**PREPARATION, "submit": "1"},

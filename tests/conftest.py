@@ -50,6 +50,26 @@ def _fresh_rate_limits(settings):
     settings.FRESHNESS_KEY_PREFIX = f"kept-test-{uuid.uuid4().hex}"  # the same for kept answers
 
 
+@pytest.fixture(scope="session")
+def data_export_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("data-exports")
+
+
+def storages_with_data_exports_in(location) -> dict:
+    """settings.STORAGES with the "Download all my data" files in `location`."""
+    from django.conf import settings
+
+    storage = settings.STORAGES["data_exports"]
+    return {**settings.STORAGES, "data_exports": {**storage, "OPTIONS": {**storage["OPTIONS"], "location": location}}}
+
+
+@pytest.fixture(autouse=True)
+def _data_exports_in_a_temporary_folder(settings, data_export_dir):
+    """Downloads the tests prepare ("Download all my data") go under pytest's temporary folder,
+    not the repository's var/."""
+    settings.STORAGES = storages_with_data_exports_in(data_export_dir)
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager(settings):
     """Tasks run inline in tests (the real worker is exercised in tests/test_services.py)."""
@@ -58,6 +78,29 @@ def _celery_eager(settings):
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
+
+
+@pytest.fixture(scope="session")
+def _mail_key_recorder():
+    """Every email the suite writes or sends, checked as it goes (tests/mail_keys.py)."""
+    from tests.mail_keys import Recorder, keys
+
+    keys()  # fails loudly, before any test, if the URLconf names no no-login key route
+    recorder = Recorder()
+    recorder.install()
+    yield recorder
+    recorder.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _no_login_links_go_to_their_owner_alone(_mail_key_recorder):
+    """A no-login link (target answer, step back, feedback, invitation, calendar, password reset)
+    only ever goes in an email with one recipient: checked after every test, over every email
+    written or sent since the last check (a module's shared world included)."""
+    yield
+    found = _mail_key_recorder.drain()
+    if found:
+        pytest.fail("No-login links sent to more than their owner:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture

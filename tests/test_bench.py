@@ -31,7 +31,7 @@ def _exists(name: str, *args) -> bool:
 
 
 @pytest.mark.services(redis=True)
-def test_bench_harness_measures_every_page_the_sweep_and_http_at_small_scale(tmp_path):
+def test_bench_harness_measures_every_page_the_sweep_http_and_the_exports_at_small_scale(tmp_path):
     env = {
         **os.environ,
         "BENCH_SCALE": "small",
@@ -80,4 +80,25 @@ def test_bench_harness_measures_every_page_the_sweep_and_http_at_small_scale(tmp
     http = payload["http"]
     assert http["requests"] > 0 and http["errors"] == 0
     for label in ("Requests per second", "| p95 |", "| Errors |"):
+        assert label in markdown
+
+    exports = payload["exports"]
+    rows = exports["rows"]
+    assert exports["contacts"] == small.export_contacts
+    for key in ("csv", "vcard", "data-download"):  # every contact in every file, read to the end
+        assert rows[key]["status"] == 200 and rows[key]["records"] == small.export_contacts, key
+    assert rows["csv"]["streaming"] and rows["vcard"]["streaming"]
+    # Asking writes nothing in the request; the worker's task does, and the download is that file.
+    assert (rows["data-request"]["status"], rows["data-request"]["export_status"]) == (302, "requested")
+    assert rows["data-prepare"]["export_status"] == "ready"
+    assert rows["data-download"]["bytes"] == rows["data-prepare"]["bytes"] and rows["data-download"]["complete"]
+    for row in rows.values():
+        assert row["seconds"] > 0 and row["growth_mb"] >= 0
+    for label in (
+        "Contacts CSV",
+        "Contacts vCard",
+        "All my data: asking",
+        "All my data: preparing",
+        "All my data: downloading",
+    ):
         assert label in markdown

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import OutboxMessage
 from followups.models import FollowUp, ReminderLog
 from tests.factories import UserFactory
+from tests.mail_keys import assert_no_problems, check_mail_dir
 
 pytestmark = [pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +80,8 @@ def stack(tmp_path: Path):
         for log in logs.values():
             log.close()
         redis.Redis.from_url(broker).flushdb()
+    # What the real worker wrote obeys the rule every in-process email is held to (tests/mail_keys.py).
+    assert_no_problems(check_mail_dir(tmp_path / "mail"))
 
 
 def test_a_real_worker_and_beat_send_a_due_reminder_exactly_once(stack: Path):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.links import url_with_pk
+from accounts.timezones import zone_label
 
 register = template.Library()
 
@@ -20,18 +21,19 @@ def pk_url(name: str, *args) -> str:
     return url_with_pk(name, *args)
 
 
-def _relative(value: dt.datetime | dt.date, now: dt.datetime) -> str:
+def _relative(value: dt.datetime | dt.date, now: dt.datetime, *, compact: bool = False) -> str:
     if isinstance(value, dt.datetime):
         days = (timezone.localtime(value).date() - timezone.localtime(now).date()).days
         seconds = (value - now).total_seconds()
         if days == 0:
             if abs(seconds) < 90:
-                return "just now" if seconds <= 0 else "in a minute"
+                return "just now" if seconds <= 0 else ("in 1 min" if compact else "in a minute")
             hours = round(abs(seconds) / 3600)
             if hours == 0:
                 minutes = round(abs(seconds) / 60)
-                return f"{minutes} minutes ago" if seconds < 0 else f"in {minutes} minutes"
-            unit = "hour" if hours == 1 else "hours"
+                unit = "min" if compact else "minutes"
+                return f"{minutes} {unit} ago" if seconds < 0 else f"in {minutes} {unit}"
+            unit = "h" if compact else ("hour" if hours == 1 else "hours")
             return f"{hours} {unit} ago" if seconds < 0 else f"in {hours} {unit}"
     else:
         days = (value - timezone.localtime(now).date()).days
@@ -45,8 +47,9 @@ def _relative(value: dt.datetime | dt.date, now: dt.datetime) -> str:
 
 
 @register.simple_tag
-def when(value: dt.datetime | dt.date | None, empty: str = "—") -> str:
-    """`<time>` saying "in 3 days", with the exact date in its title and datetime."""
+def when(value: dt.datetime | dt.date | None, empty: str = "—", compact: bool = False) -> str:
+    """`<time>` saying "in 3 days", with the exact date in its title and datetime. `compact=True`
+    says "4 min ago" and "2 h ago" instead of "4 minutes ago", for a table's narrow column."""
     if value is None:
         return empty
     now = timezone.now()
@@ -57,7 +60,7 @@ def when(value: dt.datetime | dt.date | None, empty: str = "—") -> str:
     else:
         exact = value.strftime("%a %-d %b %Y")
         iso = value.isoformat()
-    return format_html('<time datetime="{}" title="{}">{}</time>', iso, exact, _relative(value, now))
+    return format_html('<time datetime="{}" title="{}">{}</time>', iso, exact, _relative(value, now, compact=compact))
 
 
 @register.simple_tag
@@ -79,4 +82,21 @@ def busy(label: str = "Saving…", id: str = "") -> str:
         '<span class="spinner" aria-hidden="true"></span> {}</span></span>',
         format_html(' id="{}"', id) if id else "",
         label,
+    )
+
+
+@register.filter
+def zone_place(name: str) -> str:
+    """A time zone by its place, as in "Tokyo time": `America/New_York` → `New York`."""
+    return zone_label(name or "")
+
+
+@register.simple_tag
+def guidance_badge(guidance) -> str:
+    """Whether to write to a target now (an intros.guidance.Guidance), as a badge: its words
+    and its colour together."""
+    return format_html(
+        '<span class="badge badge-guidance-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>',
+        guidance.tone,
+        guidance.label,
     )

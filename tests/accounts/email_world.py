@@ -13,9 +13,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models.signals import post_save
+from django.test import override_settings
 from django.urls import reverse
 
 from accounts import outbox
+from accounts.data_exports import data_export_build, data_export_request
 from accounts.models import OutboxMessage
 from accounts.personal_data import account_delete
 from cohorts import services as cohort_services
@@ -29,6 +31,7 @@ from intros.models import TargetLink
 from intros.states import Mode, Outcome
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token, submitted
+from tests.mail_backends import BOUNCING_DOMAIN
 
 # A Tuesday noon (UTC): inside everyone's hours, so the sweep reminds rather than reschedules.
 T0 = dt.datetime(2027, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -161,6 +164,11 @@ def send_every_email(client) -> World:
     services.intro_expire(intro=e)
     _approve(submitted(seeker=natalie, target=gina), mode=Mode.MENTION_NAME)
 
+    # Natalie → Lena: the address on Jill's contact is refused for good (the server below), so
+    # the ask never leaves and Jill and Natalie are each told.
+    lena = contact("Lena Lost", f"lena@{BOUNCING_DOMAIN}")
+    _approve(submitted(seeker=natalie, target=lena))
+
     # Jill is at capacity (one request still waits on its target): Janet's next request waits in
     # the queue, then she withdraws it.
     _approve(submitted(seeker=omar, target=contact("Ivan Waiting", "ivan@initech.example.org")))
@@ -202,13 +210,22 @@ def send_every_email(client) -> World:
     submitted(seeker=natalie, target=kate)
     account_delete(user=kim)
 
+    # Janet asks for all her data; a worker prepares the file and tells her where to download it.
+    requested, _ = data_export_request(user=janet)
+    data_export_build(export_id=requested.pk)
+
     # The password-reset form, as a person uses it.
     response = client.post(reverse("accounts:password_reset"), {"email": janet.email})
     assert response.status_code == 302, response.status_code
 
-    # Messages the sweep wrote in bulk are rendered when sent: send everything now.
-    outbox.outbox_flush()
-    return World(coach=coach, connector=jill, janet=janet, targets=[carol, priya, dave, erin, frank, gina, harry, kate])
+    # Messages the sweep wrote in bulk are rendered when sent: send everything now, through a
+    # server that refuses Lena's address; then the notices that refusal wrote.
+    with override_settings(EMAIL_BACKEND="tests.mail_backends.RefusingBackend"):
+        outbox.outbox_flush()
+        outbox.outbox_flush()
+    return World(
+        coach=coach, connector=jill, janet=janet, targets=[carol, priya, dave, erin, frank, gina, harry, kate, lena]
+    )
 
 
 def site_url_settings(settings) -> None:

@@ -1,15 +1,22 @@
 """Download all my data: one JSON file of everything that is the person's own, and nothing that
-is someone else's to see."""
+is someone else's to see; prepared by a worker (never in the request), downloaded by its owner
+only, announced by an email whose link needs a log-in, deleted after its days."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import data_exports, personal_data
+from accounts.data_exports import data_export_build, data_export_request, data_export_sweep
+from accounts.models import DataExport, OutboxMessage
+from accounts.personal_data import account_delete
 from contacts import services as contact_services
 from contacts.fileformats import parse_upload
 from contacts.models import Tag
@@ -17,35 +24,209 @@ from followups import services as followup_services
 from followups.models import CalendarFeed, ReminderLog
 from intros import services
 from tests.conftest import login
-from tests.factories import ContactFactory, IntroRequestFactory
+from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, submitted
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("accounts:data_export")
+HTMX = {"HTTP_HX_REQUEST": "true"}
 CSV_FILE = b"First Name,Last Name,Email Address,Company\r\nAda,Lovelace,ada@example.net,Analytical\r\n"
+Status = DataExport.Status
+
+
+def _download_url(export: DataExport) -> str:
+    return reverse("accounts:data_export_download", args=[export.pk])
+
+
+def _prepare(user) -> DataExport:
+    """What the page's button and the worker do, without the broker."""
+    export, _ = data_export_request(user=user)
+    return data_export_build(export_id=export.pk)
 
 
 def _download(client, user) -> dict:
-    response = login(client, user).get(URL)
+    """Ask on the page, let the worker prepare it (the task runs after commit), download it."""
+    login(client, user)
+    client.post(URL)
+    export = DataExport.objects.get(user=user)
+    if export.status == Status.REQUESTED:  # the test's transaction never commits: run the task here
+        data_export_build(export_id=export.pk)
+        export.refresh_from_db()
+    response = client.get(_download_url(export))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
-    return json.loads(response.content)
+    return json.loads(response.getvalue())
 
 
-def test_the_file_is_an_attachment_named_with_the_date(client, seeker):
+def _stored_files(data_export_dir) -> list[str]:
+    """Every file in the storage. The folder is the session's (ids can come again on SQLite,
+    whose rolled-back ids are reused): tests compare what they made, not what is there."""
+    return sorted(str(p.relative_to(data_export_dir)) for p in data_export_dir.rglob("*") if p.is_file())
+
+
+# --- asking, preparing, being told -------------------------------------------------------------
+
+
+def test_the_settings_page_offers_to_prepare_the_file(client, seeker):
+    page = login(client, seeker).get(reverse("accounts:profile")).content.decode()
+
+    assert f'action="{URL}"' in page
+    assert "Prepare my data (JSON)" in page
+
+
+def test_asking_answers_at_once_and_the_page_says_it_is_being_prepared(client, seeker):
+    login(client, seeker)
+
+    response = client.post(URL)
+
+    assert response.status_code == 302 and response["Location"] == URL
+    export = DataExport.objects.get(user=seeker)
+    assert export.status == Status.REQUESTED and not export.path  # nothing was written in the request
+    page = client.get(URL).content.decode()
+    assert "Preparing your download…" in page
+    assert f'hx-get="{URL}"' in page and 'hx-trigger="every 2s"' in page
+
+
+def test_htmx_polls_the_fragment_until_the_link_is_there(client, seeker):
+    login(client, seeker)
+    client.post(URL, **HTMX)
+    export = DataExport.objects.get(user=seeker)
+
+    waiting = client.get(URL, **HTMX).content.decode()
+    data_export_build(export_id=export.pk)
+    ready = client.get(URL, **HTMX).content.decode()
+
+    assert waiting.lstrip().startswith('<div id="data-export"') and "hx-trigger" in waiting
+    assert "<html" not in ready and "hx-trigger" not in ready  # the answer that stops the polling
+    assert _download_url(export) in ready
+
+
+def test_the_worker_prepares_it_after_commit_and_emails_its_owner_a_link_that_needs_a_log_in(
+    client, seeker, django_capture_on_commit_callbacks
+):
+    login(client, seeker)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL)
+
+    export = DataExport.objects.get(user=seeker)
+    assert export.status == Status.READY and export.size > 0
+    assert export.expires_at == export.ready_at + dt.timedelta(days=7)
+    [email] = OutboxMessage.objects.filter(subject="Your Warm Intros data is ready to download")
+    assert email.to == [seeker.email] and email.cc == [] and email.reply_to == []
+    assert f"http://127.0.0.1:8000{URL}" in email.body_text
+    client.logout()
+    anonymous = client.get(URL)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("accounts:login"))
+    assert client.get(_download_url(export)).status_code == 302
+
+
+def test_a_second_click_while_it_is_being_prepared_prepares_nothing_more(client, seeker, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "data_export": (1, 86400)}
+    login(client, seeker)
+
+    client.post(URL)
+    again = client.post(URL)
+
+    assert again.status_code == 302  # not refused: asking again while it is on its way costs nothing
+    assert DataExport.objects.filter(user=seeker).count() == 1
+
+
+def test_asking_too_often_is_refused_with_a_message_and_the_last_file_stays(client, seeker, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "data_export": (1, 86400)}
+    login(client, seeker)
+    client.post(URL)
+    export = data_export_build(export_id=DataExport.objects.get(user=seeker).pk)
+
+    refused = client.post(URL, **HTMX)
+
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    body = refused.content.decode()
+    assert "You have asked for your data as often as we prepare it (1 per day)" in body
+    assert _download_url(export) in body
+    assert list(DataExport.objects.filter(user=seeker)) == [export]
+
+
+def test_a_task_delivered_twice_writes_one_file(seeker, data_export_dir):
+    before = set(_stored_files(data_export_dir))
+    export, _ = data_export_request(user=seeker)
+
+    first = data_export_build(export_id=export.pk)
+    second = data_export_build(export_id=export.pk)
+
+    assert first is not None and second is None
+    assert set(_stored_files(data_export_dir)) - before == {first.path}
+    assert OutboxMessage.objects.filter(to=[seeker.email]).count() == 1
+
+
+def test_a_newer_file_replaces_the_older_one(seeker, data_export_dir, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        older = _prepare(seeker)
+        newer = _prepare(seeker)
+
+    assert list(DataExport.objects.filter(user=seeker)) == [newer]
+    assert older.path not in _stored_files(data_export_dir)
+    assert newer.path in _stored_files(data_export_dir)
+
+
+def test_a_failed_preparation_says_so_and_can_be_tried_again(client, seeker, monkeypatch):
+    def broken(**kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(personal_data, "write_account_export", broken)
+    export, _ = data_export_request(user=seeker)
+
+    assert data_export_build(export_id=export.pk) is None
+
+    export.refresh_from_db()
+    assert export.status == Status.FAILED
+    page = login(client, seeker).get(URL).content.decode()
+    assert "Something went wrong while we prepared your file" in page
+    assert "Try again" in page
+    monkeypatch.undo()
+    client.post(URL)
+    assert DataExport.objects.filter(user=seeker, status=Status.REQUESTED).exists()
+
+
+# --- downloading ----------------------------------------------------------------------------
+
+
+def test_the_file_is_an_attachment_named_with_the_day_it_was_prepared(client, seeker):
     with time_machine.travel("2026-05-04 10:00Z", tick=False):
-        response = login(client, seeker).get(URL)
-        profile = client.get(reverse("accounts:profile")).content.decode()
+        export = _prepare(seeker)
+        response = login(client, seeker).get(_download_url(export))
+        page = client.get(reverse("accounts:profile")).content.decode()
+
     assert response["Content-Disposition"] == 'attachment; filename="warm-intros-my-data-2026-05-04.json"'
     assert "no-store" in response["Cache-Control"]
-    assert reverse("accounts:data_export") in profile
+    assert int(response["Content-Length"]) == export.size
+    assert _download_url(export) in page
+    assert "until 11 May 2026" in page
 
 
-def test_anonymous_is_sent_to_log_in(client):
-    response = client.get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("accounts:login"))
+def test_only_the_owner_can_download_it_and_only_while_it_is_kept(client, seeker, connector):
+    with time_machine.travel("2026-05-04 10:00Z", tick=False):
+        export = _prepare(seeker)
+    url = _download_url(export)
+
+    with time_machine.travel("2026-05-05 10:00Z", tick=False):
+        assert login(client, connector).get(url).status_code == 404
+        assert login(client, seeker).get(url).status_code == 200
+    with time_machine.travel("2026-05-11 10:01Z", tick=False):
+        assert client.get(url).status_code == 404
+        assert "Prepare my data (JSON)" in client.get(URL).content.decode()
+
+
+def test_anonymous_is_sent_to_log_in(client, seeker):
+    export = _prepare(seeker)
+
+    for url in (URL, _download_url(export)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("accounts:login"))
+
+
+# --- what is in it ------------------------------------------------------------------------------
 
 
 def test_everything_that_is_mine_is_in_it(client, cohort, seeker, connector, target):
@@ -127,8 +308,26 @@ def test_nothing_that_is_someone_elses(client, cohort, seeker, connector, member
     assert "target_feedback" not in made
 
 
-def test_the_number_of_queries_does_not_grow_with_the_data(
-    client, cohort, seeker, connector, django_assert_max_num_queries
+def test_the_file_is_one_json_document_with_a_record_per_line(seeker, data_export_dir):
+    """Written a record at a time (memory stays flat), it still reads as one document, and each
+    contact is a line of its own: a large file can be read line by line too."""
+    for i in range(3):
+        ContactFactory(owner=seeker, name=f"Contact {i}", notes="two\nlines")
+    export = _prepare(seeker)
+
+    text = (data_export_dir / export.path).read_text(encoding="utf-8")
+
+    data = json.loads(text)
+    assert [c["name"] for c in data["contacts"]] == ["Contact 0", "Contact 1", "Contact 2"]
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}"
+    assert sum(1 for line in lines if line.startswith('{"id": ') and '"name": "Contact ' in line) == 3
+    assert '"followups": []' in text  # an empty section stays an empty array
+    assert data == {**personal_data.account_export(user=seeker), "exported_at": data["exported_at"]}
+
+
+def test_the_queries_grow_with_chunks_of_records_never_with_each_record(
+    seeker, connector, monkeypatch, django_assert_max_num_queries
 ):
     def add(n: int) -> None:
         for i in range(n):
@@ -136,9 +335,98 @@ def test_the_number_of_queries_does_not_grow_with_the_data(
             ContactFactory(owner=seeker).tags.add(Tag.objects.get_or_create(owner=seeker, name=f"tag{i}")[0])
 
     add(1)
-    login(client, seeker)
-    with django_assert_max_num_queries(25) as small:
-        client.get(URL)
+    with django_assert_max_num_queries(40) as small:
+        _prepare(seeker)
     add(5)
     with django_assert_max_num_queries(len(small.captured_queries)):
+        _prepare(seeker)
+
+
+# --- keeping and deleting -------------------------------------------------------------------
+
+
+def test_the_sweep_deletes_files_past_their_days_and_enqueues_lost_requests_again(
+    seeker, connector, member, data_export_dir, django_capture_on_commit_callbacks
+):
+    with time_machine.travel("2026-05-04 10:00Z", tick=False):
+        old = _prepare(seeker)
+        lost, _ = data_export_request(user=connector)  # its enqueue after commit never happened
+        stalled, _ = data_export_request(user=member)
+        DataExport.objects.filter(pk=stalled.pk).update(status=Status.BUILDING, started_at=timezone.now())
+    assert old.path in _stored_files(data_export_dir)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = data_export_sweep(now=dt.datetime(2026, 5, 11, 10, 1, tzinfo=dt.UTC))
+
+    assert counts == {"expired": 1, "enqueued_again": 1, "stalled": 1}
+    assert not DataExport.objects.filter(pk=old.pk).exists()
+    assert old.path not in _stored_files(data_export_dir)
+    assert DataExport.objects.get(pk=lost.pk).status == Status.READY  # the eager task ran
+    stalled.refresh_from_db()
+    assert stalled.status == Status.FAILED and "took too long" in stalled.error
+
+
+def test_the_sweep_leaves_files_within_their_days(seeker, data_export_dir):
+    with time_machine.travel("2026-05-04 10:00Z", tick=False):
+        export = _prepare(seeker)
+
+    counts = data_export_sweep(now=dt.datetime(2026, 5, 11, 9, 59, tzinfo=dt.UTC))
+
+    assert counts == {"expired": 0, "enqueued_again": 0, "stalled": 0}
+    assert export.path in _stored_files(data_export_dir)
+
+
+def test_deleting_the_account_deletes_its_files(seeker, connector, data_export_dir, django_capture_on_commit_callbacks):
+    mine = _prepare(seeker)
+    theirs = _prepare(connector)
+    # A file whose worker died after saving it, before recording it.
+    data_exports.storage().save(f"{seeker.pk}/orphan.json", ContentFile(b"{}"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=seeker)
+
+    assert not DataExport.objects.filter(user=seeker).exists()
+    assert [f for f in _stored_files(data_export_dir) if f.startswith(f"{seeker.pk}/")] == []
+    assert theirs.path in _stored_files(data_export_dir)
+    assert mine.path not in _stored_files(data_export_dir)
+
+
+def test_a_file_finished_after_its_request_was_deleted_is_not_kept(
+    seeker, data_export_dir, monkeypatch, django_capture_on_commit_callbacks
+):
+    export, _ = data_export_request(user=seeker)
+    write = personal_data.write_account_export
+    before = set(_stored_files(data_export_dir))
+
+    def while_deleting(*, user, out):
+        write(user=user, out=out)
+        # The person deletes their account while the worker writes (its files went at that commit).
+        DataExport.objects.filter(pk=export.pk).delete()
+
+    monkeypatch.setattr(personal_data, "write_account_export", while_deleting)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert data_export_build(export_id=export.pk) is None
+
+    assert set(_stored_files(data_export_dir)) == before
+    assert not OutboxMessage.objects.filter(subject__contains="ready to download").exists()
+
+
+def test_a_deleted_account_s_download_is_gone_for_everyone(client, seeker):
+    export = _prepare(seeker)
+    other = UserFactory()
+
+    account_delete(user=seeker)
+
+    assert login(client, other).get(_download_url(export)).status_code == 404
+
+
+def test_the_page_and_each_poll_take_a_constant_number_of_queries(client, seeker, django_assert_max_num_queries):
+    for i in range(20):
+        ContactFactory(owner=seeker, name=f"Contact {i}")
+    login(client, seeker).post(URL)
+
+    # The session, the user, the latest export: whatever the account holds.
+    with django_assert_max_num_queries(3):
+        client.get(URL, **HTMX)
+    with django_assert_max_num_queries(3):
         client.get(URL)

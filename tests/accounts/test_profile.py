@@ -35,7 +35,9 @@ def test_profile_shows_own_settings(client, seeker, django_assert_max_num_querie
     assert response.status_code == 200
     assert seeker.email.encode() in response.content
     assert b'value="Janet Seeker"' in response.content
-    assert b'<option value="Europe/Berlin">Europe/Berlin</option>' in response.content
+    # Grouped by region: Berlin under Europe.
+    assert b'<optgroup label="Europe">' in response.content
+    assert b'<option value="Europe/Berlin">Berlin</option>' in response.content
 
 
 def test_profile_edit_saves_and_says_so(client, seeker):

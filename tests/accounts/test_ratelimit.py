@@ -18,10 +18,11 @@ from accounts import ratelimit
 from accounts.models import OutboxMessage
 from cohorts.models import Invitation
 from config.settings import env_rate
+from contacts.models import ImportBatch
 from intros.models import IntroRequest
 from intros.states import Status
 from tests.conftest import login
-from tests.factories import GOOD_PREPARATION, PASSWORD, IntroRequestFactory, UserFactory
+from tests.factories import GOOD_PREPARATION, PASSWORD, ContactFactory, IntroRequestFactory, UserFactory
 from tests.intros.helpers import awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
@@ -57,14 +58,24 @@ def assert_refused(response, *, says: str, wait: str) -> str:
 
 
 # --- log in -----------------------------------------------------------------------------------
+# Only wrong passwords count; a known device (one that has logged in with the address) is
+# counted on its own, so nobody guessing an address can lock its owner out (README, "Logging in").
+
+HOME_NETWORK = "198.51.100.20"
+ELSEWHERE = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
 
 
 def _login(client, email, password="wrong", **kw):
     return client.post(reverse("accounts:login"), {"username": email, "password": password}, **kw)
 
 
-def test_login_per_email_refuses_the_n_plus_first_attempt_then_resets(client, clock, limits):
-    limits(login_email=(3, 900))
+def _log_out(client):
+    client.post(reverse("accounts:logout"))
+    assert SESSION_KEY not in client.session
+
+
+def test_login_wrong_passwords_per_address_and_network_refuse_the_n_plus_first_then_reset(client, clock, limits):
+    limits(login_client=(3, 900))
     UserFactory(email="janet@example.com")
     for _ in range(3):
         response = _login(client, "janet@example.com")
@@ -72,12 +83,16 @@ def test_login_per_email_refuses_the_n_plus_first_attempt_then_resets(client, cl
         assert b"do not match an account" in response.content
     # The fourth is refused even with the right password, which is never checked.
     refused = _login(client, "janet@example.com", PASSWORD)
-    body = assert_refused(refused, says="Too many log-in attempts for this email address", wait="in 15 minutes")
+    body = assert_refused(
+        refused, says="Too many wrong passwords for this email address from here", wait="in 15 minutes"
+    )
     assert 'value="janet@example.com"' in body  # the form keeps what was typed
     assert PASSWORD not in body
     assert "do not match" not in body
     assert SESSION_KEY not in client.session
     assert int(refused["Retry-After"]) == 900
+    # Another network trying the same address is counted apart.
+    assert _login(client, "janet@example.com", REMOTE_ADDR=ELSEWHERE[0]).status_code == 200
 
     clock.shift(dt.timedelta(minutes=10))
     assert _login(client, "janet@example.com", PASSWORD).status_code == 429
@@ -86,6 +101,107 @@ def test_login_per_email_refuses_the_n_plus_first_attempt_then_resets(client, cl
     response = _login(client, "janet@example.com", PASSWORD)
     assert response.status_code == 302
     assert client.session[SESSION_KEY]
+
+
+def test_right_passwords_are_never_counted(client, clock, limits):
+    """A cohort trying the demo: one room, one account (and a few of their own), many log-ins."""
+    limits(login_client=(2, 900), login_email=(2, 900), login_ip=(2, 900))
+    demo = UserFactory(email="demo@example.com")
+    members = [UserFactory() for _ in range(3)]
+    for _ in range(12):
+        assert _login(client, "demo@example.com", PASSWORD).status_code == 302
+        _log_out(client)
+    for member in members:
+        assert _login(client, member.email, PASSWORD).status_code == 302
+        _log_out(client)
+    for limit, who in [
+        (ratelimit.LOGIN_EMAIL, demo.email),
+        (ratelimit.LOGIN_IP, "127.0.0.1"),
+        (ratelimit.LOGIN_CLIENT, f"{demo.email} network:127.0.0.1"),
+    ]:
+        assert limit.count(who) == 0, limit.name
+
+
+def test_a_right_password_clears_that_clients_wrong_ones(client, clock, limits):
+    limits(login_client=(3, 900))
+    UserFactory(email="janet@example.com")
+    assert [_login(client, "janet@example.com").status_code for _ in range(2)] == [200, 200]
+    assert _login(client, "janet@example.com", PASSWORD).status_code == 302
+    # A new browser on the same network: the count for (address, network) starts again.
+    other = type(client)()
+    assert [_login(other, "janet@example.com").status_code for _ in range(3)] == [200, 200, 200]
+    assert _login(other, "janet@example.com").status_code == 429
+
+
+def test_a_guesser_cannot_lock_the_owner_out_of_her_own_device(client, clock, limits):
+    limits(login_client=(3, 900), login_email=(5, 900), login_ip=(4, 900))
+    UserFactory(email="janet@example.com")
+    # Janet logs in once on her laptop at home: it becomes a known device for her address.
+    assert _login(client, "janet@example.com", PASSWORD, REMOTE_ADDR=HOME_NETWORK).status_code == 302
+    assert client.cookies[ratelimit.DEVICE_COOKIE].value
+    _log_out(client)
+
+    guesser = type(client)()
+    # From her own network, then from four others: guesses until every limit a stranger meets is past.
+    for address in [HOME_NETWORK, *ELSEWHERE]:
+        while _login(guesser, "janet@example.com", REMOTE_ADDR=address).status_code == 200:
+            pass
+    assert_refused(
+        _login(guesser, "janet@example.com", PASSWORD, REMOTE_ADDR="192.0.2.99"),
+        says="from several places",
+        wait="in 15 minutes",
+    )
+    assert ratelimit.LOGIN_EMAIL.count("janet@example.com") > 5
+
+    # Her laptop still logs her in, at home or anywhere else.
+    response = _login(client, "janet@example.com", PASSWORD, REMOTE_ADDR=HOME_NETWORK)
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY]
+    _log_out(client)
+    assert _login(client, "janet@example.com", PASSWORD, REMOTE_ADDR=ELSEWHERE[0]).status_code == 302
+
+
+def test_a_known_device_has_wrong_tries_of_its_own(client, clock, limits):
+    limits(login_client=(2, 900), login_email=(50, 900), login_ip=(50, 900))
+    UserFactory(email="janet@example.com")
+    assert _login(client, "janet@example.com", PASSWORD).status_code == 302
+    _log_out(client)
+    assert [_login(client, "janet@example.com").status_code for _ in range(3)] == [200, 200, 429]
+    assert_refused(_login(client, "janet@example.com", PASSWORD), says="from here", wait="in 15 minutes")
+    # Its wrong tries were not the stranger's counts.
+    assert ratelimit.LOGIN_EMAIL.count("janet@example.com") == 0
+
+
+def test_a_device_is_known_only_for_the_addresses_that_logged_in_on_it(client, clock, limits):
+    """A guesser who logs in to an account of their own gets a cookie for that address only; a
+    cookie they forge or alter counts for nothing."""
+    limits(login_client=(2, 900), login_email=(50, 900), login_ip=(50, 900))
+    UserFactory(email="janet@example.com")
+    UserFactory(email="mallory@example.com")
+    assert _login(client, "mallory@example.com", PASSWORD).status_code == 302
+    _log_out(client)
+    assert [_login(client, "janet@example.com").status_code for _ in range(3)] == [200, 200, 429]
+    assert ratelimit.LOGIN_EMAIL.count("janet@example.com") == 3  # counted as a stranger
+
+    forged = type(client)()
+    forged.cookies[ratelimit.DEVICE_COOKIE] = client.cookies[ratelimit.DEVICE_COOKIE].value[:-2] + "xx"
+    assert _login(forged, "janet@example.com", REMOTE_ADDR=ELSEWHERE[1]).status_code == 200
+    assert ratelimit.LOGIN_EMAIL.count("janet@example.com") == 4
+
+
+def test_a_shared_computer_remembers_each_address_that_logged_in(client, clock, limits):
+    limits(login_client=(1, 900), login_email=(1, 900), login_ip=(1, 900))
+    for email in ("janet@example.com", "natalie@example.com"):
+        UserFactory(email=email)
+        assert _login(client, email, PASSWORD).status_code == 302
+        _log_out(client)
+    stranger = type(client)()
+    for email in ("janet@example.com", "natalie@example.com"):
+        _login(stranger, email, REMOTE_ADDR=ELSEWHERE[2])
+        _login(stranger, email, REMOTE_ADDR=ELSEWHERE[3])
+    for email in ("janet@example.com", "natalie@example.com"):
+        assert _login(client, email, PASSWORD).status_code == 302
+        _log_out(client)
 
 
 def test_login_per_network_counts_every_address(client, clock, limits):
@@ -98,11 +214,22 @@ def test_login_per_network_counts_every_address(client, clock, limits):
 
 
 def test_login_refusal_for_htmx_says_the_same(client, clock, limits):
-    limits(login_email=(1, 900))
+    limits(login_client=(1, 900))
     _login(client, "janet@example.com")
     assert_refused(
-        _login(client, "janet@example.com", headers=HTMX), says="Too many log-in attempts", wait="in 15 minutes"
+        _login(client, "janet@example.com", headers=HTMX), says="Too many wrong passwords", wait="in 15 minutes"
     )
+
+
+def test_wrong_passwords_on_the_delete_page_count_with_the_log_in_tries(client, clock, limits):
+    limits(login_client=(2, 900))
+    user = UserFactory(email="janet@example.com")
+    login(client, user)
+    url = reverse("accounts:delete")
+    assert [client.post(url, {"password": "wrong"}).status_code for _ in range(2)] == [422, 422]
+    assert_refused(client.post(url, {"password": PASSWORD}), says="Too many wrong passwords", wait="in 15 minutes")
+    user.refresh_from_db()
+    assert user.email == "janet@example.com"  # nothing was deleted
 
 
 # --- password reset ------------------------------------------------------------------------------
@@ -171,9 +298,13 @@ def test_intro_requests_per_seeker_refuses_the_n_plus_first_then_resets(
 ):
     limits(intro_request=(2, 3600))
     login(client, seeker)
-    url = reverse("intros:create", args=[target.pk])
-    assert [client.post(url, GOOD_PREPARATION).status_code for _ in range(2)] == [302, 302]
-    body = assert_refused(client.post(url, GOOD_PREPARATION), says="many introduction requests", wait="in an hour")
+    # Three people to ask (one open request per person): the third ask is over the limit.
+    people = [target, *(ContactFactory(owner=target.owner, shareable=True) for _ in range(2))]
+    url, *others = [reverse("intros:create", args=[person.pk]) for person in people]
+    assert [client.post(u, GOOD_PREPARATION).status_code for u in (url, others[0])] == [302, 302]
+    body = assert_refused(
+        client.post(others[1], GOOD_PREPARATION), says="many introduction requests", wait="in an hour"
+    )
     assert GOOD_PREPARATION["fit"] in body  # the preparation is still in the form
     assert IntroRequest.objects.filter(seeker=seeker).count() == 2
     # Submitting counts too: the drafts wait until the window has passed.
@@ -239,6 +370,40 @@ def test_a_batch_bigger_than_what_is_left_is_refused_whole_and_says_what_is_left
     assert 'id="invite-panel"' in body and "<html" not in body
     assert _invite(client, cohort, ["b@example.com", "c@example.com"]).status_code == 302
     assert Invitation.objects.filter(cohort=cohort).count() == 3
+
+
+# --- contact file uploads -------------------------------------------------------------------------------
+
+
+def _upload(client, **kw):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.contacts.import_samples import linkedin_csv
+
+    return client.post(
+        reverse("contacts:import"), {"file": SimpleUploadedFile("Connections.csv", linkedin_csv())}, **kw
+    )
+
+
+def test_contact_uploads_per_person_refuse_the_n_plus_first_keep_the_form_then_reset(
+    client, clock, limits, seeker, member
+):
+    limits(import_upload=(2, 3600))
+    login(client, seeker)
+    assert [_upload(client).status_code for _ in range(2)] == [302, 302]
+    body = assert_refused(_upload(client), says="You have uploaded 2 contact files per hour", wait="in an hour")
+    assert 'enctype="multipart/form-data"' in body and 'type="file"' in body  # the form, to choose the file again
+    assert "Nothing was uploaded" in body
+    assert ImportBatch.objects.filter(owner=seeker).count() == 2
+    # htmx gets the same page and the same words.
+    assert_refused(_upload(client, headers=HTMX), says="You have uploaded 2 contact files", wait="in an hour")
+    # Another member is not held up by this one's count.
+    login(client, member)
+    assert _upload(client).status_code == 302
+    login(client, seeker)
+    clock.shift(dt.timedelta(hours=1))
+    assert _upload(client).status_code == 302
+    assert ImportBatch.objects.filter(owner=seeker).count() == 3
 
 
 # --- the pieces ------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 # responded with a status of 422"). The app answers 422 for a form with errors and 410 for a
 # used target link on purpose; those are the page working, not breaking.
 DELIBERATE_STATUS = re.compile(r"Failed to load resource: the server responded with a status of (410|422)\b")
+ERROR_PAGE_STATUS = re.compile(r"Failed to load resource: the server responded with a status of (403|404)\b")
 
 # Screenshots use caret="initial": Playwright hides the caret with a style of its own, which the
 # page's CSP later reports as an inline-style violation during the next htmx swap (not the app's).
@@ -77,19 +78,40 @@ class BrowserProblems:
     """What went wrong in any page of the test, in the words Chromium used."""
 
     problems: list[str] = field(default_factory=list)
+    # A test of the error pages opens them on purpose: a page (not a file it loads) answered
+    # 403 or 404 is then no problem. Set by `allow_error_pages()`.
+    error_pages_allowed: bool = False
+    documents: dict[str, int] = field(default_factory=dict)
+
+    def allow_error_pages(self) -> None:
+        self.error_pages_allowed = True
+
+    def _deliberate_error_page(self, message: ConsoleMessage) -> bool:
+        failed = message.location.get("url", "")
+        return (
+            self.error_pages_allowed
+            and bool(ERROR_PAGE_STATUS.search(message.text))
+            and self.documents.get(failed) in (403, 404)
+        )
 
     def watch(self, page: Page, who: str) -> None:
         def on_console(message: ConsoleMessage) -> None:
             text = message.text
             if "Content Security Policy" in text:
                 self.problems.append(f"[{who}] CSP violation on {page.url}: {text}")
-            elif message.type == "error" and not DELIBERATE_STATUS.search(text):
+            elif (
+                message.type == "error"
+                and not DELIBERATE_STATUS.search(text)
+                and not self._deliberate_error_page(message)
+            ):
                 self.problems.append(f"[{who}] console error on {page.url}: {text}")
 
         def on_page_error(error: Exception) -> None:
             self.problems.append(f"[{who}] JavaScript error on {page.url}: {error}")
 
         def on_response(response: Response) -> None:
+            if response.request.resource_type == "document":
+                self.documents[response.url] = response.status
             if response.status >= 500:
                 self.problems.append(f"[{who}] {response.status} from {response.request.method} {response.url}")
 
@@ -107,12 +129,13 @@ def browser_problems() -> BrowserProblems:
 def new_page(browser: Browser, live_server, browser_problems: BrowserProblems) -> Iterator[Callable[..., Page]]:
     """Open a page in a new browser context: one context per person, so sessions don't mix.
 
-    `new_page("seeker")` is a desktop window; `new_page("target", phone=True)` a 390 px phone.
+    `new_page("seeker")` is a desktop window; `new_page("target", phone=True)` a 390 px phone;
+    `zone="Asia/Tokyo"` sets the device's time zone (UTC otherwise).
     """
     contexts: list[BrowserContext] = []
 
-    def open_page(who: str, *, phone: bool = False) -> Page:
-        options: dict = {"base_url": live_server.url, "locale": "en-GB", "timezone_id": "UTC"}
+    def open_page(who: str, *, phone: bool = False, zone: str = "UTC") -> Page:
+        options: dict = {"base_url": live_server.url, "locale": "en-GB", "timezone_id": zone}
         if phone:
             options.update(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
         else:

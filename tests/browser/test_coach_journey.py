@@ -40,9 +40,8 @@ def test_coach_sees_attention_drills_down_exports_and_nudges(new_page, check):
 
     page = new_page("coach")
     log_in(page, dana.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cohorts").click()
-    page.get_by_role("link", name="Autumn boot camp").click()
-    page.get_by_role("link", name="Dashboard").click()
+    # The coach's home starts with their cohorts' dashboards: one click to the dashboard.
+    page.get_by_role("link", name="Dashboard of Autumn boot camp").click()
     expect(page.get_by_role("heading", name="Coach dashboard")).to_be_visible()
     attention = page.locator("section.attention")
     expect(attention.get_by_role("link", name="Janet Seeker")).to_be_visible()

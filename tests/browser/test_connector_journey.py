@@ -77,6 +77,21 @@ def test_connector_vets_asks_for_changes_approves_and_sees_capacity_and_record(n
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
     expect(page.get_by_text("of your capacity of 1")).to_be_visible()
     page.get_by_role("link", name="Omar Seeker asks to meet Priya Manager").click()
+    # It came back: the preparation shows what changed since the note, word by word.
+    expect(page.get_by_text("Omar changed it since your note of")).to_be_visible()
+    expect(page.locator("#preparation .diff-text ins.diff-added")).to_contain_text(
+        "I want to join the platform team now."
+    )
+    expect(page.locator("#preparation .badge-unchanged")).to_have_count(6)
+    check(page, "vet-changed")
+    # Approving with nothing filled in says what is missing, in words.
+    page.get_by_role("button", name="Approve and vouch").click()
+    expect(page.locator("#actions .form-errors")).to_contain_text(
+        "Before approving, confirm you read the preparation, confirm the fit is real, confirm you know them "
+        "well enough, say how well you know them and write your vouch note."
+    )
+    expect(page.get_by_text("This field is required.")).to_have_count(0)
+    check(page, "approve-refused")
     page.get_by_label("I read the preparation").check()
     page.get_by_label("The fit is real").check()
     page.get_by_label("I know the seeker well enough").check()

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser
 
 from accounts.models import OutboxMessage
 from tests.accounts.email_world import SITE_URL, T0, TemplateRecorder, email_kinds, send_every_email
-from tests.browser.audit import axe_run, blocking, by_impact
+from tests.browser.audit import axe_run, blocking, broken_words, by_impact
 from tests.browser.conftest import ARTIFACTS, PHONE, SCREENSHOTS, TIMEOUT_MS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -53,6 +53,7 @@ def test_every_email_s_html_part_passes_axe_and_fits_a_phone(browser: Browser, c
             )
             if widths["scroll"] > widths["inner"]:
                 problems.append(f"[{kind}] scrolls sideways on a phone: {widths}")
+            problems += [f"[{kind}] word broken across lines on a phone: {w}" for w in broken_words(page)]
             page.screenshot(path=str(SCREENSHOTS / f"email-{kind}-phone.png"), full_page=True)
     finally:
         context.close()

@@ -31,7 +31,8 @@ def log_in(page: Page, email: str) -> None:
     page.fill("#id_username", email)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Your introductions")).to_be_visible()
+    # Home: a seeker's introductions, or a coach's cohorts when they ask for none themselves.
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Your (introductions|cohorts)$"))).to_be_visible()
 
 
 def target_link_path(email: str) -> str:
@@ -130,11 +131,16 @@ def test_seeker_connector_target_journey(new_page, screenshot):
     approve = connector_page.get_by_role("button", name="Approve and vouch")
     approve.click()
     checklist_error = connector_page.locator("#id_checked_preparation_error")
-    expect(checklist_error).to_have_text("This field is required.")
-    expect(connector_page.locator("#id_checked_fit_error")).to_have_text("This field is required.")
-    expect(connector_page.locator("#id_checked_relationship_error")).to_have_text("This field is required.")
-    expect(connector_page.locator("#id_vouch_strength_error")).to_have_text("This field is required.")
-    expect(connector_page.locator("#id_vouch_note_error")).to_have_text("This field is required.")
+    # What is missing, in words: one sentence above the form, and why beside each field.
+    expect(connector_page.locator("#actions .form-errors")).to_contain_text("Before approving, confirm you read")
+    expect(checklist_error).to_have_text("Tick this once you have read the preparation and found it specific.")
+    expect(connector_page.locator("#id_checked_fit_error")).to_contain_text("Tick this if the fit is real")
+    expect(connector_page.locator("#id_checked_relationship_error")).to_contain_text("Tick this if you know them")
+    expect(connector_page.locator("#id_vouch_strength_error")).to_have_text(
+        "Choose how well you know them: the target sees it."
+    )
+    expect(connector_page.locator("#id_vouch_note_error")).to_contain_text("Write a sentence or two for the target")
+    expect(connector_page.get_by_text("This field is required.")).to_have_count(0)
     # Still the request page: the form was swapped in place, not navigated away.
     expect(connector_page).to_have_url(re.compile(rf"/intros/{draft.pk}/$"))
     assert IntroRequest.objects.get().status == Status.SUBMITTED
@@ -184,7 +190,9 @@ def test_seeker_connector_target_journey(new_page, screenshot):
     seeker_page.get_by_role("link", name="Carol Target, Northwind Agency").click()
     expect(seeker_page.locator(".page-head .badge")).to_have_text("Introduced")
     expect(seeker_page.get_by_role("link", name=TARGET_EMAIL)).to_have_attribute("href", f"mailto:{TARGET_EMAIL}")
-    expect(seeker_page.locator("#next-step")).to_contain_text("Wait for Carol Target to write to you, as they asked.")
+    next_step = seeker_page.locator("#next-step")
+    expect(next_step.locator(".badge")).to_have_text("Don't write")
+    expect(next_step).to_contain_text("Carol Target said they would write to you first.")
     screenshot(seeker_page, "seeker-introduced")
 
 
@@ -240,6 +248,8 @@ def test_refused_vetting_takes_focus_to_the_first_problem(page, screenshot):
     log_in(page, intro.connector.email)
     page.goto(f"/intros/{intro.pk}/")
     page.get_by_role("button", name="Approve and vouch").click()
-    expect(page.locator("#id_checked_preparation_error")).to_have_text("This field is required.")
+    expect(page.locator("#id_checked_preparation_error")).to_have_text(
+        "Tick this once you have read the preparation and found it specific."
+    )
     screenshot(page, "vetting-refused")
     expect(page.locator("#id_checked_preparation")).to_be_focused(timeout=2_000)

@@ -3,7 +3,9 @@ fix what the connector asked, follow the introduction to an outcome, tick off fo
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -23,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SEEKER_EMAIL = "natalie@example.org"
 JOIN_RE = re.compile(r"/cohorts/join/[^/\s]+/")
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 def invitation_path(email: str) -> str:
@@ -30,6 +33,25 @@ def invitation_path(email: str) -> str:
     found = JOIN_RE.search(message.body_text)
     assert found, f"No join link in the invitation:\n{message.body_text}"
     return found.group(0)
+
+
+def wait_words(busy: dt.date, seeker: User) -> str:
+    """What the pages say while Carol is busy: the date she gave, then 09:00 on the next day in
+    Chicago and the same moment on Natalie's clock."""
+    opens = dt.datetime.combine(busy + dt.timedelta(days=1), dt.time(9), tzinfo=CHICAGO)
+    yours = opens.astimezone(ZoneInfo(seeker.time_zone))
+
+    def day(moment) -> str:
+        return f"{moment:%a} {moment.day} {moment:%b}" + (
+            "" if moment.year == timezone.now().year else f" {moment.year}"
+        )
+
+    mine = f"{yours:%H:%M}" if yours.date() == opens.date() else f"{day(yours)}, {yours:%H:%M}"
+    clocks = "(your time and theirs)" if yours.utcoffset() == opens.utcoffset() else f"their time ({mine} yours)"
+    return (
+        f"Carol Target asked for no messages until the end of {day(busy)}. "
+        f"The next good moment is {day(opens)}, 09:00 {clocks}."
+    )
 
 
 def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
@@ -147,10 +169,39 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
         mode=Mode.DOUBLE_OPT_IN,
     )
     link, _ = last_link_token(intro)
-    services.target_accept(link=link, terms=services.TargetTerms(target_writes_first=False))
+    # Carol is busy for three more days and takes messages 09:00–17:00 in Chicago: nothing may tell
+    # Natalie to write before then, and the pages say until when, on both clocks.
+    busy = timezone.localdate(timezone=CHICAGO) + dt.timedelta(days=3)
+    services.target_accept(
+        link=link,
+        terms=services.TargetTerms(
+            busy_until=busy,
+            weekdays=list(range(7)),
+            hours_start=dt.time(9),
+            hours_end=dt.time(17),
+            time_zone="America/Chicago",
+            target_writes_first=False,
+        ),
+    )
+    wait = wait_words(busy, seeker)
     page.reload()
     expect(page.locator(".page-head .badge")).to_have_text("Introduced")
-    check(page, "introduced")
+    next_step = page.locator("#next-step")
+    expect(next_step.locator(".badge")).to_have_text("Wait")
+    expect(next_step).to_contain_text(wait)
+    expect(page.locator("#main")).not_to_contain_text("Write now")
+    who = page.locator("section", has=page.get_by_role("heading", name="Who"))
+    expect(who).to_contain_text("What Carol Target asked for")
+    expect(who).to_contain_text("09:00–17:00 Chicago time")
+    check(page, "introduced-wait")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
+    home_item = page.locator("li", has=page.get_by_role("link", name="Carol Target, Northwind Agency"))
+    expect(home_item.locator(".guidance .badge")).to_have_text("Wait")
+    expect(home_item.locator(".guidance")).to_contain_text(wait)
+    expect(page.locator("#main")).not_to_contain_text("Write to Carol")
+    check(page, "seeker-home-wait")
+    home_item.get_by_role("link", name="Carol Target, Northwind Agency").click()
 
     meeting = page.locator("#actions")
     meeting.get_by_label("When did you meet?").fill(f"{timezone.localdate():%Y-%m-%d}")

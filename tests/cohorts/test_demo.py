@@ -1,5 +1,7 @@
 """`make run`'s demo tells the stories of STORIES.md as they happened: loaded once for the
-module (it plays six weeks through the real services), then read as each person would."""
+module (it plays six weeks through the real services, ending at the real now), then read as
+each person would. Janet, who wrote inside the CAO's window, now waits for Marcus Lee, and
+the pages tell her so right after loading."""
 
 from __future__ import annotations
 
@@ -175,6 +177,27 @@ def test_each_storys_people_are_there_in_the_state_the_story_ends_in(demo):
     nora = request_of("nora", "Yuki Tanaka")
     assert nora.status == Status.INTRODUCED and nora.outreaches.filter(is_breach=False).count() == 1
     assert Cohort.objects.get(coach=person("dana")).memberships.count() == 10
+
+
+def test_janet_is_told_to_wait_for_marcus_on_home_and_the_introduction(client, demo):
+    """Loaded at the real now, as `make run` does: Marcus is busy through the day after
+    tomorrow in Chicago, then takes messages 09:00–17:00 there on weekdays (10:00 in New York)."""
+    chicago = zoneinfo.ZoneInfo("America/Chicago")
+    marcus = request_of("janet", "Marcus Lee")
+    busy = marcus.target.unavailable_until
+    assert busy == demo.loaded_at.astimezone(chicago).date() + 2 * DAY
+    first = busy + DAY
+    while first.weekday() >= 5:
+        first += DAY
+    wait = (
+        f"Wait Marcus Lee asked for no messages until the end of {busy:%a} {busy.day} {busy:%b}. "
+        f"The next good moment is {first:%a} {first.day} {first:%b}, 09:00 their time (10:00 yours)."
+    )
+    home = words(page(client, "janet", reverse("intros:home")))
+    detail = words(page(client, "janet", marcus.get_absolute_url()))
+    assert wait in home and wait in detail
+    assert "Write now" not in home and "Write to" not in home
+    assert f"Hours 09:00–17:00 Chicago time Busy through {busy:%a} {busy.day} {busy:%b}" in detail
 
 
 def test_story_6_the_reask_was_held_to_monday_in_tokyo_and_nora_reminded_in_both_hours(demo):

@@ -100,3 +100,43 @@ VCARD_40 = (
 
 def vcard_file(*cards: str) -> bytes:
     return "".join(cards or (VCARD_21, VCARD_30, VCARD_40)).encode("utf-8")
+
+
+# --- A real-looking export with the people an ASCII-only importer loses ----------------------
+#
+# From LinkedIn exports seen in the wild: addresses with accents before the @ (refused by
+# Django's EmailValidator and by mail servers without SMTPUTF8, but real, and the person
+# behind them is real), internationalised domains (valid: sent as IDNA), several people of
+# the same name at the same company told apart by their profiles or their addresses, a
+# member whose name LinkedIn leaves out, a date LinkedIn never wrote, and a row with
+# nothing in it but the date.
+INTERNATIONAL_ROWS = {
+    "lea": "Léa,Müller,https://www.linkedin.com/in/lea-muller-7a1b2c,léa.müller@example.fr,Société Générale,Analyste crédit,12 Mar 2024",
+    "jose": "José,García Pérez,https://www.linkedin.com/in/jose-garcia-perez,josé@correo.es,Telefónica,Ingeniero de datos,05 Jan 2023",
+    "chloe": 'Chloé,Dubois,https://www.linkedin.com/in/chloe-dubois-0b9,chloé@exämple.fr,"L\'Oréal",Cheffe de projet,7 Feb 2019',
+    "jurgen": "Jürgen,Groß,https://www.linkedin.com/in/juergen-gross,juergen@bücher.de,Bücher GmbH,Einkauf,30 Sep 2021",
+    "sanjay1": "Sanjay,Patel,https://www.linkedin.com/in/sanjay-patel-1a2b3c,,Infosys,Senior Engineer,14 Jun 2022",
+    "sanjay2": "Sanjay,Patel,https://www.linkedin.com/in/sanjay-patel-77f0e1,,Infosys,Senior Engineer,02 Feb 2020",
+    "wei1": "Wei,Zhang,,wei.zhang@example.cn,Huawei,Product Manager,11 Nov 2021",
+    "wei2": "Wei,Zhang,,zhangwei88@example.cn,Huawei,Product Manager,03 Apr 2022",
+    "ana": "Ana,Souza,https://www.linkedin.com/in/ana-souza,ana.souza@example.com.br,Itaú Unibanco,Gerente,31 Feb 2023",
+    "typo": "Tom,Baker,https://www.linkedin.com/in/tom-baker-uk,tom.baker(at)example.co.uk,BBC,Producer,01 Jun 2020",
+    "nameless": ",,https://www.linkedin.com/in/anonymous-member-4f2,,,,18 Aug 2022",
+    "empty": ",,,,,,21 Nov 2023",
+}
+
+
+def international_csv(*keys: str) -> bytes:
+    return linkedin_csv([INTERNATIONAL_ROWS[key] for key in (keys or INTERNATIONAL_ROWS)])
+
+
+# A header is there, just not one we know: LinkedIn's columns in German (as a member's
+# spreadsheet program saved them), and Google Contacts' own CSV.
+GERMAN_HEADER_CSV = (
+    "Vorname,Nachname,URL,E-Mail-Adresse,Unternehmen,Position,Verbunden am\r\n"
+    "Jürgen,Groß,https://www.linkedin.com/in/juergen-gross,juergen@bücher.de,Bücher GmbH,Einkauf,30 Sep 2021\r\n"
+).encode()
+GOOGLE_CSV = (
+    b"Name,Given Name,Additional Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Organization 1 - Name\r\n"
+    b"Ann Lee,Ann,,Lee,* Work,ann@example.com,Acme\r\n"
+)

@@ -53,14 +53,26 @@ def test_command_merges_exact_and_chooses_for_likely_duplicates(connector, tmp_p
 
 def test_dry_run_changes_nothing(connector, tmp_path):
     path = tmp_path / "Connections.csv"
-    path.write_bytes(linkedin_csv(["Ann,Lee,,,,,21 Nov 2023", "Bo,Chen,,not-email,,,21 Nov 2023"]))
+    path.write_bytes(linkedin_csv(["Ann,Lee,,,,,21 Nov 2023", "Bo,Chen,,not-email,,,21 Nov 2023", ",,,,,,1 Jan 2020"]))
 
     output = import_contacts("--user", connector.email, "--dry-run", str(path))
 
-    assert "1 cannot be imported" in output
-    assert "Line 6: “not-email” is not an email address." in output
+    assert "2 new, 0 exact duplicates (merge), 0 likely duplicates (skip), 1 cannot be imported" in output
+    assert "Line 7: there is no name, email address or profile URL" in output
+    assert "1 row is imported with a value set aside for you to fix:" in output
+    assert "Line 6 (Bo Chen): The email address “not-email” can't receive email" in output
     assert "Dry run: nothing was changed." in output
     assert not Contact.objects.exists()
+    assert not ImportBatch.objects.exists()
+
+
+def test_command_keeps_the_row_limit_and_says_so(connector, tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 10
+    path = tmp_path / "Connections.csv"
+    path.write_bytes(linkedin_csv(linkedin_rows(12)))
+
+    with pytest.raises(CommandError, match=r"The file has 12 contacts; the most one import can take is 10\."):
+        import_contacts("--user", connector.email, str(path))
     assert not ImportBatch.objects.exists()
 
 

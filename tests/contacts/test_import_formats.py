@@ -1,18 +1,26 @@
 """Reading contact files: the real formats, and a clear message for each bad file."""
 
+import datetime as dt
+
 import pytest
+import vobject
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contacts.fileformats import (
     MAX_FILE_BYTES,
+    VCARD_EXTRA,
     ImportFileError,
     Source,
+    contact_fields,
     neutralise,
     parse_date,
     parse_upload,
     unneutralise,
+    vcard_card,
+    vcard_fold,
 )
+from contacts.models import Contact
 from tests.contacts.import_samples import (
     LINKEDIN_HEADER,
     VCARD_21,
@@ -88,7 +96,7 @@ def test_connection_dates_are_read_whatever_the_locale(text, expected):
     assert parse_date(text).isoformat() == expected
 
 
-def test_a_row_that_cannot_be_a_contact_names_its_line_and_the_rest_still_imports():
+def test_a_row_is_kept_whatever_value_cannot_be_used_and_only_a_row_saying_nobody_is_refused():
     raw = linkedin_csv(
         [
             "Ann,Lee,,not-an-email,,,21 Nov 2023",
@@ -101,11 +109,24 @@ def test_a_row_that_cannot_be_a_contact_names_its_line_and_the_rest_still_import
     rows = parse_upload("Connections.csv", raw).rows
 
     assert [row.problem for row in rows] == [
-        "Line 5: “not-an-email” is not an email address.",
-        "Line 6: there is no name, so it cannot become a contact.",
-        "Line 7: “31 Feb 2023” is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21).",
+        "",
+        "Line 6: there is no name, email address or profile URL, so nothing says who this is.",
+        "",
         "",
     ]
+    ann, _, bo, cy = rows
+    assert ann.data["email_unusable"] == "not-an-email" and "email" not in ann.data
+    assert ann.warnings == [
+        "The email address “not-an-email” can't receive email: it has no @, so it is not an email address. "
+        "It is kept on the contact for you to fix; nothing is sent to it."
+    ]
+    assert "connected_on" not in bo.data
+    assert bo.warnings == [
+        "Connected On “31 Feb 2023” is not a date we can read (e.g. 21 Nov 2023 or 2023-11-21): left out; "
+        "the value from the file is in the notes."
+    ]
+    assert bo.data["notes"] == "Not used as it was in the imported file:\n- Connected On: 31 Feb 2023"
+    assert cy.warnings == []
 
 
 # --- vCard --------------------------------------------------------------------------
@@ -162,7 +183,7 @@ def test_card_without_any_name_cannot_be_imported_but_others_can():
     rows = parse_upload("x.vcf", vcard_file(VCARD_40, nameless)).rows
 
     assert rows[0].problem == ""
-    assert rows[1].problem == "Line 12: there is no name, so it cannot become a contact."
+    assert rows[1].problem == "Line 12: there is no name, email address or profile URL, so nothing says who this is."
 
 
 # --- Bad files: a clear message naming the problem and the line ------------------------
@@ -196,7 +217,7 @@ def test_missing_header_is_named():
     error = error_for("Connections.csv", b"Ann,Lee,https://www.linkedin.com/in/ann,,Acme,CTO,21 Nov 2023\r\n")
 
     assert "no header row" in str(error)
-    assert "First Name,Last Name,URL" in str(error)
+    assert "“First Name”, “Last Name”, “URL”" in str(error)
 
 
 def test_row_with_the_wrong_number_of_fields_names_its_line():
@@ -265,3 +286,90 @@ def test_neutralise_round_trips_any_text(text):
 
     assert not neutral.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert unneutralise(neutral) == text
+
+
+# --- Writing vCards (by hand, not through vobject: see contacts.fileformats) --------------
+
+
+def _lines_read_back(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    name=st.text(min_size=1),
+    notes=st.text(),
+    organisation=st.text(),
+    title=st.text(),
+    how_we_know=st.text(),
+    tags=st.lists(st.text(min_size=1), max_size=3),
+)
+def test_any_text_survives_a_vcard_and_no_line_is_longer_than_75_octets(
+    name, notes, organisation, title, how_we_know, tags
+):
+    contact = Contact(name=name, notes=notes, organisation=organisation, title=title, how_we_know=how_we_know)
+
+    text = vcard_card(contact, tags)
+
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    card = vobject.readOne(text)  # the reader the import uses
+    assert card.fn.value == _lines_read_back(name)
+    given_name, _, family = name.rpartition(" ")
+    assert (card.n.value.family, card.n.value.given) == (_lines_read_back(family), _lines_read_back(given_name))
+    for prop, value in (("note", notes), ("title", title), ("x-warm-intros-how-we-know", how_we_know)):
+        assert card.contents[prop][0].value == _lines_read_back(value) if value else prop not in card.contents
+    assert card.org.value == [_lines_read_back(organisation)] if organisation else "org" not in card.contents
+    assert card.categories.value == [_lines_read_back(t) for t in tags] if tags else "categories" not in card.contents
+
+
+def test_folding_never_splits_a_character():
+    line = "NOTE:" + "é漢😀" * 40
+
+    folded = vcard_fold(line)
+
+    assert folded.endswith("\r\n")
+    parts = folded[:-2].split("\r\n")
+    assert all(len(part.encode()) <= 75 for part in parts)
+    assert parts[0] + "".join(part[1:] for part in parts[1:]) == line  # each continuation starts with a space
+
+
+def _vobject_card(contact: Contact, tags: list[str]) -> str:
+    """What the export wrote through vobject before it was written by hand."""
+    fields = contact_fields(contact, tags)
+    card = vobject.vCard()
+    card.add("fn").value = contact.name
+    given_name, _, family = contact.name.rpartition(" ")
+    card.add("n").value = vobject.vcard.Name(family=family, given=given_name)
+    email = card.add("email")
+    email.value = contact.email
+    email.type_param = "INTERNET"
+    card.add("org").value = [contact.organisation]
+    card.add("title").value = contact.title
+    card.add("url").value = contact.profile_url
+    card.add("note").value = contact.notes
+    card.add("categories").value = tags
+    for field_name, prop_name in VCARD_EXTRA.items():
+        if fields[field_name]:
+            card.add(prop_name).value = fields[field_name]
+    return card.serialize()
+
+
+def test_a_card_is_the_text_vobject_wrote():
+    contact = Contact(
+        name="Carol; the \\Target, Jr",
+        email="carol@example.org",
+        organisation="Acme; Inc, Ltd",
+        title="Head of Operations, EMEA",
+        profile_url="https://www.linkedin.com/in/carol,target",
+        notes="First line\r\nSecond line, with a comma; and a semicolon, and enough words to fold twice " * 2,
+        how_we_know="Met at the conference",
+        connected_on=dt.date(2023, 11, 21),
+        unavailable_until=dt.date(2031, 1, 2),
+        min_days_between=7,
+        weekdays=0b0010101,
+        time_zone="America/New_York",
+        shareable=True,
+    )
+    tags = ["Berlin, Germany", "operations"]
+
+    assert vcard_card(contact, tags) == _vobject_card(contact, tags)

@@ -188,12 +188,16 @@ def test_list_search_and_filters(client, connector, people, params, expected):
 def test_filters_offer_only_the_owners_organisations_and_tags(client, connector, outsider, people):
     tag(ContactFactory(owner=outsider, organisation="Secret Corp"), "secret-tag")
 
-    page = login(client, connector).get(reverse("contacts:list")).content.decode()
+    login(client, connector)
+    page = client.get(reverse("contacts:list")).content.decode()
+    # The organisations are suggested as they are typed, from the owner's contacts only.
+    suggested = client.get(reverse("contacts:organisations"), {"organisation": "c"}, **HTMX).content.decode()
 
-    assert '<option value="Beta Bank">' in page
     assert '<option value="recruiter">' in page
-    assert "Secret Corp" not in page
     assert "secret-tag" not in page
+    assert "Secret Corp" not in page
+    assert ">Acme Agency</a>" in suggested
+    assert "Secret Corp" not in suggested
 
 
 def test_a_tag_that_is_not_the_owners_filters_nothing(client, connector, outsider, people):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from loadtest import stack
+from tests.mail_keys import assert_no_problems, check_mail_dir
 
 # The advisory-lock key a gate waits on (any number no other code uses).
 GATE_KEY = 0x57A2_6A7E
@@ -143,6 +144,8 @@ def faults(transactional_db, tmp_path: Path, _static_collected) -> Iterator[Stac
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND application_name LIKE 'warm_faults_%%'"
             )
+    # What the real worker wrote obeys the rule every in-process email is held to (tests/mail_keys.py).
+    assert_no_problems(check_mail_dir(running.mail_dir))
 
 
 class Gate:

@@ -1,19 +1,19 @@
 """The reminder policy: examples from the stories, every clock change of 2026–2027, and properties.
 
-No database: `followups.policy` is pure, so these tests only build `Window`s and datetimes.
+No database: `contacts.policy` is pure, so these tests only build `Window`s and datetimes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contacts.windows import Window
-from followups.policy import (
+from contacts.policy import (
     Violation,
     WindowNeverOpens,
     is_allowed,
@@ -21,6 +21,7 @@ from followups.policy import (
     violations,
     window_intervals,
 )
+from contacts.windows import Window
 
 NEW_YORK = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -29,6 +30,7 @@ LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
 WEEKDAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
 MINUTE = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
 QUARTER = dt.timedelta(minutes=15)
 
 # Both sides of the date line (+14 and −11), half-hour offsets, a 30-minute DST (Lord Howe),
@@ -300,30 +302,87 @@ def test_lord_howe_half_hour_gap_and_overlap():
     overlap_day = dt.datetime(2026, 4, 5, tzinfo=LORD_HOWE)  # 02:00 → 01:30
     repeated = _window("Australia/Lord_Howe", weekdays=EVERY_DAY, hours_start=dt.time(1, 30), hours_end=dt.time(2))
     [(start, end)] = window_intervals(repeated, overlap_day, 1)
-    assert end - start == dt.timedelta(hours=1)
+    # The second time round only: the first reading of 01:30–02:00 is followed by the clock
+    # reading 01:30 again, and a stretch opens at the last reading of its start.
+    assert end - start == dt.timedelta(minutes=30)
+    assert start == _utc(2026, 4, 4, 15)  # 01:30 at +10:30
 
 
-def test_fall_back_hours_in_the_repeated_hour_last_two_hours():
+def test_fall_back_hours_in_the_repeated_hour_are_open_the_second_time_round():
     # New York, Sunday 2026-11-01: the clock goes 02:00 → 01:00, so 01:00–02:00 is read twice.
     window = _window("America/New_York", weekdays=frozenset({6}), hours_start=dt.time(1), hours_end=dt.time(2))
     [(start, end)] = window_intervals(window, dt.datetime(2026, 11, 1, tzinfo=NEW_YORK), 1)
-    assert (start, end) == (_utc(2026, 11, 1, 5), _utc(2026, 11, 1, 7))  # 01:00 EDT to 02:00 EST
-    assert end - start == dt.timedelta(hours=2)
-    for minutes in range(0, 120, 5):
+    assert (start, end) == (_utc(2026, 11, 1, 6), _utc(2026, 11, 1, 7))  # 01:00 EST to 02:00 EST
+    for minutes in range(0, 60, 5):
         assert is_allowed(start + minutes * MINUTE, window)
+        assert not is_allowed(start - (60 - minutes) * MINUTE, window)  # the same reading, EDT
     assert not is_allowed(end, window)
-    second_time_round = _utc(2026, 11, 1, 6, 30)  # 01:30 EST
-    assert next_allowed(wanted=second_time_round, window=window, now=second_time_round) == second_time_round
+    first_time_round = _utc(2026, 11, 1, 5, 30)  # 01:30 EDT
+    assert next_allowed(wanted=first_time_round, window=window, now=first_time_round) == start
 
 
-def test_fall_back_start_in_the_repeated_hour_is_its_first_reading():
+def test_fall_back_start_in_the_repeated_hour_is_its_last_reading():
     window = _window("America/New_York", weekdays=EVERY_DAY, hours_start=dt.time(1, 30), hours_end=dt.time(3))
     [(start, end)] = window_intervals(window, dt.datetime(2026, 11, 1, tzinfo=NEW_YORK), 1)
-    assert start == _utc(2026, 11, 1, 5, 30)  # 01:30 EDT
+    assert start == _utc(2026, 11, 1, 6, 30)  # 01:30 EST
     assert end == _utc(2026, 11, 1, 8)  # 03:00 EST
-    # 01:15 EST reads earlier than 01:30 on the clock, but the stretch opened at the first 01:30.
-    assert is_allowed(_utc(2026, 11, 1, 6, 15), window)
-    assert not is_allowed(_utc(2026, 11, 1, 5, 15), window)  # 01:15 EDT, before it opened
+    # 01:45 EDT reads later than 01:30, but the clock will read 01:15 again: not open yet.
+    assert not is_allowed(_utc(2026, 11, 1, 5, 45), window)
+    assert not is_allowed(_utc(2026, 11, 1, 6, 15), window)  # 01:15 EST reads before 01:30
+    assert is_allowed(_utc(2026, 11, 1, 6, 45), window)  # 01:45 EST
+
+
+def test_fall_back_end_in_the_repeated_hour_is_its_first_reading():
+    window = _window("America/New_York", weekdays=EVERY_DAY, hours_start=dt.time(22), hours_end=dt.time(1, 30))
+    saturday = dt.datetime(2026, 10, 31, 12, tzinfo=NEW_YORK)
+    [(start, end), *_] = window_intervals(window, saturday, 1)
+    assert (start, end) == (_utc(2026, 11, 1, 2), _utc(2026, 11, 1, 5, 30))  # 22:00 EDT to the first 01:30
+    assert not is_allowed(_utc(2026, 11, 1, 6, 15), window)  # 01:15 EST, after the first 01:30
+
+
+def test_quiet_hours_hold_through_the_repeated_hour_havana():
+    # Havana goes back from 01:00 to 00:00 on Sunday 2026-11-01: 00:00–01:00 is read twice.
+    # Quiet 00:00–08:00 (a user's own hours are the rest of the day: 08:00–00:00, wrapped).
+    havana = ZoneInfo("America/Havana")
+    awake = Window("America/Havana", EVERY_DAY, hours_start=dt.time(8), hours_end=dt.time(0))
+    first_half_past_midnight = _utc(2026, 11, 1, 4, 30)
+    second_half_past_midnight = _utc(2026, 11, 1, 5, 30)
+    assert first_half_past_midnight.astimezone(havana).time() == dt.time(0, 30)
+    assert second_half_past_midnight.astimezone(havana).time() == dt.time(0, 30)
+    assert not is_allowed(first_half_past_midnight, awake)
+    assert not is_allowed(second_half_past_midnight, awake)
+    assert [v.code for v in violations(first_half_past_midnight, awake)] == ["outside_hours"]
+    assert is_allowed(_utc(2026, 11, 1, 3, 59), awake)  # Saturday 23:59
+    assert not is_allowed(_utc(2026, 11, 1, 4), awake)  # the first midnight
+    wanted = first_half_past_midnight
+    assert next_allowed(wanted=wanted, window=awake, now=wanted) == dt.datetime(2026, 11, 1, 8, tzinfo=havana)
+    saturday = dt.datetime(2026, 10, 31, tzinfo=havana)
+    assert window_intervals(awake, saturday, 1)[-1] == (
+        dt.datetime(2026, 10, 31, 8, tzinfo=havana),
+        _utc(2026, 11, 1, 4),
+    )
+
+
+def test_busy_through_holds_until_the_second_midnight():
+    from contacts.models import Contact  # an unsaved instance: no database
+
+    havana = Contact(time_zone="America/Havana", unavailable_until=dt.date(2026, 10, 31))
+    assert havana.unavailable_until_moment() == _utc(2026, 11, 1, 5)  # the second 00:00 (CST)
+    new_york = Contact(time_zone="America/New_York", unavailable_until=dt.date(2026, 11, 26))
+    assert new_york.unavailable_until_moment() == dt.datetime(2026, 11, 27, tzinfo=NEW_YORK)
+
+
+def test_intervals_are_empty_when_not_before_falls_after_the_span():
+    busy = dt.datetime(2026, 11, 24, 10, tzinfo=NEW_YORK)
+    window = _window("America/New_York", hours_start=dt.time(8), unavailable_until=busy)
+    assert window_intervals(window, dt.datetime(2026, 11, 23, 9, tzinfo=NEW_YORK), 1) == []
+    gap = _window("America/New_York", hours_start=dt.time(8), last_contact_at=busy - 7 * DAY, min_days_between=7)
+    assert window_intervals(gap, dt.datetime(2026, 11, 23, 9, tzinfo=NEW_YORK), 1) == []
+    # The next day holds the rest of Tuesday's hours, after the bound.
+    assert window_intervals(window, dt.datetime(2026, 11, 23, 9, tzinfo=NEW_YORK), 2) == [
+        (busy, dt.datetime(2026, 11, 24, 17, tzinfo=NEW_YORK)),
+        (dt.datetime(2026, 11, 25, 8, tzinfo=NEW_YORK), dt.datetime(2026, 11, 25, 9, tzinfo=NEW_YORK)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -547,3 +606,83 @@ def test_the_answer_does_not_depend_on_the_zone_the_inputs_are_written_in(case, 
     result = next_allowed(wanted=wanted, window=window, now=now)
     assert next_allowed(wanted=wanted.astimezone(other), window=window, now=now.astimezone(other)) == result
     assert result.tzinfo is dt.UTC
+
+
+def _reads_inside_the_hours(moment: dt.datetime, window: Window) -> bool:
+    """What the clock reads at `moment`, by the wall clock alone: inside the hours of an allowed day."""
+    wall = moment.astimezone(ZoneInfo(window.time_zone)).replace(tzinfo=None)
+    wraps = window.hours_end <= window.hours_start
+    for day in (wall.date() - DAY, wall.date()):
+        opens = dt.datetime.combine(day, window.hours_start)
+        closes = dt.datetime.combine(day + DAY if wraps else day, window.hours_end)
+        if day.weekday() in window.weekdays and opens <= wall < closes:
+            return True
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases())
+def test_an_allowed_moment_reads_inside_the_hours_both_times_round(case):
+    """The hours outside a window hold each time the clock reads them: in a repeated hour, neither
+    reading of a time outside the hours is allowed, and no interval holds one."""
+    window, moment, _ = case
+    if is_allowed(moment, window):
+        assert _reads_inside_the_hours(moment, window)
+    for start, end in window_intervals(window, moment - 2 * DAY, 4):
+        assert _reads_inside_the_hours(start, window), (start, end)
+        assert _reads_inside_the_hours(end - dt.timedelta(seconds=1), window), (start, end)
+
+
+QUIET_ZONES = ["America/Havana", "America/New_York", "Australia/Lord_Howe", "Europe/London", "America/Santiago"]
+QUIET_TRANSITIONS = [(name, change) for name in QUIET_ZONES for change in _transitions(name)]
+
+
+@st.composite
+def quiet_nights(draw) -> tuple[Window, dt.datetime]:
+    """A user's quiet hours starting or ending at the clock times a change skips or repeats, and a
+    moment within three hours of that change."""
+    zone, change = draw(st.sampled_from(QUIET_TRANSITIONS))
+    near = st.sampled_from(_hours_near(change, zone))
+    quiet_start = draw(st.one_of(near, st.sampled_from(QUARTER_HOURS)))
+    quiet_end = draw(st.one_of(near, st.sampled_from(QUARTER_HOURS)).filter(lambda t: t != quiet_start))
+    # As followups.services.user_window builds it: every day, the hours outside the quiet ones.
+    awake = Window(time_zone=zone, weekdays=EVERY_DAY, hours_start=quiet_end, hours_end=quiet_start)
+    moment = change + draw(st.integers(-180, 180)) * MINUTE + draw(seconds) * dt.timedelta(seconds=1)
+    return awake, moment
+
+
+@settings(max_examples=500, deadline=None)
+@given(quiet_nights())
+def test_quiet_hours_hold_both_times_the_clock_reads_them(case):
+    awake, moment = case
+    if not _reads_inside_the_hours(moment, awake):  # the clock reads a quiet time
+        assert not is_allowed(moment, awake)
+        result = next_allowed(wanted=moment, window=awake, now=moment)
+        assert result > moment and _reads_inside_the_hours(result, awake)
+    assert_earliest(next_allowed(wanted=moment, window=awake, now=moment), wanted=moment, now=moment, window=awake)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), st.integers(0, 4))
+def test_intervals_lie_in_the_span_after_every_bound_and_never_end_before_they_start(case, days):
+    window, start, _ = case
+    lower = _lower_bound(start, start, window)
+    upper = start + days * DAY
+    intervals = window_intervals(window, start, days)
+    for s, e in intervals:
+        assert lower <= s < e <= upper, (s, e, lower, upper)
+        assert is_allowed(s, window) and is_allowed(e - dt.timedelta(seconds=1), window)
+    assert all(e <= s for (_, e), (s, _) in itertools.pairwise(intervals))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([*ZONES, *QUIET_ZONES, "Asia/Beirut", "America/Asuncion"]), st.integers(0, 729))
+def test_busy_through_holds_until_the_clock_has_left_the_date_for_good(zone, day):
+    from contacts.models import Contact  # an unsaved instance: no database
+
+    busy = dt.date(2026, 1, 1) + day * DAY
+    ends = Contact(time_zone=zone, unavailable_until=busy).unavailable_until_moment()
+    tz = ZoneInfo(zone)
+    assert (ends - dt.timedelta(seconds=1)).astimezone(tz).date() <= busy
+    for minutes in range(0, 4 * 60, 15):
+        assert (ends + minutes * MINUTE).astimezone(tz).date() > busy

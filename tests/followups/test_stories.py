@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OutboxMessage
-from accounts.outbox import outbox_flush
+from accounts.outbox import outbox_send
 from followups.models import FollowUp, Offer, Outreach
 from followups.sweep import sweep
 from intros import services as intro_services
@@ -85,8 +85,10 @@ def log_outreach(client, seeker, intro, local: dt.datetime, confirmed: bool = Fa
 
 
 def mail(to, subject_part: str) -> list[OutboxMessage]:
-    """What reached `to`: the outbox is sent first, as the worker would (reminders render then)."""
-    outbox_flush()
+    """What reached `to`: each message waiting is sent first, as the task after its commit would
+    (reminders render then; the flush, on today's clock, would wait for rows written later)."""
+    for message_id in OutboxMessage.objects.pending().values_list("pk", flat=True):
+        outbox_send(message_id=message_id)
     return list(OutboxMessage.objects.filter(to=[to], subject__contains=subject_part).order_by("pk"))
 
 
@@ -220,7 +222,9 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
     sweep_at(ny(2026, 7, 10, 9, 0))
     [reminder] = mail(natalie.email, "Reminder: reach out")
     assert reminder.subject == "Reminder: reach out to them — Catherine Alvarez"
-    assert "Catherine Alvarez's window is open now" in reminder.body_text
+    assert "Write now: Catherine Alvarez's window is open until 17:00 (your time and theirs)." in " ".join(
+        reminder.body_text.split()
+    )
     assert timezone.localtime(reminder.created_at, NEW_YORK).hour == 9
 
     # She writes inside the window: no warning, no breach, and the reach-out is done.
@@ -460,7 +464,10 @@ def test_story_6_the_reask_waits_for_monday_in_tokyo_and_the_reminder_for_both_h
     assert reminder.subject == "Reminder: reach out to them — Haruka Mori"
     local = timezone.localtime(reminder.created_at, NEW_YORK)
     assert reminder.created_at >= opens and dt.time(8) <= local.time() < dt.time(21)
-    assert "Haruka Mori's window is open now" in reminder.body_text
+    # In words, on both clocks, as of the moment the sweep sent it.
+    assert "Write now: Haruka Mori's window is open until 17:00 their time (Thu 5 Nov, 03:00 yours)." in " ".join(
+        reminder.body_text.split()
+    )
 
     # She writes at once: inside Haruka's window, no breach. A second note two days later is too soon.
     with at(opens + 10 * MINUTE):
@@ -536,4 +543,8 @@ def test_story_6_reach_out_reminder_keeps_both_local_hours_across_dst(
     assert in_tokyo.weekday() < 5 and in_tokyo.time() == dt.time(9, 0)
     # …and inside the seeker's own hours, on hers.
     assert dt.time(8) <= sent.astimezone(NEW_YORK).time() < dt.time(21)
-    assert "Haruka Mori's window is open now" in reminder.body_text
+    closes = sent.astimezone(TOKYO).replace(hour=17).astimezone(NEW_YORK)
+    assert (
+        f"Write now: Haruka Mori's window is open until 17:00 their time ({closes:%a %-d %b}, {closes:%H:%M} yours)."
+        in " ".join(reminder.body_text.split())
+    )

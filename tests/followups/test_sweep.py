@@ -92,11 +92,11 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice(monkeypatch):
     real = sweep_module._followup
     handled = []
 
-    def dies_on_the_third(item, now):
+    def dies_on_the_third(item, now, *outreaches):
         handled.append(item.pk)
         if len(handled) == 3:
             raise SystemExit("worker killed")
-        return real(item, now)
+        return real(item, now, *outreaches)
 
     monkeypatch.setattr(sweep_module, "_followup", dies_on_the_third)
     with pytest.raises(SystemExit):
@@ -229,10 +229,10 @@ def test_one_item_that_fails_does_not_stop_the_others(monkeypatch):
     items = due_followups(3)
     real = sweep_module._followup
 
-    def fails_for_the_second(item, now):
+    def fails_for_the_second(item, now, *outreaches):
         if item.pk == items[1].pk:
             raise ValueError("a window that broke")
-        return real(item, now)
+        return real(item, now, *outreaches)
 
     monkeypatch.setattr(sweep_module, "_followup", fails_for_the_second)
     assert sweep(now=NOON) == {"followup_reminded": 2, "followup_failed": 1}

@@ -425,6 +425,10 @@ def _followups_for(seeker, n: int) -> None:
                 status=status,
                 done_at=now if status == FollowUp.Status.DONE else None,
             )
+    # One reach-out is overdue, so each list shows a follow-up about a first contact, with its
+    # introduction's guidance (what that costs is the same for one row or many).
+    first = FollowUp.objects.filter(owner=seeker, kind=FollowUp.Kind.REACH_OUT).order_by("pk").first()
+    FollowUp.objects.filter(pk=first.pk).update(due_at=now - dt.timedelta(days=1))
 
 
 def _list_queries(client, user) -> tuple[int, str]:
@@ -449,6 +453,7 @@ def test_followup_list_query_count_does_not_grow_with_followups(
     many, many_page = _list_queries(client, outsider)
     assert few_page.count('class="next-action"') < many_page.count('class="next-action"')
     assert many_page.count("Recently done") == 1 and many_page.count("the offer</a>") > 10
+    assert 'class="guidance"' in few_page and 'class="guidance"' in many_page
     assert many == few
     with django_assert_max_num_queries(few):
         client.get(reverse("followups:list"))

@@ -129,8 +129,8 @@ def test_chain_view_credits_each_connector_and_hides_from_outsiders(client, outs
     client.force_login(second.seeker)
     page = client.get(reverse("intros:chain", args=[second.pk])).content.decode()
     assert page.index(first.target.name) < page.index(second.target.name)
-    assert "<td>Kevin Walsh</td><td>1</td><td>1</td>" in page
-    assert "<td>Michael Byrne</td><td>1</td><td>1</td>" in page
+    assert '<th scope="row">Kevin Walsh</th><td class="num">1</td><td class="num">1</td>' in page
+    assert '<th scope="row">Michael Byrne</th><td class="num">1</td><td class="num">1</td>' in page
     assert second.target.email not in page and first.target.email not in page
     client.force_login(outsider)
     assert client.get(reverse("intros:chain", args=[second.pk])).status_code == 404

@@ -208,7 +208,11 @@ def test_target_accept_with_terms_updates_the_window_and_introduces_both():
     intro_mail = OutboxMessage.objects.get(subject__startswith="Introduction:")
     assert sorted(intro_mail.to) == sorted([intro.target.email, intro.seeker.email])
     assert intro_mail.cc == [intro.connector.email]
-    assert "will write first" in intro_mail.body_text
+    # The seeker reads the terms and is told not to write (intros.guidance).
+    words = " ".join(intro_mail.body_text.split())
+    assert f"What {intro.target.name} asked for: - Days: Monday and Wednesday - Hours: 10:00–12:00 Tokyo time" in words
+    assert f"- Writes first: {intro.target.name}" in words
+    assert f"don't write: {intro.target.name} said they would write to you first" in words
     assert intro.target_links.filter(purpose=TargetLink.Purpose.STEP_BACK).exists()
 
 

@@ -326,8 +326,9 @@ def test_find_pages_the_matches_in_order_and_counts_them_from_one_scan(
     ContactFactory(owner=outsider, shareable=True, name="Stranger Person", organisation="Northwind 0")
     client.force_login(seeker)
     url = reverse("intros:find")
-    # session, user, the matching ids (found, ordered and counted at once), the page's rows
-    with django_assert_num_queries(4):
+    # session, user, the matching ids (found, ordered and counted at once), the page's rows, the
+    # seeker's own requests to them (open, or ended in a no: "already open", "asked before")
+    with django_assert_num_queries(5):
         first = client.get(url, {"q": "northwind"}).content.decode()
     second = client.get(url, {"q": "northwind", "page": 2}).content.decode()
     assert "Page 1 of 2" in first and "Page 2 of 2" in second
@@ -347,14 +348,16 @@ def _requests_in_every_state(seeker, connector, per_state: int) -> None:
                 target=ContactFactory(owner=connector),
                 status=status,
                 mode="" if status in (Status.DRAFT, Status.SUBMITTED) else "double_opt_in",
+                # Every state but a draft was reached through a submission (the connector's to see).
+                first_submitted_at=None if status == Status.DRAFT else timezone.now(),
             )
 
 
 @pytest.mark.parametrize(
     ("url_name", "who", "queries"),
-    # session, user; home: open rows, both counts, due today, recently finished;
-    # inbox: waiting, in progress, past, the three counts
-    [("intros:home", "seeker", 6), ("intros:inbox", "connector", 6)],
+    # session, user; home: open rows (with their outreach logs, for the guidance), both counts,
+    # due today, recently finished, cohorts coached; inbox: waiting, in progress, past, the three counts
+    [("intros:home", "seeker", 7), ("intros:inbox", "connector", 6)],
 )
 def test_home_and_inbox_queries_do_not_grow_with_requests(
     client, seeker, connector, url_name, who, queries, django_assert_num_queries
@@ -372,3 +375,19 @@ def test_home_and_inbox_queries_do_not_grow_with_requests(
     assert many.count('class="item-title"') > few.count('class="item-title"')
     other = connector if who == "seeker" else seeker
     assert other.full_name in many
+
+
+def test_a_draft_withdrawn_unsubmitted_never_reaches_the_connector(client, seeker, connector, target):
+    from intros import services
+
+    draft = IntroRequestFactory(seeker=seeker, target=target)
+    services.intro_withdraw(intro=draft, seeker=seeker)
+    client.force_login(connector)
+    assert target.name not in client.get(reverse("intros:inbox")).content.decode()
+    assert client.get(reverse("intros:detail", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("intros:chain", args=[draft.pk])).status_code == 404
+    from intros.personal_data import export
+
+    assert list(export(connector)["intro_requests_as_connector"]) == []  # nor in their data download
+    client.force_login(seeker)
+    assert client.get(reverse("intros:detail", args=[draft.pk])).status_code == 200

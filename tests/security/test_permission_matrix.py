@@ -92,7 +92,9 @@ MATRIX: dict[str, list[Case]] = {
         POST(roles(302, anonymous=302), writers=ROLES),  # logging out is always allowed
     ],
     "accounts:profile": [GET(roles(200))],
-    "accounts:data_export": [GET(roles(200))],  # each person's own data
+    # Each person's own data: asking prepares their own file; the file is its owner's alone.
+    "accounts:data_export": [GET(roles(200)), POST(roles(302), writers=set(ROLES) - {"anonymous"})],
+    "accounts:data_export_download": [GET(only(owner=200), args=pk("data_export"))],
     "accounts:delete": [
         GET(roles(200)),  # a coach sees why not yet instead of the form
         # Deleting is each person's own act; a coach is refused (409) until their cohort is handed over.
@@ -119,12 +121,28 @@ MATRIX: dict[str, list[Case]] = {
     "intros:find": [GET(roles(200))],
     "intros:create": [
         # The connector's shareable contact: the cohort's members may ask; its owner and non-members not.
+        # The seeker has a draft open to them: the page points to it, and a post makes nothing (409).
         GET(only(owner=200, member=200), args=pk("target")),
-        POST(only(owner=302, member=302), args=pk("target"), data=lambda w: PREPARATION, writers={"owner", "member"}),
+        POST(
+            only(owner=409, member=302),
+            args=pk("target"),
+            data=lambda w: PREPARATION,
+            writers={"member"},
+            label="already-open",
+        ),
+        POST(
+            only(owner=302, member=302),
+            args=pk("unasked"),
+            data=lambda w: PREPARATION,
+            writers={"owner", "member"},
+            label="new",
+        ),
     ],
     "intros:detail": [
         GET(only(owner=200, connector=200), args=pk("submitted"), label="submitted"),
-        GET(only(owner=200), args=pk("draft"), label="draft"),  # a draft is the seeker's own
+        # A draft is the seeker's own until submitted, and stays so if withdrawn unsubmitted.
+        GET(only(owner=200), args=pk("draft"), label="draft"),
+        GET(only(owner=200), args=pk("withdrawn_draft"), label="withdrawn-draft"),
     ],
     "intros:edit": [
         GET(only(owner=200), args=pk("draft")),
@@ -157,6 +175,11 @@ MATRIX: dict[str, list[Case]] = {
             writers={"connector"},
         ),
     ],
+    "intros:ask_again": [
+        GET(POST_ONLY, args=pk("awaiting")),
+        # The connector's click is told there is nothing to send again (the ask was delivered).
+        POST(only(connector=302), args=pk("awaiting"), writers={"connector"}),
+    ],
     "intros:meeting": [
         GET(POST_ONLY, args=pk("introduced")),
         POST(
@@ -174,8 +197,15 @@ MATRIX: dict[str, list[Case]] = {
         GET(POST_ONLY, args=pk("outcome")),
         # Either party may close; the second click is told nothing changed.
         POST(only(owner=302, connector=302), args=pk("outcome"), writers={"owner", "connector"}),
+        # Closing a withdrawn draft is refused to its seeker (nothing to close) and unknown to its connector.
+        POST(only(owner=302), args=pk("withdrawn_draft"), label="withdrawn-draft"),
     ],
-    "intros:chain": [GET(only(owner=200, connector=200), args=pk("outcome"))],
+    "intros:chain": [
+        GET(only(owner=200, connector=200), args=pk("outcome")),
+        # The chain page follows the request page's rule: a draft's chain is its seeker's alone.
+        GET(only(owner=200), args=pk("draft"), label="draft"),
+        GET(only(owner=200), args=pk("withdrawn_draft"), label="withdrawn-draft"),
+    ],
     "intros:target": [
         # No login: the signed token is the key, whoever holds it.
         GET(roles(200, anonymous=200), args=lambda w: [w.awaiting.pk, w.answer_token], label="valid"),
@@ -194,6 +224,8 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- contacts -------------------------------------------------------------------------------
     "contacts:list": [GET(roles(200))],
+    # Suggestions come from each person's own contacts: everyone may ask, nobody sees another's.
+    "contacts:organisations": [GET(roles(200), query=lambda w: f"organisation={w.own_contact.organisation}")],
     "contacts:create": [GET(roles(200))],
     "contacts:detail": [GET(only(owner=200), args=pk("own_contact"))],
     "contacts:edit": [GET(only(owner=200), args=pk("own_contact"))],
@@ -215,6 +247,7 @@ MATRIX: dict[str, list[Case]] = {
         GET(POST_ONLY, args=pk("batch")),
         POST(only(owner=302), args=pk("batch"), writers={"owner"}),
     ],
+    "contacts:import_report_csv": [GET(only(owner=200), args=pk("finished_batch"))],
     "contacts:export_csv": [GET(roles(200))],  # each person's own contacts
     "contacts:export_vcard": [GET(roles(200))],
     # --- follow-ups -----------------------------------------------------------------------------
@@ -233,11 +266,13 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "followups:outreach": [
         GET(only(owner=200), args=pk("introduced")),
+        GET(only(owner=200), args=pk("draft"), label="draft"),
         POST(
             only(owner=302),
             args=pk("introduced"),
             data=lambda w: {
-                "at": f"{timezone.localtime() - timezone.timedelta(hours=1):%Y-%m-%dT%H:%M}",
+                # Now: not before the world's introduction, made when the module started.
+                "at": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
                 "channel": "email",
                 "confirmed": "True",
             },

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.data_exports import data_export_build, data_export_request
+from accounts.models import DataExport, User
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Invitation
 from contacts import services as contact_services
@@ -40,9 +41,11 @@ class World:
     users: dict[str, User]
     cohort: Cohort
     other_cohort: Cohort
-    target: Contact  # the connector's shareable contact
+    target: Contact  # the connector's shareable contact (the seeker's draft asks to meet them)
+    unasked: Contact  # another shareable contact of the connector, in no request yet
     own_contact: Contact  # the seeker's own contact, in no introduction
     draft: IntroRequest
+    withdrawn_draft: IntroRequest  # withdrawn before it was ever submitted: still the seeker's own
     submitted: IntroRequest
     awaiting: IntroRequest
     introduced: IntroRequest
@@ -51,6 +54,7 @@ class World:
     followup: FollowUp
     offer: Offer
     batch: ImportBatch
+    finished_batch: ImportBatch  # imported, every row skipped: its result page lists them
     invitation: Invitation
     invitation_token: str
     feed: CalendarFeed
@@ -60,6 +64,7 @@ class World:
     step_back_token: str
     feedback_link: TargetLink
     feedback_token: str
+    data_export: DataExport  # the seeker's prepared "all my data" file
     extra: dict = field(default_factory=dict)
 
     @property
@@ -89,7 +94,10 @@ def build_world() -> World:
     MembershipFactory(cohort=other_cohort, user=UserFactory(full_name="Oscar Othermember"))
 
     target = ContactFactory(owner=connector, name="Carol Target", email="carol@example.org", shareable=True)
-    own_contact = ContactFactory(owner=seeker, name="Sam Ownperson", email="sam@example.org")
+    own_contact = ContactFactory(
+        owner=seeker, name="Sam Ownperson", email="sam@example.org", organisation="Ownperson Ltd"
+    )
+    unasked = ContactFactory(owner=connector, name="Uma Unasked", email="uma@example.org", shareable=True)
 
     def fresh_target(name: str) -> Contact:
         return ContactFactory(owner=connector, name=name, shareable=True)
@@ -97,6 +105,9 @@ def build_world() -> World:
     from tests.factories import IntroRequestFactory
 
     draft = IntroRequestFactory(seeker=seeker, target=target)
+    withdrawn_draft = IntroRequestFactory(seeker=seeker, target=fresh_target("Wanda Withdrawn"))
+    services.intro_withdraw(intro=withdrawn_draft, seeker=seeker)
+    withdrawn_draft.refresh_from_db()
     sub = submitted(seeker=seeker, target=fresh_target("Sue Submitted"))
     awaiting = awaiting_target(seeker=seeker, target=fresh_target("Ann Awaiting"))
     answer_link, answer_token = services.target_link_create(intro=awaiting, purpose=TargetLink.Purpose.ANSWER)
@@ -119,8 +130,16 @@ def build_world() -> World:
         seeker=seeker, offered_by=connector, offered_by_name="Jill Connector", contact_name="Pat Promised"
     )
     batch = contact_services.import_preview(owner=seeker, parsed=parse_upload("c.csv", CSV_FILE), filename="c.csv")
+    finished_batch = contact_services.import_preview(
+        owner=seeker, parsed=parse_upload("c.csv", CSV_FILE), filename="done.csv"
+    )
+    contact_services.import_choose_kind(batch=finished_batch, kind="new", action="skip")
+    contact_services.import_confirm(batch=finished_batch, enqueue=False)
+    finished_batch = contact_services.import_run(batch_id=finished_batch.pk)
     invitation = cohort_services.invitation_create(cohort=cohort, email="newbie@example.com", invited_by=coach)
     feed, _ = CalendarFeed.objects.get_or_create(user=seeker)
+    requested, _ = data_export_request(user=seeker)
+    data_export = data_export_build(export_id=requested.pk)
     return World(
         users={
             "owner": seeker,
@@ -133,8 +152,10 @@ def build_world() -> World:
         cohort=cohort,
         other_cohort=other_cohort,
         target=target,
+        unasked=unasked,
         own_contact=own_contact,
         draft=draft,
+        withdrawn_draft=withdrawn_draft,
         submitted=sub,
         awaiting=awaiting,
         introduced=introduced,
@@ -143,6 +164,7 @@ def build_world() -> World:
         followup=followup,
         offer=offer,
         batch=batch,
+        finished_batch=finished_batch,
         invitation=invitation,
         invitation_token=cohort_services.invitation_token(invitation=invitation),
         feed=feed,
@@ -152,6 +174,7 @@ def build_world() -> World:
         step_back_token=step_back_token,
         feedback_link=feedback_link,
         feedback_token=feedback_token,
+        data_export=data_export,
     )
 
 

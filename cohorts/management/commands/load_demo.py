@@ -395,9 +395,15 @@ class Demo:
             time_zone=LONDON,
             how_we_know="My manager for four years at Coretech.",
         )
-        contact("elena", "priya", "Elena Petrova", "Lumen Analytics", "Recruiter", strength=Strength.ONLINE_ONLY)
-        self.c["elena"].shareable = False
-        self.c["elena"].save(update_fields=["shareable"])
+        contact(
+            "elena",
+            "priya",
+            "Elena Petrova",
+            "Lumen Analytics",
+            "Recruiter",
+            strength=Strength.ONLINE_ONLY,
+            shareable=False,
+        )
         contact("theo", "sam", "Theo Grant", "Harbor Logistics", "COO", strength=Strength.ACQUAINTED)
         contact(
             "ingrid",

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from contacts import services
-from contacts.fileformats import MAX_FILE_BYTES, ImportFileError, parse_upload
+from contacts.fileformats import MAX_FILE_BYTES
 from contacts.models import ImportStatus, RowAction, RowKind
 
 BAR_WIDTH = 30
@@ -44,14 +44,20 @@ class Command(BaseCommand):
             raise CommandError(f"No user with the email {user}.")
         try:
             if file.stat().st_size > MAX_FILE_BYTES:
-                raise ImportFileError(f"{file} is larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
-            parsed = parse_upload(file.name, file.read_bytes())
+                raise CommandError(f"{file.name}: larger than {MAX_FILE_BYTES // 1024 // 1024} MB; split it.")
+            raw = file.read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
-        except ImportFileError as exc:
-            raise CommandError(f"{file.name}: {exc}") from exc
 
-        batch = services.import_preview(owner=owner, parsed=parsed, filename=file.name)
+        # The same steps as the page, run here rather than by a worker: the file is held,
+        # read (with the same row limit, IMPORT_MAX_ROWS), then previewed.
+        batch = services.import_upload(owner=owner, filename=file.name, raw=raw, enqueue=False)
+        batch = services.import_parse(batch_id=batch.pk, progress=self._draw)
+        if batch.status != ImportStatus.PREVIEWED:
+            services.import_discard(batch=batch)
+            raise CommandError(f"{file.name}: {batch.error}")
+        self.stdout.write("\r" + " " * (BAR_WIDTH + 30) + "\r", ending="")
+
         services.import_choose_kind(batch=batch, kind=RowKind.EXACT, action=exact)
         services.import_choose_kind(batch=batch, kind=RowKind.LIKELY, action=likely)
         summary = services.import_summary(batch)
@@ -62,6 +68,12 @@ class Command(BaseCommand):
         )
         for row in batch.rows.filter(kind=RowKind.INVALID)[:20]:
             self.stdout.write(f"  {row.problem}")
+        changed = batch.rows.exclude(warnings=[])
+        if changed_count := changed.count():
+            rows = "1 row is" if changed_count == 1 else f"{changed_count} rows are"
+            self.stdout.write(f"{rows} imported with a value set aside for you to fix:")
+            for row in changed[:20]:
+                self.stdout.write(f"  Line {row.line} ({row.name}): {' '.join(row.warnings)}")
         if dry_run:
             services.import_discard(batch=batch)
             self.stdout.write("Dry run: nothing was changed.")

@@ -9,10 +9,13 @@ Local hours are wall-clock times in the window's zone, and a clock change moves 
   jumps. A stretch whose start falls in the gap starts at the first real instant after it;
   one whose end falls in the gap ends where the gap starts — the same instant. So 02:00–03:00
   on the night New York goes 02:00 → 03:00 is empty, and 02:30–04:00 starts at 03:00.
-- A local time that happens twice (a fall-back overlap) means its first occurrence (fold=0)
-  when it starts a stretch and its last occurrence (fold=1) when it ends one, so a stretch is
-  never shorter than the wall clock says: 01:00–02:00 on the night New York goes 02:00 → 01:00
-  lasts two hours.
+- A local time that happens twice (a fall-back overlap) means its last occurrence (fold=1)
+  when it starts a stretch and its first occurrence (fold=0) when it ends one, so the hours
+  outside a stretch hold both times the clock reads them. Quiet hours and "not before" are
+  promises not to disturb: Havana, quiet 00:00–08:00, on the night its clock goes 01:00 → 00:00,
+  is quiet from the first 00:00 on, through the repeated hour. So 01:00–02:00 on the night New
+  York goes 02:00 → 01:00 is one hour, the second time round, and 01:30–03:00 opens at the
+  second 01:30.
 
 Wrapped hours (`hours_end <= hours_start`, e.g. 22:00–02:00) run from the start on day D to
 the end on day D+1 and count as day D's, so Saturday 01:00 belongs to Friday night.
@@ -25,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contacts.windows import Window
+from .windows import Window
 
 _DAY = dt.timedelta(days=1)
 _SECOND = dt.timedelta(seconds=1)
@@ -156,9 +159,10 @@ def window_intervals(window: Window, start: dt.datetime, days: int) -> list[tupl
     upper = (start + days * _DAY).astimezone(dt.UTC)
     first_day = lower.astimezone(zone).date() - 2 * _DAY
     span = (upper.astimezone(zone).date() - first_day).days + 1
-    return [
-        (max(s, lower), min(e, upper)) for s, e in _stretches(window, zone, first_day, span) if e > lower and s < upper
-    ]
+    # Clipped to [lower, upper): a "not before" past the end of the span leaves nothing, never
+    # a stretch that ends before it starts.
+    clipped = ((max(s, lower), min(e, upper)) for s, e in _stretches(window, zone, first_day, span))
+    return [(s, e) for s, e in clipped if s < e]
 
 
 # --- building stretches (used by next_allowed and window_intervals) ---------------------------
@@ -173,14 +177,16 @@ def _stretches(
         day = first_day + offset * _DAY
         if day.weekday() not in window.weekdays:
             continue
-        start = _wall_to_utc(dt.datetime.combine(day, window.hours_start), zone, last=False)
+        start = wall_to_utc(dt.datetime.combine(day, window.hours_start), zone, last=True)
         end_day = day + _DAY if wraps else day
-        end = _wall_to_utc(dt.datetime.combine(end_day, window.hours_end), zone, last=True)
-        if start < end:  # 02:00–03:00 on a spring-forward night is empty
+        end = wall_to_utc(dt.datetime.combine(end_day, window.hours_end), zone, last=False)
+        # 02:00–03:00 on a spring-forward night is empty; so is 01:15–01:45 on a fall-back night,
+        # which opens at the second 01:15 after it closed at the first 01:45.
+        if start < end:
             yield start, end
 
 
-def _wall_to_utc(wall: dt.datetime, zone: ZoneInfo, *, last: bool) -> dt.datetime:
+def wall_to_utc(wall: dt.datetime, zone: ZoneInfo, *, last: bool) -> dt.datetime:
     """The UTC instant at which the clock in `zone` reads the naive `wall`: the first or `last`
     occurrence in an overlap, the instant the clock jumps when `wall` falls in a gap."""
     # Convert through UTC and keep only readings that round-trip: arithmetic on aware local
@@ -224,11 +230,11 @@ def _inside_hours(moment: dt.datetime, wall: dt.datetime, day: dt.date, window: 
     opens = dt.datetime.combine(day, window.hours_start)
     wraps = window.hours_end <= window.hours_start
     closes = dt.datetime.combine(day + _DAY if wraps else day, window.hours_end)
-    # In a fall-back's repeated hour the clock can read less than `opens` after the stretch opened
-    # at its first reading, and more than `closes` before its last reading. A gap needs no care:
-    # the clock reads past it exactly when the jump has happened.
-    opened = wall >= opens or opens.replace(tzinfo=zone, fold=0) <= moment
-    not_closed = wall < closes or closes.replace(tzinfo=zone, fold=1) > moment
+    # In a fall-back's repeated hour the clock reads `opens` twice and the stretch opens at the
+    # second reading; it reads `closes` twice and the stretch is closed from the first. A gap
+    # needs no care: the clock reads past it exactly when the jump has happened.
+    opened = wall >= opens and opens.replace(tzinfo=zone, fold=1) <= moment
+    not_closed = wall < closes and closes.replace(tzinfo=zone, fold=0) > moment
     return opened and not_closed
 
 
