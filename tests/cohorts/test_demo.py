@@ -263,7 +263,7 @@ def test_janets_introduction_page_tells_story_1(client, demo):
     janet = request_of("janet", "Catherine Alvarez")
     for who in ("janet", "jill"):
         html = words(page(client, who, janet.get_absolute_url()))
-        assert "They stepped back" in html and "will write first" in html
+        assert "They stepped back" in html and "Writes first Catherine Alvarez" in html
         assert html.count("Boundary breach") == 3
         assert "Catherine Alvarez — they stepped back" in html
         assert "I asked for four days and was written to every day." in html
