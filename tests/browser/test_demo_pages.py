@@ -1,5 +1,5 @@
 """The demo as people meet it after `make run`: the coach's dashboard, Janet's introduction
-to the CAO (story 1), Jill's record as a connector, Lee's offers and the vetting page with a
+to the CAO (story 1) and her wait for Marcus Lee (on the introduction and her home), Jill's record as a connector, Lee's offers and the vetting page with a
 seeker's track record — each audited and screenshotted at 390 and 1280 px."""
 
 from __future__ import annotations
@@ -47,6 +47,27 @@ def test_the_demo_reads_like_the_stories(new_page, check):
     expect(janet_page.get_by_role("heading", name=re.compile("Catherine Alvarez"))).to_be_visible()
     expect(janet_page.get_by_text("Boundary breach")).to_have_count(3)
     check(janet_page, "janet-intro-story-1")
+
+    # Right after loading, Marcus Lee is still busy (through the day after tomorrow, his time):
+    # Janet's introduction and her home say wait, and until when — never "write now".
+    marcus = IntroRequest.objects.select_related("target").get(
+        seeker__email=f"janet@{DOMAIN}", target__name="Marcus Lee"
+    )
+    busy = marcus.target.unavailable_until
+    wait = f"Marcus Lee asked for no messages until the end of {busy:%a} {busy.day} {busy:%b}."
+    janet_page.goto(marcus.get_absolute_url())
+    next_step = janet_page.locator("#next-step")
+    expect(next_step.locator(".badge")).to_have_text("Wait")
+    expect(next_step).to_contain_text(wait)
+    expect(next_step).to_contain_text("09:00 their time (10:00 yours)")
+    expect(janet_page.locator("#main")).not_to_contain_text("Write now")
+    check(janet_page, "janet-marcus-wait")
+    janet_page.goto(reverse("intros:home"))
+    home_item = janet_page.locator("li", has=janet_page.get_by_role("link", name="Marcus Lee, City Library Network"))
+    expect(home_item.locator(".guidance .badge")).to_have_text("Wait")
+    expect(home_item.locator(".guidance")).to_contain_text(wait)
+    expect(janet_page.locator("#main")).not_to_contain_text("Write to Marcus")
+    check(janet_page, "janet-home-wait")
 
     jill = new_page("jill")
     log_in(jill, "jill")
