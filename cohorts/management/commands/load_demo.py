@@ -186,20 +186,24 @@ class Command(BaseCommand):
             self.stdout.write("Demo data is already loaded; nothing changed.")
         else:
             before = OutboxMessage.objects.count()
-            eager, trace = celery_app.conf.task_always_eager, logging.getLogger("celery.app.trace")
-            level = trace.level
+            eager = celery_app.conf.task_always_eager
             # Every email of the history is sent at its moment, below; the tasks queued after
             # commit find them sent already, so they run here, quietly, rather than crowd the
-            # worker's log when `make run` starts it.
+            # worker's log when `make run` starts it. (Even an eager task takes a producer, and
+            # kombu warns that the filesystem broker's URL names no host: not worth a line.)
             celery_app.conf.task_always_eager = True
-            trace.setLevel(logging.WARNING)
+            quiet = {"celery.app.trace": logging.WARNING, "kombu.connection": logging.ERROR}
+            levels = {name: logging.getLogger(name).level for name in quiet}
+            for name, level in quiet.items():
+                logging.getLogger(name).setLevel(level)
             try:
                 with mail.files_only(), transaction.atomic():
                     timeline = Timeline(end=timezone.now().replace(microsecond=0))
                     Demo(timeline).load()
             finally:
                 celery_app.conf.task_always_eager = eager
-                trace.setLevel(level)
+                for name, level in levels.items():
+                    logging.getLogger(name).setLevel(level)
             emails = OutboxMessage.objects.count() - before
             self.stdout.write(
                 self.style.SUCCESS(
