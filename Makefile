@@ -57,13 +57,14 @@ run: sync
 	WEB_PORT=$(WEB_PORT) exec $(VENV)/honcho --procfile Procfile start
 
 # The suite runs on the production stack (PostgreSQL and Redis, the local servers unless
-# DATABASE_URL/REDIS_URL say otherwise), then the embedded default gets a smoke run.
+# DATABASE_URL/REDIS_URL say otherwise), then the embedded default gets a smoke run (with the
+# demo that `make run` loads there).
 TEST_DATABASE_URL ?= $(if $(DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/warm_intros)
 TEST_REDIS_URL ?= $(if $(REDIS_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
 
 test: sync
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/pytest
-	DATABASE_URL= REDIS_URL= $(VENV)/pytest -q tests/test_services.py tests/test_smoke.py tests/intros/test_stories.py tests/contacts/test_search.py
+	DATABASE_URL= REDIS_URL= $(VENV)/pytest -q tests/test_services.py tests/test_smoke.py tests/intros/test_stories.py tests/contacts/test_search.py tests/cohorts/test_demo.py
 
 lint: sync
 	$(VENV)/ruff check .

@@ -10,32 +10,29 @@ The coach sees counts, dates and statuses only. Nothing here reads a target's em
 or notes, a request's preparation, or an outreach note; the lists behind the numbers
 load only names, organisations, titles, statuses and dates (`.only()`).
 
-Definitions (a "member" is a current member of the cohort, counted as seeker):
+Every number is defined once, in `followups.numbers` (thank-yous, outreach, breaches,
+overdue follow-ups, stale offers) and `intros.numbers` (the stages a request reached, from
+its stage stamps); the track records, the offers page, the digests and the sweep read the
+same definitions. Here they are taken over a cohort and a period. A "member" is a current
+member of the cohort, counted as seeker.
 
 The funnel
-- requested: the members' requests whose first "submit" event falls in [start, end).
-- approved / accepted / introduced / met: of those, how many reached the stage, i.e.
-  have its event at any time before `end`: "approve"; "target_accept" (a mention-my-name
-  request needs no acceptance, so its "mention_name" counts as accepted too, which keeps
-  the funnel monotone); "introduce" or "mention_name"; "record_meeting".
-- offer / hired: of those, how many have "record_outcome" before `end` and an outcome of
-  offer or hired.
+- requested: the members' requests first submitted in [start, end).
+- approved / accepted / introduced / met / offer or hired: of those, how many reached the
+  stage before `end`.
 - conversion: a stage's count ÷ the previous stage's count ("—" when that is 0).
 
 Per member
 - open requests: requests in an open state other than draft, now.
-- median days from introduction to first outreach: over the member's requests
-  introduced in the period (their "introduce"/"mention_name" event), the days from that
-  event to the member's first logged outreach on the request; requests with no outreach
-  yet are left out; "—" when none is left.
-- thank-you rate: thank-the-connector and thank-the-target follow-ups due in the period
-  and by now, done ÷ due. Skipped ones (the app skips them when an introduction ends)
-  count neither way. "—" when none was due.
-- outcomes reported: of the member's requests whose meeting was recorded in the
-  period, how many have an outcome now ("2 of 3").
+- median days from introduction to first outreach: over the member's requests introduced
+  in the period; "—" when none has outreach yet.
+- thank-you rate: thank-yous settled (done, or missed: open past their due date) in the
+  period, up to now: done ÷ settled; "—" when none.
+- outcomes reported: of the member's requests met in the period, how many have an
+  outcome reported ("2 of 3").
 - overdue follow-ups: the member's open follow-ups due before now.
-- boundary breaches: the member's outreach in the period logged as a breach.
-- stale offers: offers made to the member that have gone stale, now.
+- boundary breaches: the member's outreach attempted in the period and logged as a breach.
+- stale offers: offers made to the member that are stale now.
 - last activity: the later of the member's latest intro event (as any actor) and their
   latest logged outreach.
 
@@ -52,16 +49,16 @@ Flags (who needs attention, and why)
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from followups import numbers
 from followups.models import FollowUp, Offer, Outreach
+from intros import numbers as request_numbers
 from intros.models import LIST_FIELDS, IntroEvent, IntroRequest
-from intros.states import OPEN_STATES, Outcome, Status
+from intros.states import OPEN_STATES, Status
 from lib.search import search_key
 
 from . import snapshots
@@ -70,22 +67,7 @@ from .models import Cohort, Membership
 INACTIVE_AFTER = dt.timedelta(days=14)
 STUCK_AFTER = dt.timedelta(days=7)
 OPEN_REQUEST_STATES = sorted(OPEN_STATES - {Status.DRAFT})
-THANK_KINDS = (FollowUp.Kind.THANK_CONNECTOR, FollowUp.Kind.THANK_TARGET)
-SUCCESS_OUTCOMES = (Outcome.OFFER, Outcome.HIRED)
-
-# The funnel's stages in order: key, label, the request's stamp of when it first reached
-# the stage (set by the transitions in intros.models.STAGE_STAMPS).
-STAGES: tuple[tuple[str, str, str], ...] = (
-    ("requested", "Requested", "first_submitted_at"),
-    ("approved", "Approved", "approved_at"),
-    ("accepted", "Accepted", "accepted_at"),
-    ("introduced", "Introduced", "introduced_at"),
-    ("met", "Met", "met_at"),
-    ("offer_hired", "Offer or hired", "outcome_recorded_at"),
-)
-STAGE_KEYS = tuple(key for key, _, _ in STAGES)
-STAGE_LABELS = {key: label for key, label, _ in STAGES}
-_STAGE_STAMP = {key: stamp for key, _, stamp in STAGES}
+STAGES, STAGE_KEYS, STAGE_LABELS = request_numbers.STAGES, request_numbers.STAGE_KEYS, request_numbers.STAGE_LABELS
 
 # Fields a drill-down or export may load: a list row's (names, states, dates; never the
 # target's email or notes, nor the preparation), with when the request was made and the
@@ -182,25 +164,17 @@ def requests_in_period(cohort: Cohort, start: dt.datetime, end: dt.datetime) -> 
 
 def reached(stage: str, end: dt.datetime) -> Q:
     """A request reached `stage` before `end` (to filter or count requests by)."""
-    if stage == "requested":
-        return Q(pk__isnull=False)
-    condition = Q(**{f"{_STAGE_STAMP[stage]}__lt": end})
-    if stage == "offer_hired":
-        condition &= Q(outcome__in=SUCCESS_OUTCOMES)
-    return condition
+    return request_numbers.reached(stage, end)
 
 
-def stage_reached_at(stage: str, end: dt.datetime) -> Case:
+def stage_reached_at(stage: str, end: dt.datetime):
     """When a request first reached `stage` before `end` (None if it did not)."""
-    stamp = _STAGE_STAMP[stage]
-    return Case(When(**{f"{stamp}__lt": end}, then=F(stamp)), default=None, output_field=DateTimeField())
+    return request_numbers.reached_at(stage, end)
 
 
 def funnel(cohort: Cohort, start: dt.datetime, end: dt.datetime) -> Funnel:
     """The funnel in one query."""
-    counts = requests_in_period(cohort, start, end).aggregate(
-        requested=Count("pk"), **{key: Count("pk", filter=reached(key, end)) for key in STAGE_KEYS[1:]}
-    )
+    counts = request_numbers.request_counts(requests_in_period(cohort, start, end), before=end)
     requested = counts["requested"]
     stages, previous = [], None
     for key, label, _ in STAGES:
@@ -314,32 +288,14 @@ def _median_days(cohort: Cohort, start: dt.datetime, end: dt.datetime, user_ids=
     )
     if user_ids is not None:
         introduced = introduced.filter(seeker__in=user_ids)
-    first_outreach = Subquery(
-        Outreach.objects.filter(intro=OuterRef("pk"), seeker=OuterRef("seeker_id"))
-        .order_by("at", "pk")
-        .values("at")[:1]
-    )
-    pairs = (
-        introduced.annotate(first_outreach=first_outreach)
-        .order_by()
-        .values_list("seeker_id", "introduced_at", "first_outreach")
-    )
-    days: dict[int, list[float]] = defaultdict(list)
-    for seeker_id, introduced_at, outreach_at in pairs:
-        if outreach_at is not None:
-            # An attempt logged with an earlier time than the introduction counts as immediate.
-            days[seeker_id].append(max(0.0, (outreach_at - introduced_at).total_seconds() / 86400))
-    return {seeker_id: statistics.median(values) for seeker_id, values in days.items()}
+    return numbers.days_to_first_outreach(introduced)
 
 
 def member_rows(
     cohort: Cohort, start: dt.datetime, end: dt.datetime, now: dt.datetime, *, user_ids=None
 ) -> list[MemberRow]:
     """One row per member, in name order, with flags. Two queries, whatever the size."""
-    due_by = min(end, now)
-    thanks = FollowUp.objects.filter(kind__in=THANK_KINDS, due_at__gte=start, due_at__lt=due_by).exclude(
-        status=FollowUp.Status.SKIPPED
-    )
+    thanks = FollowUp.objects.filter(numbers.THANK_YOU)
     met_in_period = IntroRequest.objects.filter(met_at__gte=start, met_at__lt=end)
     waiting = (
         IntroRequest.objects.filter(status=Status.INTRODUCED, introduced_at__lte=now)
@@ -352,13 +308,13 @@ def member_rows(
         .only("pk", "joined_at", "user__id", "user__full_name")
         .annotate(
             open_requests=_count(IntroRequest.objects.filter(status__in=OPEN_REQUEST_STATES), "seeker"),
-            thanks_due=_count(thanks, "owner"),
-            thanks_done=_count(thanks.filter(status=FollowUp.Status.DONE), "owner"),
+            thanks_due=_count(thanks.filter(numbers.settled(now=now, start=start, end=end)), "owner"),
+            thanks_done=_count(thanks.filter(numbers.settled_done(now=now, start=start, end=end)), "owner"),
             intros_met=_count(met_in_period, "seeker"),
-            outcomes_reported=_count(met_in_period.exclude(outcome=""), "seeker"),
+            outcomes_reported=_count(met_in_period.filter(reached("outcome_reported", now)), "seeker"),
             overdue_followups=_count(FollowUp.objects.overdue(now), "owner"),
-            boundary_breaches=_count(Outreach.objects.filter(is_breach=True, at__gte=start, at__lt=end), "seeker"),
-            stale_offers=_count(Offer.objects.stale(), "seeker"),
+            boundary_breaches=_count(Outreach.objects.filter(numbers.breaches(start=start, end=end)), "seeker"),
+            stale_offers=_count(Offer.objects.filter(numbers.stale_offers(now=now)), "seeker"),
             last_event=_latest(IntroEvent.objects.filter(created_at__lte=now), "actor", "created_at"),
             last_outreach=_latest(Outreach.objects.filter(at__lte=now), "seeker", "at"),
             waiting_since=_latest(waiting, "seeker", "introduced_at", earliest=True),
@@ -507,14 +463,13 @@ def member_detail(
         .order_by("due_at", "pk")
     )
     breaches = (
-        Outreach.objects.filter(seeker_id=user_id, is_breach=True, at__gte=start, at__lt=end)
+        Outreach.objects.filter(numbers.breaches(start=start, end=end), seeker_id=user_id)
         .select_related("contact")
         .only("pk", "at", "channel", "intro_id", "contact__id", "contact__name", "contact__organisation")
         .order_by("-at", "-pk")
     )
     stale = (
-        Offer.objects.stale()
-        .filter(seeker_id=user_id)
+        Offer.objects.filter(numbers.stale_offers(now=now), seeker_id=user_id)
         .only("pk", "offered_by_name", "contact_name", "contact_organisation", "contact_title", "created_at", "status")
         .order_by("-created_at", "-pk")
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
+from followups.models import ReminderLog
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_enqueue
 
@@ -186,19 +187,44 @@ def _check_coach_and_member(cohort: Cohort, coach: User, member: User) -> None:
         raise NotAMember(f"{member.get_full_name() or 'This person'} is not a member of {cohort.name}.")
 
 
+def last_coach_nudge(*, cohort: Cohort, member: User, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the coach's last note went to this member of the cohort, if less than a day ago."""
+    now = now or timezone.now()
+    membership = Membership.objects.filter(cohort=cohort, user=member).values_list("pk", flat=True).first()
+    if membership is None:
+        return None
+    kinds = [ReminderLog.Kind.COACH_NUDGE]
+    return ReminderLog.objects.nudged_within(kinds=kinds, object_ids=[membership], now=now).get(membership)
+
+
 def cohort_nudge(*, cohort: Cohort, coach: User, member: User, note: str) -> OutboxMessage | None:
     """Email a member a note from their coach, through the outbox.
 
-    The same note to the same member on the same day is written once, so a double
-    click sends one email; returns None then.
+    Never two nudges about one thing within a day (followups.numbers): one note to a member
+    of a cohort a day, whatever it says, so a double click, a second tab or a second thought
+    sends one email; returns None then (`last_coach_nudge` says when the last one went). The
+    log's key (membership, day) makes a second one the same day impossible even at once; the
+    lock on the membership makes the check across midnight safe too.
     """
     _check_coach_and_member(cohort, coach, member)
     note = note.strip()
     if not note:
         raise ValueError("A nudge needs a note.")
-    today = timezone.localdate()
+    now = timezone.now()
     digest = hashlib.sha256(note.encode()).hexdigest()[:16]
     with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(cohort=cohort, user=member)
+        kinds = [ReminderLog.Kind.COACH_NUDGE]
+        if ReminderLog.objects.nudged_within(kinds=kinds, object_ids=[membership.pk], now=now):
+            return None
+        if not ReminderLog.objects.record_once(
+            kind=ReminderLog.Kind.COACH_NUDGE,
+            object_id=membership.pk,
+            sequence=now.astimezone(dt.UTC).date().toordinal(),
+            recipient=member.email,
+            at=now,
+        ):
+            return None
         return outbox_enqueue(
             to=[member.email],
             reply_to=[coach.email],
@@ -211,7 +237,7 @@ def cohort_nudge(*, cohort: Cohort, coach: User, member: User, note: str) -> Out
                 "note": note,
                 "url": settings.SITE_URL + reverse("intros:home"),
             },
-            key=f"coach_nudge:{cohort.pk}:{member.pk}:{today:%Y%m%d}:{digest}",
+            key=f"coach_nudge:{cohort.pk}:{member.pk}:{now:%Y%m%d%H%M%S}:{digest}",
         )
 
 

@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from followups.models import NUDGE_SPACING
 from lib import ratelimit
 from lib.htmx import HtmxHttpRequest, redirect_after_write
 
@@ -518,11 +519,19 @@ def cohort_nudge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, "cohorts/dashboard_nudge.html", context, status=422)
     message = services.cohort_nudge(cohort=cohort, coach=request.user, member=member, note=form.cleaned_data["note"])
     context["already_sent"] = message is None
+    if message is None:
+        last = services.last_coach_nudge(cohort=cohort, member=member)
+        context["last_nudge_at"] = last
+        context["next_nudge_at"] = last + NUDGE_SPACING if last else None
     if request.htmx:
         return render(request, "cohorts/dashboard_nudge.html#nudge-sent", context)
     name = member.get_full_name() or "the member"
     if message is None:
-        messages.info(request, f"This note already went to {name} today; it was not sent again.")
+        messages.info(
+            request,
+            f"You sent {name} a note less than a day ago, so this one was not sent: one note a day at most"
+            + (f" (the next from {timezone.localtime(context['next_nudge_at']):%a %-d %b, %H:%M})." if last else "."),
+        )
     else:
         messages.success(request, f"Your note to {name} is on its way.")
     return redirect(f"{reverse('cohorts:dashboard_drill', args=[cohort.pk])}?member={member.pk}")

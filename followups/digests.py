@@ -67,9 +67,9 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     user = schedule.user
     zone = zoneinfo.ZoneInfo(user.time_zone)
     end_of_today = _local_moment(now.astimezone(zone).date() + dt.timedelta(days=1), 0, zone)
+    mine = FollowUp.objects.owned_by(user)
     open_items = list(
-        FollowUp.objects.owned_by(user)
-        .open()
+        mine.open()
         .select_related("intro__target", "intro__connector")
         .annotate(**outreach_log_annotations("intro_id"))
         .order_by("due_at")[:50]
@@ -89,23 +89,48 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
         if followup.guidance is not None and not followup.guidance.tells_to_write and followup.due_at < end_of_today:
             waiting.append(followup)
     actionable = [f for f in open_items if f not in waiting]
-    overdue = [f for f in actionable if f.due_at < now]
-    today = [f for f in actionable if now <= f.due_at < end_of_today]
+    due = [f for f in actionable if f.due_at < end_of_today]
+    # Never two nudges about one thing within a day: the digest does not name a follow-up that
+    # was reminded (or named in a digest) less than a day ago, nor one whose own reminder is still
+    # to come (the sweep times that one for the person's hours and the target's window).
+    recent = ReminderLog.objects.nudged_within(
+        kinds=ReminderLog.FOLLOWUP_NUDGES, object_ids=[f.pk for f in due], now=now
+    )
+    named = [f for f in due if f.pk not in recent and f.next_action_at is None]
+    overdue = [f for f in named if f.due_at < now]
+    today = [f for f in named if f.due_at >= now]
     upcoming = [f for f in actionable if f.due_at >= end_of_today][:5]
     if not overdue and not today:
         return False
+    # The counts in the subject are the app's own (followups.numbers), named or not, less the
+    # follow-ups that are not yet to be done (the "Not yet: wait" section).
+    mine = mine.exclude(pk__in=[f.pk for f in waiting])
+    overdue_count = mine.overdue(now).count()
+    today_count = mine.open().filter(due_at__gte=now, due_at__lt=end_of_today).count()
     outbox_enqueue(
         to=[user.email],
-        subject=f"Today: {len(today)} follow-up{'s' if len(today) != 1 else ''} due, {len(overdue)} overdue",
+        subject=f"Today: {today_count} follow-up{'s' if today_count != 1 else ''} due, {overdue_count} overdue",
         template="digest_daily",
         context={
             "user": user,
             "overdue": overdue,
             "today": today,
             "upcoming": upcoming,
+            "reminded_recently": sum(f.pk in recent for f in due),
+            "reminder_to_come": sum(f.pk not in recent and f.next_action_at is not None for f in due),
             "waiting": waiting,
             "url": settings.SITE_URL + "/follow-ups/",
         },
+    )
+    day = now.astimezone(zone).date().toordinal()
+    ReminderLog.objects.bulk_create(
+        [
+            ReminderLog(
+                kind=ReminderLog.Kind.DIGEST_ITEM, object_id=f.pk, sequence=day, recipient=user.email, sent_at=now
+            )
+            for f in overdue + today
+        ],
+        ignore_conflicts=True,
     )
     return True
 
@@ -124,7 +149,7 @@ def send_due(*, schedule: DigestSchedule, now: dt.datetime) -> str:
         handler is not None
         and user.is_active
         and ReminderLog.objects.record_once(
-            kind=kind, object_id=user.pk, sequence=local_day.toordinal(), recipient=user.email
+            kind=kind, object_id=user.pk, sequence=local_day.toordinal(), recipient=user.email, at=now
         )
     )
     if first_time:

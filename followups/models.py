@@ -161,9 +161,6 @@ class OfferQuerySet(models.QuerySet["Offer"]):
     def of_seeker(self, user) -> OfferQuerySet:
         return self.filter(seeker=user)
 
-    def stale(self) -> OfferQuerySet:
-        return self.filter(status=Offer.Status.STALE)
-
 
 @labels_once
 class Offer(models.Model):
@@ -216,15 +213,33 @@ class Offer(models.Model):
         return reverse("followups:offers")
 
 
+# Never two nudges about one thing within this long (followups.numbers).
+NUDGE_SPACING = dt.timedelta(days=1)
+
+
 class ReminderLogManager(models.Manager["ReminderLog"]):
-    def record_once(self, *, kind: str, object_id: int, sequence: int, recipient: str = "") -> bool:
-        """Record a send; False if this exact reminder was already recorded (then it must not go out)."""
+    def record_once(
+        self, *, kind: str, object_id: int, sequence: int, recipient: str = "", at: dt.datetime | None = None
+    ) -> bool:
+        """Record a send (at `at`, the moment the sweep decides for; now by default); False if this
+        exact reminder was already recorded (then it must not go out)."""
         try:
             with transaction.atomic():  # a savepoint: the caller's transaction survives a duplicate
-                self.create(kind=kind, object_id=object_id, sequence=sequence, recipient=recipient)
+                self.create(
+                    kind=kind, object_id=object_id, sequence=sequence, recipient=recipient, sent_at=at or timezone.now()
+                )
         except IntegrityError:
             return False
         return True
+
+    def nudged_within(self, *, kinds, object_ids, now: dt.datetime) -> dict[int, dt.datetime]:
+        """Of `object_ids`, those a nudge of one of `kinds` went to within NUDGE_SPACING before
+        `now`, each with when the last one went: they get no other nudge until a day after it."""
+        rows = self.filter(kind__in=kinds, object_id__in=object_ids, sent_at__gt=now - NUDGE_SPACING)
+        last: dict[int, dt.datetime] = {}
+        for object_id, sent_at in rows.values_list("object_id", "sent_at"):
+            last[object_id] = max(sent_at, last.get(object_id, sent_at))
+        return last
 
 
 class ReminderLog(models.Model):
@@ -237,6 +252,13 @@ class ReminderLog(models.Model):
         EXPIRE = "expire", "Request expired"
         DIGEST = "digest", "Daily digest"
         COACH_SUMMARY = "coach_summary", "Weekly cohort summary"
+        # A follow-up named in a daily digest (object: the follow-up; sequence: the local day).
+        DIGEST_ITEM = "digest_item", "Follow-up named in a digest"
+        # A coach's note to a member (object: the membership; sequence: the day).
+        COACH_NUDGE = "coach_nudge", "Coach's note"
+
+    # The nudges about a follow-up: its own reminders and the digests that named it.
+    FOLLOWUP_NUDGES = (Kind.FOLLOWUP, Kind.DIGEST_ITEM)
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     object_id = models.BigIntegerField()

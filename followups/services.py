@@ -18,9 +18,10 @@ from intros.states import Status
 
 from .models import FollowUp, Offer, Outreach
 
-# An offer nudges its seeker this long after it was recorded, then goes stale.
-OFFER_NUDGE_AFTER = (dt.timedelta(days=3), dt.timedelta(days=10))
-OFFER_STALE_AFTER = dt.timedelta(days=14)
+# An offer nudges its seeker this long after it was recorded, then goes stale: defined with
+# the other numbers in followups.numbers (and still importable from here).
+from .numbers import OFFER_NUDGE_AFTER, OFFER_STALE_AFTER  # noqa: F401
+
 OUTREACH_STATES = {Status.INTRODUCED, Status.MET, Status.OUTCOME}
 
 
@@ -111,9 +112,9 @@ def followup_snooze(*, followup: FollowUp, days: int, now: dt.datetime) -> Follo
         raise intro_services.NotAllowed("Only an open follow-up can be snoozed.")
     if not 1 <= days <= 30:
         raise intro_services.NotAllowed("Snooze for 1 to 30 days.")
+    # A new due date earns one new reminder: the sweep's next one is numbered after those sent
+    # (a number already logged would never go out), and still not within a day of the last nudge.
     followup.snooze(until=max(followup.due_at, now) + dt.timedelta(days=days))
-    followup.reminders_sent = 0  # a new due date earns one new reminder
-    followup.save(update_fields=["reminders_sent"])
     return followup
 
 

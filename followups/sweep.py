@@ -31,9 +31,9 @@ from intros.models import IntroRequest
 from intros.states import Status
 from lib.outbox.services import Pending, outbox_enqueue, outbox_enqueue_many
 
-from . import digests
-from .models import DigestSchedule, FollowUp, Offer, ReminderLog
-from .services import OFFER_NUDGE_AFTER, OFFER_STALE_AFTER, user_window
+from . import digests, numbers
+from .models import NUDGE_SPACING, DigestSchedule, FollowUp, Offer, ReminderLog
+from .services import user_window
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +126,16 @@ def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> Decision:
     if at is not None and at > now + SLACK:
         return Decision("rescheduled", at=at)
     if at is not None and ReminderLog.objects.record_once(
-        kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, recipient=item.intro.target.email
+        kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, recipient=item.intro.target.email, at=now
     ):
         intro_services.intro_ask_feedback(intro=item.intro)
     item.mark_done(when=now)
     return Decision("feedback_asked")
 
 
-def _write_followups(decided: list[tuple[FollowUp, Decision]]) -> None:
-    """One batch's writes: a few statements whatever its size."""
+def _write_followups(decided: list[tuple[FollowUp, Decision]], now: dt.datetime) -> set[int]:
+    """One batch's writes: a few statements whatever its size. Returns the follow-ups due a
+    reminder that had a nudge less than a day ago, so got none."""
     by_outcome: dict[str, list[tuple[FollowUp, Decision]]] = defaultdict(list)
     for item, decision in decided:
         by_outcome[decision.outcome].append((item, decision))
@@ -147,14 +148,20 @@ def _write_followups(decided: list[tuple[FollowUp, Decision]]) -> None:
         FollowUp.objects.filter(pk__in=cleared).update(next_action_at=None)
     reminded = by_outcome["reminded"]
     if not reminded:
-        return
+        return set()
+    ids = [item.pk for item, _ in reminded]
     # The rows are locked by this transaction, so the log read here cannot change under us.
     logged = set(
-        ReminderLog.objects.filter(
-            kind=ReminderLog.Kind.FOLLOWUP, object_id__in=[item.pk for item, _ in reminded]
-        ).values_list("object_id", "sequence")
+        ReminderLog.objects.filter(kind=ReminderLog.Kind.FOLLOWUP, object_id__in=ids).values_list(
+            "object_id", "sequence"
+        )
     )
-    fresh = [(item, d) for item, d in reminded if (item.pk, item.reminders_sent + 1) not in logged]
+    # Never two nudges about one thing within a day: a follow-up a digest named (or a reminder
+    # went out for) less than a day ago counts as reminded, without another email.
+    recent = ReminderLog.objects.nudged_within(kinds=ReminderLog.FOLLOWUP_NUDGES, object_ids=ids, now=now)
+    fresh = [
+        (item, d) for item, d in reminded if (item.pk, item.reminders_sent + 1) not in logged and item.pk not in recent
+    ]
     ReminderLog.objects.bulk_create(
         [
             ReminderLog(
@@ -162,6 +169,7 @@ def _write_followups(decided: list[tuple[FollowUp, Decision]]) -> None:
                 object_id=item.pk,
                 sequence=item.reminders_sent + 1,
                 recipient=d.email.to,
+                sent_at=now,
             )
             for item, d in fresh
         ],
@@ -169,9 +177,8 @@ def _write_followups(decided: list[tuple[FollowUp, Decision]]) -> None:
     )
     outbox_enqueue_many(d.email for _, d in fresh)
     # One reminder per follow-up per due date; after that it lives in the daily digest.
-    FollowUp.objects.filter(pk__in=[item.pk for item, _ in reminded]).update(
-        reminders_sent=F("reminders_sent") + 1, next_action_at=None
-    )
+    FollowUp.objects.filter(pk__in=ids).update(reminders_sent=F("reminders_sent") + 1, next_action_at=None)
+    return set(recent)
 
 
 def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None:
@@ -198,7 +205,8 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
                 decided.append((item, decision))
             try:
                 with transaction.atomic():  # a savepoint: if the batch's writes fail, the batch waits
-                    _write_followups(decided)
+                    recent = _write_followups(decided, now)
+                decided = [(item, Decision("nudged_recently") if item.pk in recent else d) for item, d in decided]
             except SoftTimeLimitExceeded:
                 raise  # out of time: the open batch rolls back whole, the next tick goes on
             except Exception:
@@ -214,22 +222,36 @@ def _drain_followups(now: dt.datetime, counts: Counter, batch_size: int) -> None
 
 
 def _offer(offer: Offer, now: dt.datetime) -> str:
-    if offer.status not in {Offer.Status.OPEN, Offer.Status.SELF_CONTACT}:
+    """Nudge the seeker about an offer they have not acted on (followups.numbers: day 3 and
+    day 10, only the latest due after a pause, never two within a day), then mark it stale."""
+    if offer.status not in numbers.NOT_ACTED_ON or offer.status == Offer.Status.STALE:
+        # Taken up, done or dismissed (a follow-up reminds them now), or already stale.
         offer.next_action_at = None
         offer.save(update_fields=["next_action_at"])
         return "cleared"
-    if offer.nudges_sent >= len(OFFER_NUDGE_AFTER):
+    if numbers.offer_is_stale(offer, now=now):
         offer.status, offer.next_action_at = Offer.Status.STALE, None
         offer.save(update_fields=["status", "next_action_at"])
         return "stale"
+    sequence = numbers.offer_nudge_due(offer, now=now)
+    if sequence is None:  # nothing due yet (a nudge was sent already, or the clock moved back)
+        offer.next_action_at = max(numbers.offer_next_moment(offer), now + SLACK)
+        offer.save(update_fields=["next_action_at"])
+        return "rescheduled"
     at = _when(offer.next_action_at, user_window(offer.seeker), now)
+    last = ReminderLog.objects.nudged_within(kinds=[ReminderLog.Kind.OFFER_NUDGE], object_ids=[offer.pk], now=now)
+    if offer.pk in last:
+        at = max(at or now, last[offer.pk] + NUDGE_SPACING)
     if at is not None and at > now + SLACK:
         offer.next_action_at = at
         offer.save(update_fields=["next_action_at"])
         return "rescheduled"
-    sequence = offer.nudges_sent + 1
     if ReminderLog.objects.record_once(
-        kind=ReminderLog.Kind.OFFER_NUDGE, object_id=offer.pk, sequence=sequence, recipient=offer.seeker.email
+        kind=ReminderLog.Kind.OFFER_NUDGE,
+        object_id=offer.pk,
+        sequence=sequence,
+        recipient=offer.seeker.email,
+        at=now,
     ):
         outbox_enqueue(
             to=[offer.seeker.email],
@@ -238,8 +260,7 @@ def _offer(offer: Offer, now: dt.datetime) -> str:
             context={"offer": offer, "sequence": sequence, "url": settings.SITE_URL + "/follow-ups/offers/"},
         )
     offer.nudges_sent = sequence
-    following = OFFER_NUDGE_AFTER[sequence] if sequence < len(OFFER_NUDGE_AFTER) else OFFER_STALE_AFTER
-    offer.next_action_at = max(offer.created_at + following, now + SLACK)
+    offer.next_action_at = max(numbers.offer_next_moment(offer), now + SLACK)
     offer.save(update_fields=["nudges_sent", "next_action_at"])
     return "nudged"
 
@@ -253,7 +274,7 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
         return "cleared"
     if intro.status == Status.AWAITING_TARGET and intro.reask_count >= settings.TARGET_MAX_REASKS:
         if ReminderLog.objects.record_once(
-            kind=ReminderLog.Kind.EXPIRE, object_id=intro.pk, sequence=1, recipient=intro.seeker.email
+            kind=ReminderLog.Kind.EXPIRE, object_id=intro.pk, sequence=1, recipient=intro.seeker.email, at=now
         ):
             intro_services.intro_expire(intro=intro)
         return "expired"
@@ -267,7 +288,11 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=at)
         return "rescheduled"
     if not ReminderLog.objects.record_once(
-        kind=ReminderLog.Kind.REASK, object_id=intro.pk, sequence=intro.reask_count + 1, recipient=intro.target.email
+        kind=ReminderLog.Kind.REASK,
+        object_id=intro.pk,
+        sequence=intro.reask_count + 1,
+        recipient=intro.target.email,
+        at=now,
     ):
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
         return "cleared"

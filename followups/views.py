@@ -20,7 +20,7 @@ from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_
 from intros.models import IntroRequest
 from lib.htmx import redirect_after_write
 
-from . import services
+from . import numbers, services
 from .calendar import feed_for
 from .forms import OfferForm, OutreachForm, SnoozeForm
 from .models import CalendarFeed, FollowUp, Offer
@@ -185,7 +185,13 @@ def offer_list(request: HttpRequest) -> HttpResponse:
         services.offer_create(seeker=request.user, offered_by=offered_by, **data)
         messages.success(request, f"Offer recorded: {data['contact_name']}. Decide how you'll act on it below.")
         return redirect_after_write(request, reverse("followups:offers"))
-    offers = Offer.objects.of_seeker(request.user).select_related("offered_by", "intro")
+    now = timezone.now()
+    offers = list(Offer.objects.of_seeker(request.user).select_related("offered_by", "intro"))
+    for offer in offers:
+        # Stale by the one definition (followups.numbers), whether or not the sweep has marked it yet.
+        offer.is_stale = numbers.offer_is_stale(offer, now=now)
+        shown = Offer.Status.STALE if offer.is_stale else Offer.Status(offer.status)
+        offer.badge_status, offer.badge_label = shown.value, shown.label
     return render(
         request,
         "followups/offer_list.html",

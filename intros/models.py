@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from contacts.models import Contact, Strength
@@ -152,26 +152,6 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
         others = [side for side in ("seeker", "connector") if side != mine]
         return self.select_related(*others, "target").only(
             *(f for f in LIST_FIELDS if not f.startswith(f"{mine}__")), f"{mine}_id"
-        )
-
-    def track_record(self, seeker) -> dict[str, int]:
-        """The seeker's history so far, in one query, for the connector's vetting page."""
-        return (
-            self.filter(seeker=seeker)
-            .exclude(status=Status.DRAFT)
-            .aggregate(
-                requested=Count("pk"),
-                approved=Count("pk", filter=~Q(mode="")),  # the mode is chosen on approval
-                declined_by_connector=Count("pk", filter=Q(status=Status.DECLINED_BY_CONNECTOR)),
-                introduced=Count(
-                    "pk", filter=Q(status__in=[Status.INTRODUCED, Status.MET, Status.OUTCOME, Status.CLOSED])
-                ),
-                met=Count("pk", filter=Q(status__in=[Status.MET, Status.OUTCOME, Status.CLOSED])),
-                outcomes_reported=Count("pk", filter=~Q(outcome="")),
-                withdrawn=Count("pk", filter=Q(status=Status.WITHDRAWN)),
-                dropped_by_target=Count("pk", filter=Q(status=Status.DROPPED_BY_TARGET)),
-                hires=Count("pk", filter=Q(outcome__in=[Outcome.HIRED, Outcome.OFFER])),
-            )
         )
 
 

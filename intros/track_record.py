@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count
-
-from .models import IntroRequest
+from . import numbers
 
 
 @dataclass(frozen=True)
@@ -35,23 +33,20 @@ def rate(part: int, whole: int) -> str:
 
 
 def _requests(seeker) -> list[Line]:
-    counts = IntroRequest.objects.track_record(seeker)
-    feedback = IntroRequest.objects.filter(seeker=seeker, target_feedback_rating__isnull=False).aggregate(
-        n=Count("pk"), avg=Avg("target_feedback_rating")
-    )
+    """The seeker's requests, as `intros.numbers` defines each number."""
+    record = numbers.seeker_record(seeker)
+    rated, average = record["feedback_count"], record["feedback_average"]
     return [
-        Line("Requests sent", str(counts["requested"])),
-        Line("Approved by connectors", str(counts["approved"])),
-        Line("Introduced", str(counts["introduced"])),
-        Line("Outcomes reported after meeting", rate(counts["outcomes_reported"], counts["met"])),
-        Line("Offers and hires", str(counts["hires"])),
-        Line("Targets who stepped back", str(counts["dropped_by_target"]), concern=counts["dropped_by_target"] > 0),
+        Line("Requests sent", str(record["requested"])),
+        Line("Approved by connectors", str(record["approved"])),
+        Line("Introduced", str(record["introduced"])),
+        Line("Outcomes reported after meeting", rate(record["outcome_reported"], record["met"])),
+        Line("Offers and hires", str(record["offer_hired"])),
+        Line("Targets who stepped back", str(record["stepped_back"]), concern=record["stepped_back"] > 0),
         Line(
             "Feedback from earlier targets",
-            f"{feedback['avg']:.1f} of 5 over {feedback['n']} meeting{'s' if feedback['n'] != 1 else ''}"
-            if feedback["n"]
-            else "none yet",
-            concern=bool(feedback["n"]) and feedback["avg"] < 3,
+            f"{average:.1f} of 5 over {rated} meeting{'s' if rated != 1 else ''}" if rated else "none yet",
+            concern=bool(rated) and average < 3,
         ),
     ]
 

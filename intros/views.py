@@ -17,7 +17,7 @@ from lib import ratelimit
 from lib.htmx import redirect_after_write
 from lib.pagination import MatchedIds
 
-from . import services
+from . import numbers, services
 from .chains import chain_tree, credits
 from .forms import (
     AcceptForm,
@@ -38,10 +38,8 @@ from .guidance import (
     terms_in_words,
 )
 from .models import PREPARATION_FIELDS, REVIEWED_FIELDS, IntroRequest, TargetLink, next_step
-from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Outcome, Status
+from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, Actor, Status
 from .track_record import track_record
-
-ACCEPTED_OR_LATER = list(TARGET_DETAILS_VISIBLE)
 
 
 def _done(request: HttpRequest, intro: IntroRequest, result: services.Result, success: str) -> HttpResponse:
@@ -466,15 +464,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def connector_record(request: HttpRequest) -> HttpResponse:
     """The introductions I made as a connector: what they led to, and the chains they started."""
-    made = IntroRequest.objects.of_connector(request.user).exclude(mode="")
-    counts = made.aggregate(
-        approved=Count("pk"),
-        accepted=Count("pk", filter=Q(status__in=ACCEPTED_OR_LATER)),
-        met=Count("pk", filter=Q(status__in=[Status.MET, Status.OUTCOME, Status.CLOSED])),
-        offers=Count("pk", filter=Q(outcome=Outcome.OFFER)),
-        hires=Count("pk", filter=Q(outcome=Outcome.HIRED)),
-        chains=Count("pk", filter=Q(children__isnull=False), distinct=True),
-    )
+    counts = numbers.connector_record(request.user)
+    made = numbers.introductions_made(request.user)
     intros = list(made.with_people().annotate(next_in_chain=Count("children")).order_by("-updated_at")[:100])
     return render(request, "intros/connector_record.html", {"nav": "inbox", "counts": counts, "intros": intros})
 

@@ -124,7 +124,7 @@ def test_connector_vets_asks_for_changes_approves_and_sees_capacity_and_record(n
     page.get_by_role("link", name="Introductions you made").click()
     expect(page.get_by_role("heading", name="Introductions you made")).to_be_visible()
     facts = page.locator("dl.facts")
-    expect(facts.locator("dt:has-text('Hires') + dd")).to_have_text("1")
+    expect(facts.locator("dt:has-text('Led to a job offer or a hire') + dd")).to_have_text("1")
     expect(facts.locator("dt:has-text('Approved and vouched') + dd")).to_have_text("1")
     expect(page.get_by_text("Hired · updated")).to_be_visible()
     check(page, "track-record")

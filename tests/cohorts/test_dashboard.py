@@ -168,8 +168,8 @@ def story():
     b2 = _submit(ben, _target(jill, "Gia Ford"), at(20))
     with travel(at(1, month=2)):
         offer = followup_services.offer_create(seeker=ben, offered_by_name="Sam Lee", contact_name="Hal Quinn")
-    # Going stale is the sweep's rule (tested in tests/followups); here it has simply happened.
-    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.STALE)
+    # Two months old and not acted on: stale by its dates (followups.numbers), though no sweep ran.
+    assert offer.status == Offer.Status.OPEN
 
     # Cat
     c1 = _submit(cat, _target(jill, "Ivy Cole"), at(5))
@@ -703,7 +703,8 @@ def test_nudge_writes_one_email_to_the_member(client, story):
         assert "Dana Coach" in message.subject
         # A double click sends it once.
         again = client.post(url, {"member": story.cat.pk, "note": "How is it going with Ivy?"}, headers=HTMX)
-        assert "already went to Cat Carter today" in again.content.decode()
+        said = re.sub(r"<[^>]+>", "", unescape(again.content.decode()))
+        assert "You sent Cat Carter a note just now, so this one was not sent" in said
         assert OutboxMessage.objects.filter(key__startswith="coach_nudge:").count() == 1
 
 
@@ -821,13 +822,19 @@ def _bulk_cohort(size: int):
     )
     FollowUp.objects.bulk_create(
         [
-            FollowUp(owner=i.seeker, intro=i, kind=kind, due_at=at(15), status=status)
+            FollowUp(owner=i.seeker, intro=i, kind=kind, due_at=at(15), status=status, done_at=done_at)
             for i in intros
-            for kind, status in [(FollowUp.Kind.THANK_CONNECTOR, "done"), (FollowUp.Kind.THANK_TARGET, "open")]
+            for kind, status, done_at in [
+                (FollowUp.Kind.THANK_CONNECTOR, "done", at(14)),
+                (FollowUp.Kind.THANK_TARGET, "open", None),
+            ]
         ]
     )
     Offer.objects.bulk_create(
-        [Offer(seeker=u, offered_by_name="Sam", contact_name="Hal", status=Offer.Status.STALE) for u in users]
+        [
+            Offer(seeker=u, offered_by_name="Sam", contact_name="Hal", status=Offer.Status.STALE, created_at=at(1))
+            for u in users
+        ]
     )
     return cohort, users
 

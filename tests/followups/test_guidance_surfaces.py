@@ -23,7 +23,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from followups.models import FIRST_CONTACT_KINDS, DigestSchedule, FollowUp, Outreach
+from followups.models import FIRST_CONTACT_KINDS, DigestSchedule, FollowUp, Outreach, ReminderLog
 from followups.sweep import sweep
 from intros import services as intro_services
 from intros.models import IntroRequest
@@ -40,6 +40,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 INTRODUCED = dt.datetime(2026, 12, 7, 10, tzinfo=CHICAGO)  # Monday
 TUESDAY_11_CHICAGO = dt.datetime(2026, 12, 8, 11, tzinfo=CHICAGO)
 HORIZON = dt.datetime(2026, 12, 21, tzinfo=CHICAGO)  # the sweep is followed this far
+DAY = dt.timedelta(days=1)
 
 
 def utc(*args) -> dt.datetime:
@@ -310,3 +311,31 @@ def test_the_follow_up_list_shows_the_guidance_beside_the_reach_out(client):
         "Reach out to them — Marcus Lee" in page
         and "Wait Marcus Lee asked for no messages until the end of Wed 9 Dec." in page
     )
+
+
+def test_the_digest_counts_what_is_to_be_done_not_what_waits(client):
+    """Tuesday 11:00 in Chicago, Marcus busy through Wednesday: the overdue reach-out is under
+    "Not yet: wait" and left out of the subject's count; the overdue thank-you is named; a
+    follow-up reminded three hours ago is counted but not named again (one nudge a day)."""
+    intro = introduce(CASES[0])
+    moment = TUESDAY_11_CHICAGO
+    reach_out = FollowUp.objects.get(intro=intro, kind=FollowUp.Kind.REACH_OUT)
+    FollowUp.objects.filter(pk=reach_out.pk).update(due_at=moment - dt.timedelta(hours=2))
+    reminded = FollowUp.objects.create(
+        owner=intro.seeker, kind=FollowUp.Kind.REPORT_OUTCOME, counterpart="Sam Ortiz", due_at=moment - 2 * DAY
+    )
+    FollowUp.objects.filter(pk=reminded.pk).update(next_action_at=None)
+    ReminderLog.objects.create(
+        kind=ReminderLog.Kind.FOLLOWUP,
+        object_id=reminded.pk,
+        sequence=1,
+        recipient=intro.seeker.email,
+        sent_at=moment - dt.timedelta(hours=3),
+    )
+    body = digest_at(intro, moment)
+    [digest] = OutboxMessage.objects.filter(to=[intro.seeker.email], subject__startswith="Today:")
+    assert digest.subject == "Today: 0 follow-ups due, 2 overdue"  # the thank-you and the report, not the wait
+    overdue, wait = body.split("Overdue:")[1].split("Not yet: wait")
+    assert "Thank the connector" in overdue and "Reach out" not in overdue and "Sam Ortiz" not in overdue
+    assert "And 1 more you were reminded of in the last day." in overdue
+    assert "Reach out to them — Marcus Lee" in wait and CASES[0].expected in wait

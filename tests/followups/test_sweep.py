@@ -110,7 +110,11 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice(monkeypatch):
 
 def test_the_once_only_key_stops_a_second_send_even_if_rows_were_not_moved():
     [item] = due_followups(1)
-    ReminderLog.objects.create(kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1)
+    # Sent, logged, and the worker died before moving the row on — two days ago (so not held
+    # back by the one-nudge-a-day rule: the key alone must stop it).
+    ReminderLog.objects.create(
+        kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, sent_at=NOON - dt.timedelta(days=2)
+    )
     assert sweep(now=NOON) == {"followup_reminded": 1}
     assert not reminders()  # the log said it went already: the outbox stays empty
 

@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followups import services
-from followups.models import CalendarFeed, FollowUp, Offer
+from followups.models import CalendarFeed, FollowUp, Offer, ReminderLog
+from followups.sweep import sweep
 from intros import services as intro_services
+from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
 from tests.intros.helpers import accepted
 
@@ -229,7 +231,20 @@ def test_snooze_moves_the_due_date_and_earns_a_new_reminder(client, seeker, foll
     assert f'id="followup-{followup.pk}"' in fragment and "in 4 days" in fragment
     followup.refresh_from_db()
     assert followup.due_at == due + dt.timedelta(days=3) == followup.next_action_at
-    assert followup.reminders_sent == 0 and followup.status == FollowUp.Status.OPEN
+    assert followup.status == FollowUp.Status.OPEN
+    # The reminder for the new date goes out once, numbered after the one already sent (a
+    # number already in the log would never go out).
+    ReminderLog.objects.create(
+        kind=ReminderLog.Kind.FOLLOWUP, object_id=followup.pk, sequence=1, sent_at=due - dt.timedelta(days=1)
+    )
+    moment = followup.due_at
+    while moment is not None:  # as beat would: at the due date, then later if that was in quiet hours
+        sweep(now=moment)
+        sweep(now=moment)
+        followup.refresh_from_db()
+        moment = followup.next_action_at
+    assert OutboxMessage.objects.filter(to=[seeker.email], subject__startswith="Reminder:").count() == 1
+    assert list(ReminderLog.objects.filter(object_id=followup.pk).values_list("sequence", flat=True)) == [1, 2]
 
 
 def test_snooze_through_the_page_says_until_when(client, seeker, followup):
