@@ -290,7 +290,7 @@ def test_the_logins_step_prints_them_once_the_site_is_up(demo):
 def test_the_demos_past_emails_go_to_files_not_the_console(tmp_path, settings, capsys):
     from django.core.mail import EmailMessage
 
-    from config import mail
+    from lib import mail
 
     settings.EMAIL_BACKEND = "lib.mail.ConsoleAndFileBackend"
     settings.EMAIL_FILE_PATH = tmp_path

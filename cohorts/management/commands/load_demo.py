@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from config import mail
 from config.celery import app as celery_app
 from contacts.models import WEEKDAYS_WORK, Contact, Strength
 from followups import services as followup_services
@@ -42,6 +41,7 @@ from followups.sweep import sweep
 from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Mode, Outcome
+from lib import mail
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_flush
 
