@@ -24,6 +24,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 
 import time_machine
+from celery import current_app as celery_app  # the project's app (config.celery), without importing config
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
@@ -33,7 +34,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from config.celery import app as celery_app
 from contacts.models import WEEKDAYS_WORK, Contact, Strength
 from followups import services as followup_services
 from followups.models import DigestSchedule, FollowUp, Offer, ReminderLog
