@@ -35,7 +35,7 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from lib.outbox.models import OutboxMessage
+from lib.outbox.models import DeliveryReport, OutboxMessage
 
 from .models import User
 
@@ -141,8 +141,10 @@ def account_blockers(*, user: User) -> list[str]:
 def _erase_outbox(user: User) -> None:
     """Mail to them: what waits is never sent, what was sent is theirs and goes; a message to
     several people keeps going to the others, without their address. Nor are they told
-    any more when a message to someone else is not delivered (its `tell` addresses)."""
+    any more when a message to someone else is not delivered (its `tell` addresses), and what
+    the email service reported about their copies goes too."""
     address = user.email.lower()
+    DeliveryReport.objects.filter(recipient=address).delete()
     candidates = OutboxMessage.objects.annotate(
         to_text=Cast("to", TextField()),
         cc_text=Cast("cc", TextField()),

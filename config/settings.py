@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
+    "anymail",  # its system checks; the backend and the webhook view work from the settings below
     "lib.outbox",  # below every domain app: its one model, the outbox (lib/ is otherwise no app)
     "accounts",
     "contacts",
@@ -279,6 +280,30 @@ else:
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+
+# --- An email service instead of SMTP (django-anymail; issue 18.3) ---------------------
+# EMAIL_SERVICE=mailgun sends through Mailgun's API (replacing EMAIL_URL) and lets Mailgun's
+# tracking webhook (/hooks/email/mailgun/, lib.outbox.webhooks) report bounces and complaints.
+# The webhook answers 404 until MAILGUN_WEBHOOK_SIGNING_KEY is set: every post must carry
+# Mailgun's HMAC signature made with it. (When the email settings move to MAILERS, this
+# block becomes the "default" mailer's BACKEND and OPTIONS; the ANYMAIL dict stays.)
+EMAIL_SERVICES = {"mailgun": "anymail.backends.mailgun.EmailBackend"}
+EMAIL_SERVICE = os.environ.get("EMAIL_SERVICE", "").strip().lower()
+ANYMAIL: dict[str, str] = {}
+if EMAIL_SERVICE:
+    if EMAIL_SERVICE not in EMAIL_SERVICES:
+        raise ImproperlyConfigured(
+            f"EMAIL_SERVICE={EMAIL_SERVICE!r} is not supported; use {', '.join(EMAIL_SERVICES)} or leave it empty (SMTP)."
+        )
+    if not os.environ.get("MAILGUN_API_KEY"):
+        raise ImproperlyConfigured("EMAIL_SERVICE=mailgun needs MAILGUN_API_KEY (Mailgun: Sending → API keys).")
+    EMAIL_BACKEND = EMAIL_SERVICES[EMAIL_SERVICE]
+    ANYMAIL["MAILGUN_API_KEY"] = os.environ["MAILGUN_API_KEY"]
+    for _name in ("MAILGUN_SENDER_DOMAIN", "MAILGUN_API_URL"):
+        if os.environ.get(_name):
+            ANYMAIL[_name] = os.environ[_name]
+if os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY"):
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = os.environ["MAILGUN_WEBHOOK_SIGNING_KEY"]
 
 # --- The outbox (lib.outbox) ----------------------------------------------------------
 # Attempts at one message before it fails for good and an operator sees it

@@ -8,14 +8,16 @@ must change nothing in the database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tests import mailgun
 from tests.factories import PASSWORD
 
 from .world import ROLES, World, diff, snapshot
@@ -52,6 +54,9 @@ class Case:
     label: str = ""
     # Roles whose answer is a success that writes (their 302/200 is not a refusal).
     writers: frozenset[str] = field(default_factory=frozenset)
+    # Settings the request is made under (a route that works only once configured).
+    settings: dict = field(default_factory=dict)
+    content_type: str | None = None  # a body posted as is (JSON), rather than as a form
 
 
 def GET(expect, **kw) -> Case:
@@ -345,6 +350,47 @@ MATRIX: dict[str, list[Case]] = {
         GET(only(coach=200), args=lambda w: [w.cohort.pk, w.seeker.pk]),
         POST(only(coach=302), args=lambda w: [w.cohort.pk, w.users["member"].pk], writers={"coach"}),
     ],
+    # --- the email service's reports (lib.outbox.webhooks) -----------------------------------------
+    "outbox:mailgun_tracking": [
+        # No login: Mailgun's signature is the key. Without the signing key configured, nothing is there.
+        GET(roles(404, anonymous=404), label="not-configured"),
+        POST(
+            roles(404, anonymous=404),
+            data=lambda w: mailgun.event("failed", recipient="carol@example.org"),
+            content_type="application/json",
+            label="not-configured",
+        ),
+        GET(roles(405, anonymous=405), settings={"ANYMAIL": mailgun.SETTINGS}, label="configured"),
+        # Signed: accepted from whoever posts it (a report about no message of ours changes nothing).
+        POST(
+            roles(200, anonymous=200),
+            data=lambda w: mailgun.event("delivered", recipient="carol@example.org"),
+            content_type="application/json",
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="signed",
+        ),
+        # Unsigned, or signed with another key: refused, whoever posts it.
+        POST(
+            roles(400, anonymous=400),
+            data=lambda w: {"event-data": mailgun.event("failed", recipient="carol@example.org")["event-data"]},
+            content_type="application/json",
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="unsigned",
+        ),
+        POST(
+            roles(400, anonymous=400),
+            data=lambda w: mailgun.event("failed", recipient="carol@example.org", key="not-our-key"),
+            content_type="application/json",
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="wrong-signature",
+        ),
+        POST(
+            roles(400, anonymous=400),
+            data=lambda w: {"event": "failed"},
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="form",
+        ),
+    ],
 }
 
 
@@ -388,9 +434,12 @@ def _request(world: World, name: str, case: Case, role: str):
     query = case.query(world)
     if query:
         url = f"{url}?{query}"
-    if case.method == "get":
-        return client.get(url)
-    return client.post(url, case.data(world))
+    with override_settings(**case.settings):
+        if case.method == "get":
+            return client.get(url)
+        if case.content_type:
+            return client.post(url, json.dumps(case.data(world)), content_type=case.content_type)
+        return client.post(url, case.data(world))
 
 
 @pytest.mark.django_db
