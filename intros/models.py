@@ -324,11 +324,11 @@ class IntroRequest(models.Model):
 
     def undelivered_ask(self) -> OutboxMessage | None:
         """While the target should be answering: our latest email asking them, if it failed for
-        good (a wrong address, most likely). Nobody will answer until the connector corrects it.
-        One query, and only in that state."""
+        good or bounced (a wrong address, most likely). Nobody will answer until the connector
+        corrects it. One query, and only in that state."""
         if self.status != Status.AWAITING_TARGET or self.last_ask_id is None:
             return None
-        return OutboxMessage.objects.failed().filter(pk=self.last_ask_id).only("to", "failed_at").first()
+        return OutboxMessage.objects.undelivered().filter(pk=self.last_ask_id).only("to", "failed_at").first()
 
     def role_of(self, user) -> Actor | None:
         if user.pk == self.seeker_id:
