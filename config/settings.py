@@ -82,12 +82,22 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# Django's admin, for whoever runs the service (lib.staff_admin): staff only, at this path.
+# Something not obvious; never empty (it would sit over the app's own pages).
+ADMIN_URL = os.environ.get("ADMIN_URL", "ops/").strip().strip("/")
+if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*", ADMIN_URL):
+    raise ImproperlyConfigured(
+        f"ADMIN_URL={os.environ.get('ADMIN_URL')!r} must be a path such as ops/ or staff/admin/ (letters, digits, - . _ ~)."
+    )
+ADMIN_URL += "/"
+
 # Absolute base for links in emails (target answers, invitations, password reset).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
 INSTALLED_APPS = [
+    "config.apps.StaffAdminConfig",  # Django's admin, staff only (lib.staff_admin), at ADMIN_URL (issue 18.4)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
