@@ -394,6 +394,37 @@ MATRIX: dict[str, list[Case]] = {
 }
 
 
+# --- the admin (lib.staff_admin), one rule for its every route ---------------------------------------
+# Nobody in the world is staff: each route sends an anonymous visitor to the app's log-in and is a
+# 404 for everyone logged in. What staff see is tests/security/test_admin.py.
+
+
+ADMIN_SITE_WIDE = {"index", "login", "logout", "password_change", "password_change_done", "autocomplete", "jsi18n"}
+
+
+def _admin_args(name: str) -> Callable[[World], list]:
+    route = name.removeprefix("admin:")
+    if route == "view_on_site":
+        return lambda w: [1, w.seeker.pk]
+    if route == "app_list":
+        return lambda w: ["outbox"]
+    if route not in ADMIN_SITE_WIDE and route.endswith(("_change", "_delete", "_history", "_redirect")):
+        return lambda w: [w.seeker.pk]  # one object's page (whichever model: nobody here gets that far)
+    return lambda w: []
+
+
+def admin_rows() -> dict[str, list[Case]]:
+    rows = {name: [GET(only(), args=_admin_args(name))] for name in url_names() if name.startswith("admin:")}
+    # An action posted by someone who is not staff: refused, and nothing changes.
+    rows["admin:outbox_outboxmessage_changelist"].append(
+        POST(only(), data=lambda w: {"action": "retry", "_selected_action": [w.awaiting.last_ask_id]}, label="retry")
+    )
+    rows["admin:accounts_user_changelist"].append(
+        POST(only(), data=lambda w: {"action": "deactivate", "_selected_action": [w.seeker.pk]}, label="deactivate")
+    )
+    return rows
+
+
 def url_names(resolver=None, namespace: str = "") -> set[str]:
     """Every named URL pattern, walked recursively through includes (`intros:detail`)."""
     resolver = resolver or get_resolver()
@@ -406,6 +437,9 @@ def url_names(resolver=None, namespace: str = "") -> set[str]:
             assert pattern.name, f"URL pattern {pattern.pattern} has no name, so it cannot have a row"
             names.add(f"{namespace}{pattern.name}")
     return names
+
+
+MATRIX.update(admin_rows())
 
 
 def test_every_url_pattern_has_a_row():
