@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from lib.outbox.models import DeliveryReport, OutboxMessage
 
-from .models import User
+from .models import FORMER_MEMBER, User
 
 FORMAT = "warm-intros-export"
 VERSION = 1
@@ -170,6 +170,17 @@ def _erase_outbox(user: User) -> None:
             message.save(update_fields=["to", "cc", "reply_to", "context"])
 
 
+def _erase_admin_history(user: User) -> None:
+    """The admin's history names each changed object as it was (their name, when staff changed
+    their account); it keeps the change and no longer the name."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
+        object_repr=FORMER_MEMBER
+    )
+
+
 def account_delete(*, user: User) -> User:
     """Delete a person's account, in one transaction: every app erases its part (closing what
     waits on them, so others hear), their prepared downloads go (the files after commit), then
@@ -186,6 +197,7 @@ def account_delete(*, user: User) -> User:
         for part in reversed(_parts()):
             part.erase(locked)
         _erase_outbox(locked)
+        _erase_admin_history(locked)
         data_exports.data_export_erase(user=locked)
         locked.make_tombstone(now=timezone.now())
     return locked

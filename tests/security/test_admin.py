@@ -12,6 +12,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.management import call_command
@@ -21,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.personal_data import account_delete
 from contacts.models import Contact
 from intros.admin import PRIVATE as INTRO_PRIVATE
 from intros.models import IntroRequest
@@ -242,6 +244,16 @@ def test_deactivating_someone_ends_their_sessions(world, ops, superuser):
     assert member.is_active
 
 
+def test_the_admin_history_keeps_no_name_of_someone_who_deleted_their_account(world, ops):
+    member = UserFactory(full_name="Max Member")
+    ops.post(url("accounts_user_change", member.pk), {"is_active": "on"})
+    entry = LogEntry.objects.get(object_id=str(member.pk), content_type__model="user")
+    assert entry.object_repr == "Max Member"
+    account_delete(user=member)
+    entry.refresh_from_db()
+    assert entry.object_repr == "A former member"
+
+
 def test_a_password_reset_goes_to_the_person_alone(world, ops):
     member = UserFactory(full_name="Max Member")
     response = ops.post(
@@ -260,9 +272,12 @@ def test_only_a_superuser_changes_who_is_staff(world):
     form = client.get(url("accounts_user_change", world.seeker.pk)).content.decode()
     assert 'name="is_active"' in form
     assert 'name="is_staff"' not in form and 'name="is_superuser"' not in form and 'name="email"' not in form
-    client.post(url("accounts_user_change", staff.pk), {"is_active": "on", "is_superuser": "on", "is_staff": "on"})
+    response = client.post(
+        url("accounts_user_change", staff.pk), {"is_active": "on", "is_superuser": "on", "is_staff": "on"}
+    )
+    assert response.status_code == 302  # saved: what they may change, and nothing else
     staff.refresh_from_db()
-    assert not staff.is_superuser
+    assert staff.is_active and staff.is_staff and not staff.is_superuser
 
 
 def test_createsuperuser_works_without_questions(monkeypatch):
