@@ -818,7 +818,7 @@ def _introduce(intro: IntroRequest) -> None:
             "seeker_url": settings.SITE_URL + i.get_absolute_url(),
             **_seeker_terms(i),
         },
-        key=f"intro:{i.pk}:introduce",
+        key=i.introduction_key,
         refs={"intro": i.pk},
         # If the target's copy bounces, the seeker and the connector are told
         # (undelivered_introduction_context renders it).

@@ -113,11 +113,33 @@ def test_an_introduction_that_bounced_for_the_target_tells_the_seeker_and_the_co
     assert intro.get_absolute_url() in to_connector and intro.get_absolute_url() in to_seeker
 
 
+def test_the_request_page_says_the_introduction_did_not_reach_the_target_until_the_address_changes(
+    client, cohort, seeker, connector, target
+):
+    intro = accepted(seeker=seeker, target=target)
+    outbox.outbox_flush()
+    bounce(client, OutboxMessage.objects.get(key=intro.introduction_key), "carol@example.org")
+    client.force_login(seeker)
+    page = " ".join(client.get(intro.get_absolute_url()).content.decode().split())
+    assert "Our introduction email did not reach Carol Target</h2>" in page
+    assert "please do not write to it for now. We have told Jill Connector" in page
+    assert 'carol@example.org</a> <span class="muted">(our introduction to it bounced)</span>' in page
+    client.force_login(connector)
+    page = " ".join(client.get(intro.get_absolute_url()).content.decode().split())
+    assert "Our introduction email did not reach Carol Target: check their address" in page
+    assert "We wrote to carol@example.org" in page and reverse("contacts:edit", args=[target.pk]) in page
+    target.email = "carol.target@example.org"
+    target.save(update_fields=["email"])
+    assert "did not reach" not in client.get(intro.get_absolute_url()).content.decode()
+
+
 def test_a_bounce_of_the_seekers_own_copy_is_marked_and_tells_nobody(client, cohort, seeker, connector, target):
-    accepted(seeker=seeker, target=target)
+    intro = accepted(seeker=seeker, target=target)
     outbox.outbox_flush()
     introduction = OutboxMessage.objects.get(template="intro_introduction")
     bounce(client, introduction, seeker.email)
+    client.force_login(seeker)
+    assert "did not reach" not in client.get(intro.get_absolute_url()).content.decode()
     introduction.refresh_from_db()
     assert introduction.state == OutboxMessage.State.BOUNCED
     assert introduction.last_error.startswith(f"Not delivered to {seeker.email}")
