@@ -35,9 +35,9 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from lib.outbox.models import OutboxMessage
+from lib.outbox.models import DeliveryReport, OutboxMessage
 
-from .models import User
+from .models import FORMER_MEMBER, User
 
 FORMAT = "warm-intros-export"
 VERSION = 1
@@ -141,8 +141,10 @@ def account_blockers(*, user: User) -> list[str]:
 def _erase_outbox(user: User) -> None:
     """Mail to them: what waits is never sent, what was sent is theirs and goes; a message to
     several people keeps going to the others, without their address. Nor are they told
-    any more when a message to someone else is not delivered (its `tell` addresses)."""
+    any more when a message to someone else is not delivered (its `tell` addresses), and what
+    the email service reported about their copies goes too."""
     address = user.email.lower()
+    DeliveryReport.objects.filter(recipient=address).delete()
     candidates = OutboxMessage.objects.annotate(
         to_text=Cast("to", TextField()),
         cc_text=Cast("cc", TextField()),
@@ -168,6 +170,17 @@ def _erase_outbox(user: User) -> None:
             message.save(update_fields=["to", "cc", "reply_to", "context"])
 
 
+def _erase_admin_history(user: User) -> None:
+    """The admin's history names each changed object as it was (their name, when staff changed
+    their account); it keeps the change and no longer the name."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
+        object_repr=FORMER_MEMBER
+    )
+
+
 def account_delete(*, user: User) -> User:
     """Delete a person's account, in one transaction: every app erases its part (closing what
     waits on them, so others hear), their prepared downloads go (the files after commit), then
@@ -184,6 +197,7 @@ def account_delete(*, user: User) -> User:
         for part in reversed(_parts()):
             part.erase(locked)
         _erase_outbox(locked)
+        _erase_admin_history(locked)
         data_exports.data_export_erase(user=locked)
         locked.make_tombstone(now=timezone.now())
     return locked

@@ -82,12 +82,22 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# Django's admin, for whoever runs the service (lib.staff_admin): staff only, at this path.
+# Something not obvious; never empty (it would sit over the app's own pages).
+ADMIN_URL = os.environ.get("ADMIN_URL", "ops/").strip().strip("/")
+if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*", ADMIN_URL):
+    raise ImproperlyConfigured(
+        f"ADMIN_URL={os.environ.get('ADMIN_URL')!r} must be a path such as ops/ or staff/admin/ (letters, digits, - . _ ~)."
+    )
+ADMIN_URL += "/"
+
 # Absolute base for links in emails (target answers, invitations, password reset).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
 INSTALLED_APPS = [
+    "config.apps.StaffAdminConfig",  # Django's admin, staff only (lib.staff_admin), at ADMIN_URL (issue 18.4)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,6 +107,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
+    "anymail",  # its system checks; the backend and the webhook view work from the settings below
     "lib.outbox",  # below every domain app: its one model, the outbox (lib/ is otherwise no app)
     "accounts",
     "contacts",
@@ -279,6 +290,30 @@ else:
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+
+# --- An email service instead of SMTP (django-anymail; issue 18.3) ---------------------
+# EMAIL_SERVICE=mailgun sends through Mailgun's API (replacing EMAIL_URL) and lets Mailgun's
+# tracking webhook (/hooks/email/mailgun/, lib.outbox.webhooks) report bounces and complaints.
+# The webhook answers 404 until MAILGUN_WEBHOOK_SIGNING_KEY is set: every post must carry
+# Mailgun's HMAC signature made with it. (When the email settings move to MAILERS, this
+# block becomes the "default" mailer's BACKEND and OPTIONS; the ANYMAIL dict stays.)
+EMAIL_SERVICES = {"mailgun": "anymail.backends.mailgun.EmailBackend"}
+EMAIL_SERVICE = os.environ.get("EMAIL_SERVICE", "").strip().lower()
+ANYMAIL: dict[str, str] = {}
+if EMAIL_SERVICE:
+    if EMAIL_SERVICE not in EMAIL_SERVICES:
+        raise ImproperlyConfigured(
+            f"EMAIL_SERVICE={EMAIL_SERVICE!r} is not supported; use {', '.join(EMAIL_SERVICES)} or leave it empty (SMTP)."
+        )
+    if not os.environ.get("MAILGUN_API_KEY"):
+        raise ImproperlyConfigured("EMAIL_SERVICE=mailgun needs MAILGUN_API_KEY (Mailgun: Sending → API keys).")
+    EMAIL_BACKEND = EMAIL_SERVICES[EMAIL_SERVICE]
+    ANYMAIL["MAILGUN_API_KEY"] = os.environ["MAILGUN_API_KEY"]
+    for _name in ("MAILGUN_SENDER_DOMAIN", "MAILGUN_API_URL"):
+        if os.environ.get(_name):
+            ANYMAIL[_name] = os.environ[_name]
+if os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY"):
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = os.environ["MAILGUN_WEBHOOK_SIGNING_KEY"]
 
 # --- The outbox (lib.outbox) ----------------------------------------------------------
 # Attempts at one message before it fails for good and an operator sees it

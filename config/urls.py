@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
@@ -6,4 +8,8 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("follow-ups/", include("followups.urls")),
     path("cohorts/", include("cohorts.urls")),
+    # Reports from the email service (bounces, complaints): no login, the service's signature.
+    path("hooks/email/", include("lib.outbox.urls")),
+    # For whoever runs the service: staff only (lib.staff_admin), at a path of their choosing.
+    path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -433,6 +433,7 @@ class ImportBatch(models.Model):
     objects = ImportBatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "contact import"  # in the admin: not "import batchs"
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
 

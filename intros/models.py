@@ -10,7 +10,7 @@ from django.utils import timezone
 from contacts.models import Contact, Strength
 from lib.choices import labels_once
 from lib.links import url_with_pk
-from lib.outbox.models import OutboxMessage
+from lib.outbox.models import DeliveryReport, OutboxMessage
 
 from .guidance import GUIDED_STATES, Guidance
 from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
@@ -304,11 +304,32 @@ class IntroRequest(models.Model):
 
     def undelivered_ask(self) -> OutboxMessage | None:
         """While the target should be answering: our latest email asking them, if it failed for
-        good (a wrong address, most likely). Nobody will answer until the connector corrects it.
-        One query, and only in that state."""
+        good or bounced (a wrong address, most likely). Nobody will answer until the connector
+        corrects it. One query, and only in that state."""
         if self.status != Status.AWAITING_TARGET or self.last_ask_id is None:
             return None
-        return OutboxMessage.objects.failed().filter(pk=self.last_ask_id).only("to", "failed_at").first()
+        return OutboxMessage.objects.undelivered().filter(pk=self.last_ask_id).only("to", "failed_at").first()
+
+    @property
+    def introduction_key(self) -> str:
+        """The outbox key of the email that introduces the seeker and the target (one per request)."""
+        return f"intro:{self.pk}:introduce"
+
+    def undelivered_introduction(self) -> DeliveryReport | None:
+        """Introduced, not yet met: the email service's report that the introduction bounced for
+        the target, at the address their contact still has (once it is corrected, the report is
+        about an old address and is not shown). One query, and only in that state."""
+        if self.status != Status.INTRODUCED or not self.target.email:
+            return None
+        return (
+            DeliveryReport.objects.filter(
+                message__key=self.introduction_key,
+                recipient=self.target.email.lower(),
+                kind__in=[DeliveryReport.Kind.BOUNCED, DeliveryReport.Kind.REJECTED],
+            )
+            .order_by("received_at")
+            .first()
+        )
 
     def role_of(self, user) -> Actor | None:
         if user.pk == self.seeker_id:

@@ -600,8 +600,8 @@ def _email_target_ask(i: IntroRequest, *, kind: str, key: str | None = None) -> 
         context={"intro": i, "url": target_link_url(intro=i, token=token), "kind": kind},
         key=key or f"intro:{i.pk}:{kind}:{i.reask_count}",
         refs={"intro": i.pk},
-        # If it can never be delivered, both are told (undelivered_ask_context renders it).
-        tell_if_undelivered={"connector": i.connector.email, "seeker": i.seeker.email},
+        # If it never reaches the target, both are told (undelivered_ask_context renders it).
+        tell_if_undelivered={"target": i.target.email, "connector": i.connector.email, "seeker": i.seeker.email},
     )
     if ask is not None:
         IntroRequest.objects.filter(pk=i.pk).update(last_ask=ask)
@@ -621,6 +621,22 @@ def undelivered_ask_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
         "url": settings.SITE_URL + intro.get_absolute_url(),
         "contact_url": settings.SITE_URL + reverse("contacts:edit", args=[intro.target_id]),
         "subject": f"Our email to {intro.target.name} could not be delivered",
+    }
+
+
+def undelivered_introduction_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Renders the notice that the introduction email bounced for the target, to the seeker or the
+    connector (lib.outbox.services.TELL_IF_UNDELIVERED; registered in apps.py), when it is sent.
+    Nothing is sent once the request has ended (withdrawn, closed, the target stepped back)."""
+    intro = IntroRequest.objects.with_people().filter(pk=refs.get("intro")).first()
+    if intro is None or intro.is_final:
+        return None
+    return {
+        "intro": intro,
+        "role": refs["role"],
+        "url": settings.SITE_URL + intro.get_absolute_url(),
+        "contact_url": settings.SITE_URL + reverse("contacts:edit", args=[intro.target_id]),
+        "subject": f"Our introduction email did not reach {intro.target.name}",
     }
 
 
@@ -809,7 +825,11 @@ def _introduce(intro: IntroRequest) -> None:
             "seeker_url": settings.SITE_URL + i.get_absolute_url(),
             **_seeker_terms(i),
         },
-        key=f"intro:{i.pk}:introduce",
+        key=i.introduction_key,
+        refs={"intro": i.pk},
+        # If the target's copy bounces, the seeker and the connector are told
+        # (undelivered_introduction_context renders it).
+        tell_if_undelivered={"target": i.target.email, "seeker": i.seeker.email, "connector": i.connector.email},
     )
     _, step_back_token = target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
     outbox_enqueue(

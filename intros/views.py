@@ -386,6 +386,7 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         ],
     }
     context["undelivered_ask"] = intro.undelivered_ask()
+    context["undelivered_introduction"] = intro.undelivered_introduction()
     if role is Actor.CONNECTOR and intro.status == Status.SUBMITTED:
         # The vetting page, in the order a connector reads: who asks for whom, the preparation
         # (what changed since they sent it back), the track record, then the decision.

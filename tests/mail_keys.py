@@ -30,9 +30,12 @@ URL = re.compile(r"https?://[^\s\"'<>]+")
 
 def _requires_login(view) -> bool:
     """Whether an anonymous visitor is sent to log in: `login_required` (any `user_passes_test`)
-    somewhere in the view's decorators, or a class-based view with `LoginRequiredMixin`."""
+    somewhere in the view's decorators, a class-based view with `LoginRequiredMixin`, or an
+    admin view (Django wraps it, for its site, when called)."""
     if getattr(view, "login_required", True) is False:  # Django's @login_not_required
         return False
+    if getattr(view, "admin_site", None) or getattr(view, "model_admin", None):
+        return True  # the admin: its site lets only logged-in staff in (lib.staff_admin)
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         from django.contrib.auth.mixins import LoginRequiredMixin

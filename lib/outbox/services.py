@@ -9,6 +9,10 @@ once, when the server refuses the message for good) it fails, an operator sees i
 (`manage.py outbox --failed`), and the people for whom it mattered are told
 (`TELL_IF_UNDELIVERED`).
 
+When an email service sends the mail (django-anymail), its tracking webhook later reports what
+became of each recipient's copy: `outbox_record_delivery` marks the row bounced or complained,
+once per reported event, and tells the same people a refusal would have.
+
 `outbox_enqueue_many` is the bulk form for the reminder sweep: one INSERT for a batch,
 one task for the batch, and each body rendered when it is sent (by the context builder
 the owning app registered for that template), so the sweep pays for deciding and
@@ -26,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from anymail.exceptions import AnymailRecipientsRefused
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -35,7 +40,7 @@ from django.utils import timezone
 
 from lib.addresses import DELETED_EMAIL_DOMAIN, sendable, unusable_reason
 
-from .models import OutboxMessage
+from .models import DeliveryReport, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -153,14 +158,17 @@ def outbox_enqueue(
     (every recipient deleted their account), nothing is written.
 
     `refs` (JSON: ids) say what it is about. A template in `TELL_IF_UNDELIVERED` needs
-    `tell_if_undelivered`, the address of each person named there (role → address)."""
+    `tell_if_undelivered`, the address of each person named there (role → address): the
+    recipient whose copy matters and the people to tell."""
     spec = TELL_IF_UNDELIVERED.get(template)
-    tell = dict(tell_if_undelivered or {})
-    if set(tell) != set(spec.tell if spec else ()):
+    named = dict(tell_if_undelivered or {})
+    if set(named) != (spec.roles if spec else set()):
         raise ValueError(
             f"An email from {template!r} names whom to tell if it is not delivered: "
-            f"{sorted(spec.tell) if spec else 'nobody'} (TELL_IF_UNDELIVERED), not {sorted(tell)}."
+            f"{sorted(spec.roles) if spec else 'nobody'} (TELL_IF_UNDELIVERED), not {sorted(named)}."
         )
+    tell = {role: named[role] for role in spec.tell} if spec else {}
+    watch = {spec.recipient: named[spec.recipient]} if spec else {}
     to = [_clean_address(a) for a in _deliverable(to)]
     cc = [_clean_address(a) for a in _deliverable(cc)]
     reply_to = [_clean_address(a) for a in _deliverable(reply_to)]
@@ -180,7 +188,7 @@ def outbox_enqueue(
                 body_text=body_text,
                 body_html=body_html,
                 template=template,
-                context={**(refs or {}), **({"tell": tell} if tell else {})},
+                context={**(refs or {}), **({"tell": tell, "watch": watch} if spec else {})},
                 key=key,
             )
     except IntegrityError:
@@ -249,6 +257,8 @@ def is_permanent(exc: BaseException) -> bool:
     address that cannot be written in SMTP at all. Refusals of our own sender address or
     login are not about the message: they are retried (and logged) until the operator fixes
     the configuration, and a 4xx answer (greylisting, a full mailbox) is temporary."""
+    if isinstance(exc, AnymailRecipientsRefused):  # an email service refused every recipient
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return bool(codes) and all(500 <= code < 600 for code in codes)
@@ -274,7 +284,19 @@ def _email_of(message: OutboxMessage) -> EmailMultiAlternatives:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    # An email service (anymail) hands this back in its tracking webhook, so a report finds its
+    # row even before the send is settled; SMTP ignores it.
+    email.metadata = {"outbox": str(message.pk)}
     return email
+
+
+def _provider_message_id(email: EmailMultiAlternatives) -> str:
+    """The email service's id for what it took (anymail sets it on send); "" over SMTP."""
+    status = getattr(email, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, set):  # one per recipient, when the service gives each its own
+        found = ",".join(sorted(str(i) for i in found))
+    return "" if found is None else str(found)[:255]
 
 
 def _claim(message_id: int, *, now: dt.datetime, due_only: bool) -> tuple[OutboxMessage, uuid.UUID] | None:
@@ -303,13 +325,14 @@ def _claim(message_id: int, *, now: dt.datetime, due_only: bool) -> tuple[Outbox
     return message, message.claim
 
 
-def _mark_sent(message: OutboxMessage, claim: uuid.UUID) -> None:
-    """Step 3, when the SMTP server took it."""
+def _mark_sent(message: OutboxMessage, claim: uuid.UUID, *, provider_message_id: str = "") -> None:
+    """Step 3, when the SMTP server (or the email service) took it."""
     settled = OutboxMessage.objects.filter(pk=message.pk, claim=claim).update(
         state=OutboxMessage.State.SENT,
         sent_at=timezone.now(),
         next_attempt_at=None,
         claim=None,
+        provider_message_id=provider_message_id,
         subject=message.subject,
         body_text=message.body_text,
         body_html=message.body_html,
@@ -370,14 +393,15 @@ def outbox_send(*, message_id: int, due_only: bool = False) -> bool:
             log.info("Outbox message %s is not sent: what it was about no longer exists", message.pk)
             OutboxMessage.objects.filter(pk=message.pk, claim=claim).delete()
             return False
-        _email_of(message).send()
+        email = _email_of(message)
+        email.send()
     except SoftTimeLimitExceeded as exc:
         _settle_failure(message, claim, exc)
         raise  # the task is out of time: the rest of its batch waits for the flush
     except Exception as exc:
         _settle_failure(message, claim, exc)
         return False
-    _mark_sent(message, claim)
+    _mark_sent(message, claim, provider_message_id=_provider_message_id(email))
     return True
 
 
@@ -413,30 +437,52 @@ def outbox_retry(*, message_ids: Iterable[int] | None = None) -> list[int]:
 
 @dataclass(frozen=True)
 class Undelivered:
-    """Whom to tell when a message from one template can never be delivered, and how."""
+    """Whose copy of a message from one template not arriving matters, to whom, and how."""
 
+    recipient: str  # the recipient, by role, whose copy not arriving matters ("target")
     notice: str  # the notice's template, rendered when sent by the builder its app registered
-    tell: tuple[str, ...]  # the people, by role; whoever writes the message names their addresses
+    tell: tuple[str, ...]  # the people to tell, by role
+
+    @property
+    def roles(self) -> set[str]:
+        """Whose address the writer of such a message names (`tell_if_undelivered`)."""
+        return {self.recipient, *self.tell}
 
 
 # Where a message that never arrives matters to someone besides its recipient: its template →
-# whom to tell. Each message from these templates carries the addresses (`tell_if_undelivered`).
+# whose copy matters, and whom to tell. Each message from these templates carries those people's
+# addresses (`tell_if_undelivered`). It is not delivered when the mail server refuses it for
+# good (the whole message), or when the email service reports that the recipient's copy bounced.
+# A bounce for anyone else (the seeker's own address in the introduction) is marked on the row
+# for an operator, and nobody is told.
 TELL_IF_UNDELIVERED: dict[str, Undelivered] = {
     # A target's ask (the first, a re-ask or a reminder): the seeker and the connector would
     # wait for an answer that cannot come, and only the connector can correct the address.
-    "target_ask": Undelivered(notice="target_ask_undelivered", tell=("connector", "seeker")),
+    "target_ask": Undelivered(recipient="target", notice="target_ask_undelivered", tell=("connector", "seeker")),
+    # The introduction itself (to the target and the seeker, the connector copied): when the
+    # target's copy bounces, the seeker would wait for (or write to) someone who never heard,
+    # and the connector is the one who knows the target and their address.
+    "intro_introduction": Undelivered(
+        recipient="target", notice="introduction_undelivered", tell=("seeker", "connector")
+    ),
 }
 
 
-def tell_undelivered(message: OutboxMessage) -> list[int]:
-    """Write the notices for a message that failed for good, in the transaction that marks it
-    failed. Each notice is rendered when it is sent, from the failed message's refs, so it can
-    say nothing when what it was about has moved on (then it is not sent)."""
+def tell_undelivered(message: OutboxMessage, *, recipient: str | None = None) -> list[int]:
+    """Write the notices for a message that was not delivered, in the transaction that marks it:
+    to everyone (refused for good here), or to `recipient` (a bounce the service reported), which
+    matters only when it is the recipient the table watches. Each notice is rendered when it is
+    sent, from the message's refs, so it can say nothing when what it was about has moved on
+    (then it is not sent)."""
     spec = TELL_IF_UNDELIVERED.get(message.template)
     if spec is None:
         return []
+    if recipient is not None:
+        watched = message.context.get("watch", {}).get(spec.recipient, "")
+        if watched.lower() != recipient.lower():
+            return []
     addresses = message.context.get("tell", {})
-    refs = {k: v for k, v in message.context.items() if k != "tell"}
+    refs = {k: v for k, v in message.context.items() if k not in ("tell", "watch")}
     return outbox_enqueue_many(
         Pending(
             to=addresses[role],
@@ -447,3 +493,119 @@ def tell_undelivered(message: OutboxMessage) -> list[int]:
         for role in spec.tell
         if addresses.get(role)  # gone when that person deleted their account
     )
+
+
+# --- what the email service reports (its tracking webhook) ----------------------------------
+
+
+class NotSettledYet(RuntimeError):
+    """A report about a message whose send is still being settled: the service should try again."""
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """One event of an email service's tracking webhook, as anymail normalises it."""
+
+    provider: str  # "Mailgun"
+    event_id: str
+    event_type: str  # anymail's EventType: "bounced", "rejected", "complained", "delivered", …
+    recipient: str
+    message_id: str = ""  # the service's id for the message
+    outbox_id: str = ""  # ours, from the metadata we sent with it
+    reason: str = ""
+    occurred_at: dt.datetime | None = None
+
+
+# anymail's event type → what it means here. Others ("delivered", "opened", "deferred": the
+# service goes on trying) change nothing: the row already says it was sent.
+REPORTED = {
+    "bounced": DeliveryReport.Kind.BOUNCED,
+    "rejected": DeliveryReport.Kind.REJECTED,
+    "complained": DeliveryReport.Kind.COMPLAINED,
+}
+# A recipient's copy is lost when it bounced or the service refused it.
+LOST = (DeliveryReport.Kind.BOUNCED, DeliveryReport.Kind.REJECTED)
+SETTLED = {OutboxMessage.State.SENT, OutboxMessage.State.BOUNCED, OutboxMessage.State.COMPLAINED}
+
+
+def _reported_message(event: Tracked) -> OutboxMessage | None:
+    """The row the event is about, locked: by our own id (carried in the metadata), checked against
+    the service's message id once we know it; or by the service's message id alone."""
+    rows = OutboxMessage.objects.select_for_update()
+    reported = event.message_id.strip("<>")  # anymail writes Mailgun's ids in brackets, not others'
+    if event.outbox_id.isdigit():
+        message = rows.filter(pk=int(event.outbox_id)).first()
+        known = [i.strip("<>") for i in message.provider_message_id.split(",")] if message else []
+        if reported and any(known) and reported not in known:
+            return None  # an id of ours, but another message: another site sending through the same account
+        return message
+    if reported:
+        return rows.filter(provider_message_id__in=[reported, f"<{reported}>"]).order_by("pk").first()
+    return None
+
+
+def outbox_record_delivery(*, event: Tracked) -> DeliveryReport | None:
+    """Record what the email service reported about one recipient of a message it took, and act
+    on it once: a bounce or a refusal marks the row bounced and tells the people the table names
+    (`TELL_IF_UNDELIVERED`) the first time that recipient's copy is reported lost; a complaint
+    marks it complained. The same event again (webhooks are retried) changes nothing. Returns the
+    new report, or None when there was nothing new to record."""
+    kind = REPORTED.get(event.event_type)
+    recipient = (event.recipient or "").strip().lower()
+    if kind is None or not event.event_id or not recipient:
+        return None
+    with transaction.atomic():
+        message = _reported_message(event)
+        if message is None:
+            log.info("%s reported %s for a message that is not in the outbox", event.provider, event.event_type)
+            return None
+        if recipient not in {a.lower() for a in [*message.to, *message.cc]}:
+            log.warning(
+                "%s reported %s for %s, not a recipient of outbox message %s",
+                event.provider,
+                kind,
+                recipient,
+                message.pk,
+            )
+            return None
+        if message.state == OutboxMessage.State.SENDING:
+            raise NotSettledYet(f"Outbox message {message.pk} is still being sent.")
+        report, created = _record(message, event, kind=kind, recipient=recipient)
+        if not created:
+            return None  # a replay
+        if message.state not in SETTLED:
+            return report  # about an earlier attempt: the row is being tried again, or failed (told then)
+        if kind == DeliveryReport.Kind.COMPLAINED:
+            if message.state == OutboxMessage.State.SENT:
+                message.state = OutboxMessage.State.COMPLAINED
+                message.last_error = f"{recipient} marked it as spam ({event.provider})."
+                message.save(update_fields=["state", "last_error"])
+            return report
+        first = not message.reports.filter(recipient=recipient, kind__in=LOST).exclude(pk=report.pk).exists()
+        message.state = OutboxMessage.State.BOUNCED
+        message.failed_at = message.failed_at or timezone.now()  # when we learned it did not arrive
+        message.last_error = f"Not delivered to {recipient}: {report.get_kind_display().lower()} ({event.provider}). {report.reason}".strip()[
+            :2000
+        ]
+        message.save(update_fields=["state", "failed_at", "last_error"])
+        log.warning("Outbox message %s was not delivered to %s: %s", message.pk, recipient, report.reason)
+        if first:
+            tell_undelivered(message, recipient=recipient)
+    return report
+
+
+def _record(message: OutboxMessage, event: Tracked, *, kind: str, recipient: str) -> tuple[DeliveryReport, bool]:
+    try:
+        with transaction.atomic():
+            report = DeliveryReport.objects.create(
+                message=message,
+                provider=event.provider[:40],
+                event_id=event.event_id[:200],
+                kind=kind,
+                recipient=recipient[:320],
+                reason=event.reason[:2000],
+                occurred_at=event.occurred_at,
+            )
+    except IntegrityError:
+        return DeliveryReport.objects.get(provider=event.provider[:40], event_id=event.event_id[:200]), False
+    return report, True

@@ -29,6 +29,7 @@ from intros.models import TargetLink
 from intros.states import Mode, Outcome
 from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
+from tests import mailgun
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token, submitted
 from tests.mail_backends import BOUNCING_DOMAIN
@@ -169,6 +170,12 @@ def send_every_email(client) -> World:
     lena = contact("Lena Lost", f"lena@{BOUNCING_DOMAIN}")
     _approve(submitted(seeker=natalie, target=lena))
 
+    # Omar → Mona: accepted; Mona's address has stopped working since Jill saved it.
+    mona = contact("Mona Moved", "mona@hooli.example.org")
+    m = _approve(submitted(seeker=omar, target=mona))
+    link, _ = last_link_token(m)
+    services.target_accept(link=link, terms=services.TargetTerms())
+
     # Jill is at capacity (one request still waits on its target): Janet's next request waits in
     # the queue, then she withdraws it.
     _approve(submitted(seeker=omar, target=contact("Ivan Waiting", "ivan@initech.example.org")))
@@ -219,12 +226,21 @@ def send_every_email(client) -> World:
     assert response.status_code == 302, response.status_code
 
     # Messages the sweep wrote in bulk are rendered when sent: send everything now, through a
-    # server that refuses Lena's address; then the notices that refusal wrote.
-    with override_settings(EMAIL_BACKEND="tests.mail_backends.RefusingBackend"):
+    # server that refuses Lena's address; then the notices that refusal wrote. The email service
+    # then reports that Mona's copy of her introduction bounced (its signed webhook), and Omar
+    # and Jill are told.
+    with override_settings(EMAIL_BACKEND="tests.mail_backends.RefusingBackend", ANYMAIL=mailgun.SETTINGS):
         outbox.outbox_flush()
+        introduction = OutboxMessage.objects.get(template="intro_introduction", context__intro=m.pk)
+        assert (
+            mailgun.post(client, mailgun.event("failed", recipient=mona.email, message=introduction)).status_code == 200
+        )
         outbox.outbox_flush()
     return World(
-        coach=coach, connector=jill, janet=janet, targets=[carol, priya, dave, erin, frank, gina, harry, kate, lena]
+        coach=coach,
+        connector=jill,
+        janet=janet,
+        targets=[carol, priya, dave, erin, frank, gina, harry, kate, lena, mona],
     )
 
 

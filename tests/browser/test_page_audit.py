@@ -17,7 +17,9 @@ from followups import services as followup_services
 from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Status
+from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
+from tests import mailgun
 from tests.browser.test_journey import log_in
 from tests.contacts.import_samples import GERMAN_HEADER_CSV, international_csv, linkedin_csv, linkedin_rows
 from tests.factories import (
@@ -255,6 +257,40 @@ def test_a_target_ask_that_was_not_delivered_shows_on_the_request_page(new_page,
     expect(connector.get_by_text("Carol Target is asked again, at carol@example.org.")).to_be_visible()
     expect(connector.get_by_role("heading", name=headline)).to_have_count(0)
     check(connector, "undelivered-ask-asked-again")
+
+
+def test_an_introduction_that_bounced_for_the_target_shows_on_the_request_page(new_page, check, settings, client):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.ANYMAIL = mailgun.SETTINGS
+    jill = UserFactory(full_name="Jill Connector")
+    janet = UserFactory(full_name="Janet Seeker")
+    MembershipFactory(cohort=CohortFactory(), user=janet)
+    carol = ContactFactory(owner=jill, name="Carol Target", email="carol@example.org", shareable=True)
+    intro = accepted(seeker=janet, target=carol)
+    outbox.outbox_flush()
+    introduction = OutboxMessage.objects.get(key=intro.introduction_key)
+    # Mailgun reports, through its signed webhook, that Carol's copy bounced.
+    assert mailgun.post(client, mailgun.event("failed", recipient=carol.email, message=introduction)).status_code == 200
+
+    seeker = new_page("seeker")
+    log_in(seeker, janet.email)
+    seeker.goto(f"/intros/{intro.pk}/")
+    expect(seeker.get_by_role("heading", name="Our introduction email did not reach Carol Target")).to_be_visible()
+    expect(seeker.get_by_text("please do not write to it for now")).to_be_visible()
+    check(seeker, "undelivered-introduction-seeker")
+
+    connector = new_page("connector")
+    log_in(connector, jill.email)
+    connector.goto(f"/intros/{intro.pk}/")
+    headline = "Our introduction email did not reach Carol Target: check their address"
+    expect(connector.get_by_role("heading", name=headline)).to_be_visible()
+    check(connector, "undelivered-introduction-connector")
+    connector.get_by_role("link", name="Correct the address on your contact").click()
+    connector.get_by_label("Email").fill("carol.target@example.org")
+    connector.get_by_role("button", name=re.compile("Save")).click()
+    expect(connector.get_by_text("Saved Carol Target.")).to_be_visible()
+    connector.goto(f"/intros/{intro.pk}/")
+    expect(connector.get_by_role("heading", name=headline)).to_have_count(0)
 
 
 def test_error_pages_pass_the_audit(new_page, check, browser_problems):

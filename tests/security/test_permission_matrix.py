@@ -8,14 +8,16 @@ must change nothing in the database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tests import mailgun
 from tests.factories import PASSWORD
 
 from .world import ROLES, World, diff, snapshot
@@ -52,6 +54,9 @@ class Case:
     label: str = ""
     # Roles whose answer is a success that writes (their 302/200 is not a refusal).
     writers: frozenset[str] = field(default_factory=frozenset)
+    # Settings the request is made under (a route that works only once configured).
+    settings: dict = field(default_factory=dict)
+    content_type: str | None = None  # a body posted as is (JSON), rather than as a form
 
 
 def GET(expect, **kw) -> Case:
@@ -345,7 +350,79 @@ MATRIX: dict[str, list[Case]] = {
         GET(only(coach=200), args=lambda w: [w.cohort.pk, w.seeker.pk]),
         POST(only(coach=302), args=lambda w: [w.cohort.pk, w.users["member"].pk], writers={"coach"}),
     ],
+    # --- the email service's reports (lib.outbox.webhooks) -----------------------------------------
+    "outbox:mailgun_tracking": [
+        # No login: Mailgun's signature is the key. Without the signing key configured, nothing is there.
+        GET(roles(404, anonymous=404), label="not-configured"),
+        POST(
+            roles(404, anonymous=404),
+            data=lambda w: mailgun.event("failed", recipient="carol@example.org"),
+            content_type="application/json",
+            label="not-configured",
+        ),
+        GET(roles(405, anonymous=405), settings={"ANYMAIL": mailgun.SETTINGS}, label="configured"),
+        # Signed: accepted from whoever posts it (a report about no message of ours changes nothing).
+        POST(
+            roles(200, anonymous=200),
+            data=lambda w: mailgun.event("delivered", recipient="carol@example.org"),
+            content_type="application/json",
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="signed",
+        ),
+        # Unsigned, or signed with another key: refused, whoever posts it.
+        POST(
+            roles(400, anonymous=400),
+            data=lambda w: {"event-data": mailgun.event("failed", recipient="carol@example.org")["event-data"]},
+            content_type="application/json",
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="unsigned",
+        ),
+        POST(
+            roles(400, anonymous=400),
+            data=lambda w: mailgun.event("failed", recipient="carol@example.org", key="not-our-key"),
+            content_type="application/json",
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="wrong-signature",
+        ),
+        POST(
+            roles(400, anonymous=400),
+            data=lambda w: {"event": "failed"},
+            settings={"ANYMAIL": mailgun.SETTINGS},
+            label="form",
+        ),
+    ],
 }
+
+
+# --- the admin (lib.staff_admin), one rule for its every route ---------------------------------------
+# Nobody in the world is staff: each route sends an anonymous visitor to the app's log-in and is a
+# 404 for everyone logged in. What staff see is tests/security/test_admin.py.
+
+
+ADMIN_SITE_WIDE = {"index", "login", "logout", "password_change", "password_change_done", "autocomplete", "jsi18n"}
+
+
+def _admin_args(name: str) -> Callable[[World], list]:
+    route = name.removeprefix("admin:")
+    if route == "view_on_site":
+        return lambda w: [1, w.seeker.pk]
+    if route == "app_list":
+        return lambda w: ["outbox"]
+    if route not in ADMIN_SITE_WIDE and route.endswith(("_change", "_delete", "_history", "_redirect")):
+        return lambda w: [w.seeker.pk]  # one object's page (whichever model: nobody here gets that far)
+    return lambda w: []
+
+
+def admin_rows() -> dict[str, list[Case]]:
+    rows = {name: [GET(only(), args=_admin_args(name))] for name in url_names() if name.startswith("admin:")}
+    # An action posted by someone who is not staff: refused, and nothing changes.
+    rows["admin:outbox_outboxmessage_changelist"].append(
+        POST(only(), data=lambda w: {"action": "retry", "_selected_action": [w.awaiting.last_ask_id]}, label="retry")
+    )
+    rows["admin:accounts_user_changelist"].append(
+        POST(only(), data=lambda w: {"action": "deactivate", "_selected_action": [w.seeker.pk]}, label="deactivate")
+    )
+    return rows
 
 
 def url_names(resolver=None, namespace: str = "") -> set[str]:
@@ -360,6 +437,9 @@ def url_names(resolver=None, namespace: str = "") -> set[str]:
             assert pattern.name, f"URL pattern {pattern.pattern} has no name, so it cannot have a row"
             names.add(f"{namespace}{pattern.name}")
     return names
+
+
+MATRIX.update(admin_rows())
 
 
 def test_every_url_pattern_has_a_row():
@@ -388,9 +468,12 @@ def _request(world: World, name: str, case: Case, role: str):
     query = case.query(world)
     if query:
         url = f"{url}?{query}"
-    if case.method == "get":
-        return client.get(url)
-    return client.post(url, case.data(world))
+    with override_settings(**case.settings):
+        if case.method == "get":
+            return client.get(url)
+        if case.content_type:
+            return client.post(url, json.dumps(case.data(world)), content_type=case.content_type)
+        return client.post(url, case.data(world))
 
 
 @pytest.mark.django_db
