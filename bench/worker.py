@@ -202,9 +202,9 @@ RAW_LOG = (
 )
 RAW_OUTBOX = (
     'INSERT INTO accounts_outboxmessage ("to", cc, reply_to, subject, body_text, body_html, template, context, '
-    "created_at, state, next_attempt_at, attempts, last_error) "
+    "created_at, state, next_attempt_at, attempts, last_error, provider_message_id) "
     "SELECT jsonb_build_array(u.email), '[]', '[]', 'Reminder: thank the connector — ' || f.counterpart, "
-    "'', '', 'followup_reminder', jsonb_build_object('followup', f.id), now(), 'pending', now(), 0, '' "
+    "'', '', 'followup_reminder', jsonb_build_object('followup', f.id), now(), 'pending', now(), 0, '', '' "
     "FROM followups_followup f JOIN accounts_user u ON u.id = f.owner_id WHERE f.id = ANY(%s)"
 )
 RAW_CLEAR = (
