@@ -21,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 COMPOSE_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.9.*/bin/python) python3.9)
 COMPOSE := .tools/compose/bin/docker-compose
 
-.PHONY: help sync run test lint format check-deploy compose-check
+.PHONY: help sync run test lint format check-deploy compose-check api-schema
 
 help:
 	@echo "make run            set up, migrate, load the demo and serve http://127.0.0.1:8000 (web, worker, beat; WEB_PORT=8016 for another port)"
@@ -30,6 +30,7 @@ help:
 	@echo "make format         ruff format and ruff check --fix"
 	@echo "make check-deploy   manage.py check --deploy with production-like variables"
 	@echo "make compose-check  validate docker-compose.yml with docker-compose 1.29.2 (no engine needed)"
+	@echo "make api-schema     write the API's OpenAPI schema to api/openapi.json (commit it; a test fails when it drifts)"
 	@echo "make loadtest       5 minutes of 100 people on the real stack, the worker restarted twice (LOADTEST_DURATION=60s for a quick run)"
 
 .tools/bin/uv:
@@ -73,6 +74,10 @@ lint: sync
 format: sync
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
+
+# The API's schema, committed beside it (api/openapi.json); tests/api/test_schema.py fails when it drifts.
+api-schema: sync
+	$(PY) manage.py api_schema
 
 check-deploy: sync
 	DJANGO_DEBUG=false \

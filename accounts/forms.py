@@ -11,7 +11,7 @@ from django.urls import reverse
 from lib.outbox.services import outbox_enqueue
 from lib.timezones import TimeZoneField
 
-from .models import User
+from .models import AccessToken, User
 
 # Django's own help is an HTML list; this says the same in a sentence that fits under a field.
 PASSWORD_HELP = "At least 8 characters, not only digits, not a common password, and not too like your name or email."
@@ -144,3 +144,27 @@ class AccountDeleteForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password. Nothing was deleted.", code="wrong_password")
         return password
+
+
+class AccessTokenForm(forms.Form):
+    """A new API token: what it is for, and whether it may change things."""
+
+    name = forms.CharField(
+        label="What is it for?",
+        max_length=100,
+        help_text="A name to know it by, e.g. “My spreadsheet”.",
+        error_messages={"required": "Name the token, so you know which one to revoke later."},
+    )
+    scope = forms.ChoiceField(
+        label="What may it do?",
+        choices=AccessToken.Scope.choices,
+        initial=AccessToken.Scope.READ,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        validate_one_line(name)
+        if not name:
+            raise forms.ValidationError("Name the token, so you know which one to revoke later.")
+        return name

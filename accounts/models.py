@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -198,3 +200,70 @@ class DataExport(models.Model):
         """What the browser saves it as: the day it was prepared, in the owner's time zone."""
         day = timezone.localdate(self.ready_at or self.requested_at)
         return f"warm-intros-my-data-{day:%Y-%m-%d}.json"
+
+
+class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
+    def owned_by(self, user) -> AccessTokenQuerySet:
+        return self.filter(user=user)
+
+
+class AccessToken(models.Model):
+    """A personal access token for the JSON API (`api/`): made and revoked on the settings
+    page, shown once, and kept only as the SHA-256 of the secret. The secret is 32 random
+    bytes, so a fast hash is enough: there is nothing to guess that a slow one would protect."""
+
+    PREFIX = "wi_"
+    MAX_PER_USER = 20
+    # Writing down the last use costs a write; once a minute says enough.
+    LAST_USE_EVERY = dt.timedelta(minutes=1)
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the secret ("wi_Ab3d"), so its owner can tell tokens apart.
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def digest(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user: User, name: str, scope: str) -> tuple[AccessToken, str]:
+        """A new token and its secret: the secret is returned here once and never stored."""
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, scope=scope, token_hash=cls.digest(secret), hint=secret[: len(cls.PREFIX) + 4]
+        )
+        return token, secret
+
+    @classmethod
+    def find(cls, secret: str) -> AccessToken | None:
+        """The token of this secret, with its user, if it is one of ours."""
+        if not secret.startswith(cls.PREFIX) or len(secret) > 100:
+            return None
+        return cls.objects.select_related("user").filter(token_hash=cls.digest(secret)).first()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
+    def used(self, *, now: dt.datetime) -> None:
+        if self.last_used_at is None or now - self.last_used_at >= self.LAST_USE_EVERY:
+            self.last_used_at = now
+            AccessToken.objects.filter(pk=self.pk).update(last_used_at=now)

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from lib.outbox.models import DeliveryReport, OutboxMessage
 
-from .models import FORMER_MEMBER, User
+from .models import FORMER_MEMBER, AccessToken, User
 
 FORMAT = "warm-intros-export"
 VERSION = 1
@@ -90,6 +90,15 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
+def _access_tokens(user: User) -> list[dict[str, Any]]:
+    """The API tokens they made: names and dates, never a secret (only its hash is kept)."""
+    return list(
+        AccessToken.objects.owned_by(user)
+        .order_by("created_at", "pk")
+        .values("name", "scope", "hint", "created_at", "last_used_at")
+    )
+
+
 def _records(value: Any) -> bool:
     """A section written as an array, one record per line: a list, or a generator of records."""
     return isinstance(value, (list, tuple, Iterator))
@@ -105,6 +114,7 @@ def write_account_export(*, user: User, out: TextIO) -> None:
         ("version", VERSION),
         ("exported_at", timezone.now()),
         ("profile", _profile(user)),
+        ("access_tokens", _access_tokens(user)),
     ]
     out.write("{")
     separator = "\n"
@@ -198,6 +208,7 @@ def account_delete(*, user: User) -> User:
             part.erase(locked)
         _erase_outbox(locked)
         _erase_admin_history(locked)
+        AccessToken.objects.owned_by(locked).delete()  # the API no longer answers to them
         data_exports.data_export_erase(user=locked)
         locked.make_tombstone(now=timezone.now())
     return locked

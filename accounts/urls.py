@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.token_create, name="token_create"),
+    path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("profile/my-data/", views.data_export, name="data_export"),
     path("profile/my-data/<int:pk>/download/", views.data_export_download, name="data_export_download"),
     path("delete/", views.account_delete, name="delete"),

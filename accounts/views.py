@@ -9,14 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from lib import ratelimit
 from lib.htmx import HtmxHttpRequest, redirect_after_write
 
 from . import data_exports, personal_data
-from .forms import AccountDeleteForm, ProfileForm
-from .models import DataExport
+from .forms import AccessTokenForm, AccountDeleteForm, ProfileForm
+from .models import AccessToken, DataExport
 
 
 @login_required
@@ -73,7 +73,64 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 def _data_export_context(request: HtmxHttpRequest, **extra) -> dict:
-    return {"export": data_exports.data_export_current(user=request.user), "nav": "profile", **extra}
+    return {
+        "export": data_exports.data_export_current(user=request.user),
+        "nav": "profile",
+        **_tokens_context(request),
+        **extra,
+    }
+
+
+def _tokens_context(request: HtmxHttpRequest, **extra) -> dict:
+    return {
+        "tokens": list(AccessToken.objects.owned_by(request.user)),
+        "token_form": AccessTokenForm(),
+        "token_limit": AccessToken.MAX_PER_USER,
+        **extra,
+    }
+
+
+def _tokens_answer(request: HtmxHttpRequest, status: int = 200, **extra) -> HttpResponse:
+    """The settings page (for htmx, its tokens section) as it now stands."""
+    if request.htmx:
+        context = {**_tokens_context(request), **extra}
+        response = render(request, "accounts/profile.html#tokens", context, status=status)
+    else:
+        form = ProfileForm(instance=request.user)
+        response = render(
+            request, "accounts/profile.html", _data_export_context(request, form=form, **extra), status=status
+        )
+    # A new token's secret is in this answer: nothing may keep a copy of it.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@login_required
+def token_create(request: HtmxHttpRequest) -> HttpResponse:
+    """A new API token, its secret shown in this answer once: only its hash is kept."""
+    form = AccessTokenForm(request.POST)
+    if not form.is_valid():
+        return _tokens_answer(request, status=422, token_form=form)
+    if AccessToken.objects.owned_by(request.user).count() >= AccessToken.MAX_PER_USER:
+        form.add_error(
+            None, f"You have {AccessToken.MAX_PER_USER} tokens, the most one person can hold: revoke one first."
+        )
+        return _tokens_answer(request, status=422, token_form=form)
+    token, secret = AccessToken.issue(user=request.user, **form.cleaned_data)
+    return _tokens_answer(request, status=201, new_token=token, new_secret=secret)
+
+
+@require_POST
+@login_required
+def token_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Revoked at once: the token is deleted, and the API no longer answers to it."""
+    token = get_object_or_404(AccessToken.objects.owned_by(request.user), pk=pk)
+    token.delete()
+    messages.success(request, f"Revoked the token “{token.name}”. Anything using it can no longer reach your data.")
+    if request.htmx:
+        return _tokens_answer(request)
+    return redirect_after_write(request, reverse("accounts:profile") + "#api-tokens")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

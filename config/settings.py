@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "intros",
     "followups",
     "cohorts",
+    "api",  # the JSON API over every app above (issue 18.1); nothing imports it
+    "ninja",  # django-ninja's docs page and its static files (Swagger UI, served from here)
 ]
 
 MIDDLEWARE = [
@@ -362,6 +364,8 @@ RATE_LIMITS = {
     "invitation": env_rate("RATE_LIMIT_INVITATIONS", "200/1d"),
     "import_upload": env_rate("RATE_LIMIT_IMPORT_UPLOADS", "20/1h"),
     "data_export": env_rate("RATE_LIMIT_DATA_EXPORTS", "5/1d"),
+    # Every request to the JSON API (api/), per person, whether by token or session.
+    "api": env_rate("RATE_LIMIT_API", "1000/1h"),
 }
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"

@@ -180,6 +180,11 @@ IMPORT_UPLOAD = Limit(
     "Nothing was uploaded; please choose your file again {wait}.",
 )
 
+API = Limit(
+    "api",
+    "You have made {allowed} API requests {per}, the most we answer in that time. Try again {wait}.",
+)
+
 
 def _in(seconds: float) -> str:
     """ "in 12 minutes": how long until the window ends, rounded up."""
