@@ -8,6 +8,7 @@ from typing import Literal
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
+from ninja import Status as HttpStatus
 from pydantic import Field
 
 from contacts.forms import ContactFilterForm, ContactForm
@@ -121,7 +122,7 @@ def contact_create(request, payload: ContactIn):
     base |= {"hours_end": "17:00", "strength": Strength.ACQUAINTED, "min_days_between": 0}
     form = valid(ContactForm(form_data(_form_values(payload, base)), owner=request.user))
     contact = actions.contact_save(form)
-    return 201, contact_out(Contact.objects.for_list().get(pk=contact.pk))
+    return HttpStatus(201, contact_out(Contact.objects.for_list().get(pk=contact.pk)))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, url_name="contact_detail", summary="One contact")
@@ -151,4 +152,4 @@ def contact_delete(request, contact_id: int):
             f"{contact.name} is part of an introduction, so they stay in your contacts. "
             "Set do_not_contact if nobody should write to them."
         ) from None
-    return 204, None
+    return HttpStatus(204, None)

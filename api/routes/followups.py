@@ -8,6 +8,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema
+from ninja import Status as HttpStatus
 from pydantic import Field
 
 from accounts.models import User
@@ -181,7 +182,7 @@ def offer_create(request, payload: OfferIn):
         .first()
     )
     offer = actions.offer_create(seeker=request.user, offered_by=offered_by, **data)
-    return 201, offer_out(offer, now=timezone.now())
+    return HttpStatus(201, offer_out(offer, now=timezone.now()))
 
 
 def _offer(request, offer_id: int) -> Offer:

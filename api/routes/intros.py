@@ -10,6 +10,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema
+from ninja import Status as HttpStatus
 from pydantic import Field
 
 from contacts.models import Contact, Strength
@@ -243,7 +244,7 @@ def intro_create(request, payload: DraftIn):
     intro = actions.intro_create_draft(
         seeker=request.user, target=target, **{f: form.cleaned_data[f] for f in form.fields}
     )
-    return 201, intro_detail_out(IntroRequest.objects.with_people().get(pk=intro.pk), request.user)
+    return HttpStatus(201, intro_detail_out(IntroRequest.objects.with_people().get(pk=intro.pk), request.user))
 
 
 @router.post(
