@@ -6,6 +6,8 @@
   package; a part of it is an app only where a model needs one (the outbox).
 - Domain apps depend one way, `accounts ← contacts ← intros ← followups ← cohorts`: an app
   imports from those to its left (and from `lib`), never from one to its right, nor `config`.
+- `api` (the JSON API) sits on top: it may import every domain app and `lib`, never `config`,
+  and nothing imports it.
 
 Dependencies are read from the source (ast), so an import inside a function counts as much as
 one at the top, and so does a relation to another app's model named by a string
@@ -22,6 +24,7 @@ from django.conf import settings
 
 BASE = pathlib.Path(settings.BASE_DIR)
 DOMAIN = ("accounts", "contacts", "intros", "followups", "cohorts")  # left to right
+TOP = "api"  # above every domain app: imports them all, imported by none
 # App labels that are not their package's name.
 PACKAGE_OF_LABEL = {"outbox": "lib"}
 
@@ -87,10 +90,14 @@ def _package_of(dependency: str) -> str:
 def violation(importer: str, dependency: str) -> str | None:
     """Why `importer` (a module of lib or a domain app) may not depend on `dependency`."""
     source, target = _package_of(importer), _package_of(dependency)
-    if target == source or target not in {"lib", "config", *DOMAIN}:
+    if target == source or target not in {"lib", "config", TOP, *DOMAIN}:
         return None
     if target == "config":
         return "config wires the project together; nothing below it imports it"
+    if target == TOP:
+        return "api sits on top of every app: nothing imports it"
+    if source == TOP:
+        return None
     if source == "lib":
         return "lib stands below every domain app"
     if target in DOMAIN and DOMAIN.index(target) > DOMAIN.index(source):
@@ -99,7 +106,7 @@ def violation(importer: str, dependency: str) -> str | None:
 
 
 def project_modules() -> Iterator[tuple[str, pathlib.Path]]:
-    for package in ("lib", *DOMAIN):
+    for package in ("lib", *DOMAIN, TOP):
         for path in sorted((BASE / package).rglob("*.py")):
             if "migrations" not in path.parts:  # history: they name what was, not what is
                 yield _module_name(path), path
@@ -172,3 +179,8 @@ def test_the_rule_catches_each_way_of_depending_on_an_app_to_the_right():
     assert violation("cohorts.views", "intros.models") is None
     assert violation("intros.models", "lib.outbox.models") is None
     assert set(dependencies("last_ask = ForeignKey(to='outbox.OutboxMessage')", "intros.models")) == {"lib"}
+    assert violation("api.routes.cohorts", "cohorts.dashboard") is None
+    assert violation("api.routes.contacts", "lib.ratelimit") is None
+    assert violation("cohorts.views", "api.main")
+    assert violation("lib.pagination", "api.pagination")
+    assert violation("api.main", "config.settings")

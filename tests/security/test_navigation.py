@@ -52,6 +52,11 @@ NAV: dict[str, str | dict[str, str] | None] = {
     "cohorts:dashboard": "cohorts",
     "cohorts:dashboard_drill": "cohorts",
     "cohorts:remove_member": "cohorts",
+    # Made and revoked on the settings page, which each answers with (a POST: not walked below).
+    "accounts:token_create": "profile",
+    "accounts:token_revoke": "profile",
+    # The API's reference is Swagger UI, a page of its own without the app's navigation.
+    "api_docs": None,
 }
 
 NAV_BLOCK = re.compile(r'<nav aria-label="Main">(.*?)</nav>.*?<div class="account">(.*?)</div>', re.S)

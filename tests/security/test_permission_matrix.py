@@ -25,7 +25,7 @@ from .world import ROLES, World, diff, snapshot
 # Executed in this order, so that the roles that may write come after the refused ones.
 ORDER = ("anonymous", "outsider", "other_coach", "member", "coach", "connector", "owner")
 assert set(ORDER) == set(ROLES)
-REFUSED = {302, 400, 403, 404, 405, 409, 410}
+REFUSED = {302, 400, 401, 403, 404, 405, 409, 410}
 
 
 def roles(default: int, anonymous: int = 302, **given: int) -> dict[str, int]:
@@ -42,6 +42,13 @@ def only(anonymous: int = 302, **allowed: int) -> dict[str, int]:
 
 
 POST_ONLY = roles(405, anonymous=405)  # require_POST wraps login_required: the method is checked first
+LOGGED_IN = frozenset(ROLES) - {"anonymous"}
+API_WRITE = {"content_type": "application/json"}
+
+
+def api_only(**allowed: int) -> dict[str, int]:
+    """An API route: the named roles get their answer, anyone else logged in a 404, nobody a 401."""
+    return only(anonymous=401, **allowed)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,14 @@ def GET(expect, **kw) -> Case:
 
 def POST(expect, writers=(), **kw) -> Case:
     return Case("post", expect, writers=frozenset(writers), **kw)
+
+
+def PATCH(expect, writers=(), **kw) -> Case:
+    return Case("patch", expect, writers=frozenset(writers), content_type="application/json", **kw)
+
+
+def DELETE(expect, writers=(), **kw) -> Case:
+    return Case("delete", expect, writers=frozenset(writers), **kw)
 
 
 def pk(attr: str) -> Callable[[World], list]:
@@ -391,6 +406,129 @@ MATRIX: dict[str, list[Case]] = {
             label="form",
         ),
     ],
+    # --- the JSON API (api/): the session here (tokens: tests/api/); nobody logged in is a 401 ----------
+    "api:api-root": [GET(roles(404, anonymous=404))],  # django-ninja's marker for the API's root path
+    "api:openapi-json": [GET(roles(200))],  # the schema, for a logged-in person (it is also in the repository)
+    "api_docs": [GET(roles(200))],
+    "api:contact_list": [GET(roles(200, anonymous=401), query=lambda w: "q=a&strength=close")],
+    "api:contact_create": [
+        POST(roles(201, anonymous=401), data=lambda w: {"name": "Ada Lovelace"}, **API_WRITE, writers=LOGGED_IN)
+    ],
+    "api:contact_detail": [GET(api_only(owner=200), args=pk("own_contact"))],
+    "api:contact_update": [
+        PATCH(api_only(owner=200), args=pk("own_contact"), data=lambda w: {"title": "CFO"}, writers={"owner"})
+    ],
+    "api:contact_delete": [DELETE(api_only(owner=204), args=pk("own_contact"), writers={"owner"})],
+    "api:intro_list": [GET(roles(200, anonymous=401))],
+    "api:intro_detail": [
+        GET(api_only(owner=200, connector=200), args=pk("submitted"), label="submitted"),
+        GET(api_only(owner=200), args=pk("draft"), label="draft"),
+        GET(api_only(owner=200), args=pk("withdrawn_draft"), label="withdrawn-draft"),
+    ],
+    "api:intro_create": [  # (a GET of its path is the list, api:intro_list)
+        # The connector's shareable contact: the cohort's members may ask; its owner and non-members not.
+        POST(
+            api_only(owner=409, member=201),
+            data=lambda w: {"target_id": w.target.pk, **PREPARATION},
+            **API_WRITE,
+            writers={"member"},
+            label="already-open",
+        ),
+        POST(
+            api_only(owner=201, member=201),
+            data=lambda w: {"target_id": w.unasked.pk, **PREPARATION},
+            **API_WRITE,
+            writers={"owner", "member"},
+            label="new",
+        ),
+    ],
+    "api:intro_submit": [
+        GET(roles(405, anonymous=405), args=pk("draft")),
+        POST(api_only(owner=200), args=pk("draft"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:intro_withdraw": [
+        GET(roles(405, anonymous=405), args=pk("submitted")),
+        POST(api_only(owner=200), args=pk("submitted"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:intro_approve": [
+        GET(roles(405, anonymous=405), args=pk("submitted")),
+        POST(
+            api_only(connector=200),
+            args=pk("submitted"),
+            data=lambda w: {**{k: v == "on" or v for k, v in VOUCH.items()}},
+            **API_WRITE,
+            writers={"connector"},
+        ),
+    ],
+    "api:intro_request_changes": [
+        GET(roles(405, anonymous=405), args=pk("submitted")),
+        POST(
+            api_only(connector=200),
+            args=pk("submitted"),
+            data=lambda w: {"note": "Say more about the team."},
+            **API_WRITE,
+            writers={"connector"},
+        ),
+    ],
+    "api:intro_decline": [
+        GET(roles(405, anonymous=405), args=pk("submitted")),
+        POST(
+            api_only(connector=200),
+            args=pk("submitted"),
+            data=lambda w: {"note": "Not the right person, sorry."},
+            **API_WRITE,
+            writers={"connector"},
+        ),
+    ],
+    "api:followup_list": [GET(roles(200, anonymous=401), query=lambda w: "status=done")],
+    "api:followup_done": [
+        GET(roles(405, anonymous=405), args=pk("followup")),
+        POST(api_only(owner=200), args=pk("followup"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:followup_skip": [
+        GET(roles(405, anonymous=405), args=pk("followup")),
+        POST(api_only(owner=200), args=pk("followup"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:followup_snooze": [
+        GET(roles(405, anonymous=405), args=pk("followup")),
+        POST(api_only(owner=200), args=pk("followup"), data=lambda w: {"days": 3}, **API_WRITE, writers={"owner"}),
+    ],
+    "api:offer_list": [GET(roles(200, anonymous=401))],
+    "api:offer_create": [
+        POST(
+            roles(201, anonymous=401),
+            data=lambda w: {"offered_by_name": "Rosa", "contact_name": "Maya"},
+            **API_WRITE,
+            writers=LOGGED_IN,
+        )
+    ],
+    "api:offer_self_contact": [
+        GET(roles(405, anonymous=405), args=pk("offer")),
+        POST(api_only(owner=200), args=pk("offer"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:offer_request": [
+        GET(roles(405, anonymous=405), args=pk("offer")),
+        POST(api_only(owner=200), args=pk("offer"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:offer_contacted": [
+        GET(roles(405, anonymous=405), args=pk("offer")),
+        POST(api_only(owner=200), args=pk("offer"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:offer_dismiss": [
+        GET(roles(405, anonymous=405), args=pk("offer")),
+        POST(api_only(owner=200), args=pk("offer"), **API_WRITE, writers={"owner"}),
+    ],
+    "api:cohort_list": [GET(roles(200, anonymous=401))],  # each coach's own (none, for most)
+    "api:cohort_numbers": [GET(api_only(coach=200), args=pk("cohort"))],
+    # A token is made and revoked on the settings page: each person's own.
+    "accounts:token_create": [
+        GET(POST_ONLY),
+        POST(roles(201), data=lambda w: {"name": "My spreadsheet", "scope": "read"}, writers=LOGGED_IN),
+    ],
+    "accounts:token_revoke": [
+        GET(POST_ONLY, args=pk("access_token")),
+        POST(only(owner=302), args=pk("access_token"), writers={"owner"}),
+    ],
 }
 
 
@@ -471,6 +609,9 @@ def _request(world: World, name: str, case: Case, role: str):
     with override_settings(**case.settings):
         if case.method == "get":
             return client.get(url)
+        if case.method in ("patch", "delete"):
+            body = json.dumps(case.data(world)) if case.method == "patch" else None
+            return getattr(client, case.method)(url, body, content_type="application/json")
         if case.content_type:
             return client.post(url, json.dumps(case.data(world)), content_type=case.content_type)
         return client.post(url, case.data(world))

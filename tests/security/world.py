@@ -12,7 +12,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.data_exports import data_export_build, data_export_request
-from accounts.models import DataExport, User
+from accounts.models import AccessToken, DataExport, User
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Invitation
 from contacts import services as contact_services
@@ -65,6 +65,7 @@ class World:
     feedback_link: TargetLink
     feedback_token: str
     data_export: DataExport  # the seeker's prepared "all my data" file
+    access_token: AccessToken  # the seeker's API token (read only)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -140,6 +141,7 @@ def build_world() -> World:
     feed, _ = CalendarFeed.objects.get_or_create(user=seeker)
     requested, _ = data_export_request(user=seeker)
     data_export = data_export_build(export_id=requested.pk)
+    access_token, _ = AccessToken.issue(user=seeker, name="World token", scope=AccessToken.Scope.READ)
     return World(
         users={
             "owner": seeker,
@@ -175,6 +177,7 @@ def build_world() -> World:
         feedback_link=feedback_link,
         feedback_token=feedback_token,
         data_export=data_export,
+        access_token=access_token,
     )
 
 
