@@ -17,11 +17,15 @@ from .problems import Invalid
 def _storable(value: str) -> str:
     if "\x00" in value:
         raise ValueError("Null characters are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"), which JSON can carry and UTF-8 cannot
+        raise ValueError("Text must be valid Unicode.") from None
     return value
 
 
 def text(max_length: int, **field: Any) -> Any:
-    """A string of at most `max_length` characters, without NUL (which PostgreSQL refuses)."""
+    """A string of at most `max_length` characters that PostgreSQL can store: no NUL, no lone surrogate."""
     return Annotated[str, AfterValidator(_storable), Field(max_length=max_length, **field)]
 
 

@@ -552,3 +552,151 @@ def test_the_date_column_covers_every_date_field_in_the_app():
                     found.add((form_class.__name__, name))
     assert found, "the walk found no date field"
     assert {name for _, name in found} <= posted, sorted(found)
+
+
+# --- the API's bodies -----------------------------------------------------------------------------
+# Every JSON body the API takes, with hostile text in its text fields and hostile JSON values
+# anywhere (numbers, nulls, lists, objects, lone surrogates, which JSON can carry and a form post
+# cannot). Never a 500; every refusal is a problem document; a 422 lists what is wrong and
+# stores nothing; what is stored renders escaped on the pages.
+
+API_TRIED: dict[str, int] = {}
+API_ANSWERS = {200, 201, 204, 400, 404, 409, 422}
+hostile_json = st.one_of(
+    hostile,
+    st.sampled_from(["\ud800", "a\udfffb", "\ud83d"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+
+
+@dataclass(frozen=True)
+class ApiBody:
+    role: str
+    method: str
+    url: Callable[[World], str]
+    fields: tuple[str, ...]
+    base: Callable[[World], dict]
+    show: Callable[[World], str] | None = None
+
+
+API_VOUCH = {
+    "checked_preparation": True,
+    "checked_fit": True,
+    "checked_relationship": True,
+    "vouch_strength": "acquainted",
+    "vouch_note": "I worked with Janet for two years on the budget.",
+    "mode": "double_opt_in",
+}
+
+API_BODIES: dict[str, ApiBody] = {
+    "api contact create": ApiBody(
+        "owner",
+        "post",
+        lambda w: "/api/v1/contacts",
+        ("name", "email", "organisation", "title", "profile_url", "how_we_know", "notes", "tags", "time_zone"),
+        lambda w: {"name": "Ada Lovelace"},
+        lambda w: reverse("contacts:list"),
+    ),
+    "api contact update": ApiBody(
+        "owner",
+        "patch",
+        lambda w: f"/api/v1/contacts/{w.own_contact.pk}",
+        ("name", "organisation", "title", "notes", "weekdays", "hours_start", "unavailable_until", "strength"),
+        lambda w: {},
+        lambda w: reverse("contacts:detail", args=[w.own_contact.pk]),
+    ),
+    "api intro create": ApiBody(
+        "owner",
+        "post",
+        lambda w: "/api/v1/intros",
+        (*PREPARATION, "why_now", "target_id"),
+        lambda w: {"target_id": w.unasked.pk},
+    ),
+    "api intro withdraw": ApiBody(
+        "owner", "post", lambda w: f"/api/v1/intros/{w.submitted.pk}/withdraw", ("note",), lambda w: {}
+    ),
+    "api intro approve": ApiBody(
+        "connector",
+        "post",
+        lambda w: f"/api/v1/intros/{w.submitted.pk}/approve",
+        ("vouch_note", "vouch_strength", "mode", "checked_fit", "parent_id"),
+        lambda w: dict(API_VOUCH),
+        _intro("submitted"),
+    ),
+    "api intro request changes": ApiBody(
+        "connector", "post", lambda w: f"/api/v1/intros/{w.submitted.pk}/request-changes", ("note",), lambda w: {}
+    ),
+    "api intro decline": ApiBody(
+        "connector", "post", lambda w: f"/api/v1/intros/{w.submitted.pk}/decline", ("note",), lambda w: {}
+    ),
+    "api follow-up snooze": ApiBody(
+        "owner", "post", lambda w: f"/api/v1/follow-ups/{w.followup.pk}/snooze", ("days",), lambda w: {"days": 3}
+    ),
+    "api offer create": ApiBody(
+        "owner",
+        "post",
+        lambda w: "/api/v1/offers",
+        ("offered_by_name", "contact_name", "contact_organisation", "contact_title", "note"),
+        lambda w: {"offered_by_name": "Rosa", "contact_name": "Maya"},
+        lambda w: reverse("followups:offers"),
+    ),
+}
+
+
+def _api_check(response, where: str) -> None:
+    assert response.status_code != 500, where
+    assert response.status_code in API_ANSWERS, f"{where}: {response.status_code} {response.content[:300]!r}"
+    if response.status_code >= 400:
+        assert response["Content-Type"].startswith("application/problem+json"), where
+        problem = response.json()
+        assert problem["status"] == response.status_code and problem["detail"], where
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(API_BODIES))
+def test_hostile_values_in_every_api_body(name, world):
+    import json
+
+    body = API_BODIES[name]
+    client = Client()
+    client.force_login(world.users[body.role])
+    statuses: dict[int, int] = {}
+
+    def send(payload) -> object:
+        raw = json.dumps(payload) if not isinstance(payload, bytes) else payload
+        return getattr(client, body.method)(body.url(world), raw, content_type="application/json")
+
+    @HYPOTHESIS
+    @given(field=st.sampled_from(body.fields), value=hostile_json, everywhere=st.booleans())
+    def attempt(field, value, everywhere):
+        with transaction.atomic(), override_settings(RATE_LIMIT_KEY_PREFIX=f"ratelimit-test-{uuid.uuid4().hex}"):
+            data = body.base(world)
+            for f in body.fields if everywhere else (field,):
+                data[f] = value
+            before = _counts()
+            where = f"{name}: {field if not everywhere else 'every field'}={str(value)[:60]!r}"
+            response = send(data)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            _api_check(response, where)
+            if response.status_code == 422:
+                assert response.json()["errors"], f"{where}: 422 without the errors listed"
+                assert _counts() == before, f"{where}: refused, yet rows were written"
+            elif response.status_code < 300 and body.show is not None:
+                _check(client.get(body.show(world)), f"{where} (shown afterwards)")
+            transaction.set_rollback(True)
+
+    attempt()
+    # Bodies that are not an object of fields at all.
+    for raw in (b"", b"null", b"[]", b'"text"', b"{", b"\xff\xfe", b'{"a": NaN}', b"1" * 5000):
+        with transaction.atomic():
+            response = send(raw)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            _api_check(response, f"{name}: body {raw[:20]!r}")
+            transaction.set_rollback(True)
+    API_TRIED[name] = sum(statuses.values())
+    print(f"{name}: {API_TRIED[name]} hostile bodies, answers {dict(sorted(statuses.items()))}")
