@@ -28,12 +28,28 @@ from django.urls.exceptions import Resolver404
 URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
+def _api_operations(view) -> list | None:
+    """The operations behind a django-ninja view (its path's view closes over them), or None."""
+    for cell in getattr(view, "__closure__", None) or ():
+        try:
+            operations = getattr(cell.cell_contents, "operations", None)
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(operations, list):
+            return operations
+    return None
+
+
 def _requires_login(view) -> bool:
     """Whether an anonymous visitor is sent to log in: `login_required` (any `user_passes_test`)
-    somewhere in the view's decorators, a class-based view with `LoginRequiredMixin`, or an
-    admin view (Django wraps it, for its site, when called)."""
+    somewhere in the view's decorators, a class-based view with `LoginRequiredMixin`, an
+    admin view (Django wraps it, for its site, when called), or an API route (django-ninja)
+    whose every operation needs a token or a session (an anonymous caller gets a 401)."""
     if getattr(view, "login_required", True) is False:  # Django's @login_not_required
         return False
+    operations = _api_operations(view)
+    if operations is not None:
+        return all(getattr(operation, "auth_callbacks", None) for operation in operations)
     if getattr(view, "admin_site", None) or getattr(view, "model_admin", None):
         return True  # the admin: its site lets only logged-in staff in (lib.staff_admin)
     view_class = getattr(view, "view_class", None)

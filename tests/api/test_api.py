@@ -254,3 +254,30 @@ def test_a_person_holds_at_most_twenty_tokens(client):
     refused = client.post(reverse("accounts:token_create"), {"name": "one more", "scope": "read"})
     assert refused.status_code == 422 and "the most one person can" in refused.content.decode()
     assert AccessToken.objects.filter(user=user).count() == AccessToken.MAX_PER_USER
+
+
+def test_the_email_key_rule_sees_api_routes_as_needing_a_login_unless_they_do_not():
+    """tests/mail_keys.py reads the no-login routes from the URLconf: an API route with its
+    authentication is not one; one made without any would be (a key, kept out of shared emails)."""
+    from django.urls import URLResolver, path
+    from django.urls.resolvers import RegexPattern
+    from ninja import NinjaAPI
+
+    from tests.mail_keys import key_url_names
+
+    open_api = NinjaAPI(urls_namespace="open-test")
+
+    @open_api.get("/things/{token}", url_name="thing")
+    def thing(request, token: str):
+        return {}
+
+    resolver = URLResolver(RegexPattern(r"^/"), [path("open/", open_api.urls), path("api/", include_api())])
+    found = key_url_names(resolver)
+    assert "open-test:thing" in found
+    assert not {name for name in found if name.startswith("api:")}
+
+
+def include_api():
+    from django.urls import include
+
+    return include("api.urls")
