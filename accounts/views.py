@@ -27,14 +27,14 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
         if not form.is_valid():
             if request.htmx:
                 return render(request, "accounts/profile.html#profile-form", {"form": form}, status=422)
-            return render(request, "accounts/profile.html", _data_export_context(request, form=form), status=422)
+            return render(request, "accounts/profile.html", _profile_context(request, form=form), status=422)
         form.save()
         messages.success(request, "Your settings are saved.")
         if request.htmx:
             form = ProfileForm(instance=request.user)
             return render(request, "accounts/profile.html#profile-form", {"form": form, "nav": "profile"})
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", _data_export_context(request, form=form))
+    return render(request, "accounts/profile.html", _profile_context(request, form=form))
 
 
 class LoginView(auth_views.LoginView):
@@ -73,12 +73,12 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 def _data_export_context(request: HtmxHttpRequest, **extra) -> dict:
-    return {
-        "export": data_exports.data_export_current(user=request.user),
-        "nav": "profile",
-        **_tokens_context(request),
-        **extra,
-    }
+    return {"export": data_exports.data_export_current(user=request.user), "nav": "profile", **extra}
+
+
+def _profile_context(request: HtmxHttpRequest, **extra) -> dict:
+    """The settings page: the profile form, the API tokens and the data download."""
+    return _data_export_context(request, **{**_tokens_context(request), **extra})
 
 
 def _tokens_context(request: HtmxHttpRequest, **extra) -> dict:
@@ -98,7 +98,7 @@ def _tokens_answer(request: HtmxHttpRequest, status: int = 200, **extra) -> Http
     else:
         form = ProfileForm(instance=request.user)
         response = render(
-            request, "accounts/profile.html", _data_export_context(request, form=form, **extra), status=status
+            request, "accounts/profile.html", _profile_context(request, form=form, **extra), status=status
         )
     # A new token's secret is in this answer: nothing may keep a copy of it.
     response["Cache-Control"] = "private, no-store"
