@@ -58,6 +58,20 @@ class WarmAPI(NinjaAPI):
         response["Cache-Control"] = "private, no-store"
         return response
 
+    def get_openapi_schema(self, **kwargs):
+        """Ninja's schema, with the problem document every operation may answer instead."""
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = problems.SCHEMA
+        answer = {
+            "description": "A problem (RFC 9457): not logged in (401), not allowed (403), not yours or not "
+            "there (404), not possible now (409), a refused body (422), too many requests (429).",
+            "content": {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.setdefault("responses", {})["4XX"] = answer
+        return schema
+
 
 api = WarmAPI(
     title="Warm Intros API",

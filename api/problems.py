@@ -24,6 +24,33 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:warm-intros:problem:"
 
 
+# The problem document, for the OpenAPI schema (api.main).
+SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "`about:blank`, or `urn:warm-intros:problem:` and its kind."},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What happened, for the person."},
+        "errors": {
+            "type": "array",
+            "description": "For a refused body or query: each thing wrong.",
+            "items": {
+                "type": "object",
+                "required": ["detail"],
+                "properties": {
+                    "detail": {"type": "string"},
+                    "pointer": {"type": "string", "description": "A JSON pointer into the body: `#/vouch_note`."},
+                    "parameter": {"type": "string", "description": "The query or path parameter."},
+                },
+            },
+        },
+    },
+}
+
+
 def problem(
     status: int,
     detail: str,

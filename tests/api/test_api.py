@@ -281,3 +281,41 @@ def include_api():
     from django.urls import include
 
     return include("api.urls")
+
+
+@pytest.mark.parametrize("path", ["/contacts", "/intros", "/follow-ups", "/offers"])
+def test_each_list_takes_the_same_queries_whatever_its_length(path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from followups.services import offer_create
+
+    def grow(seeker, n: int) -> None:
+        for _ in range(n):
+            ContactFactory(owner=seeker).tags.create(
+                owner=seeker, name=f"tag {ContactFactory._meta.model.objects.count()}"
+            )
+            accepted(seeker=seeker)
+            offer_create(seeker=seeker, offered_by_name="Rosa", contact_name="Maya")
+
+    seeker = UserFactory()
+    api = ApiClient(seeker)
+    grow(seeker, 1)
+    api.get(path)  # the token's first use of the minute is written down: not a cost of the list
+    with CaptureQueriesContext(connection) as few:
+        assert api.get(path).status_code == 200
+    grow(seeker, 4)
+    with CaptureQueriesContext(connection) as many:
+        body = ok(api.get(path))
+    assert len(body["items"]) >= 4 or path == "/follow-ups"
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_my_data_download_names_my_tokens_and_never_a_secret():
+    from accounts.personal_data import account_export
+
+    user = UserFactory()
+    _, secret = AccessToken.issue(user=user, name="Sheet", scope="read")
+    data = account_export(user=user)
+    assert [t["name"] for t in data["access_tokens"]] == ["Sheet"]
+    assert secret not in str(data) and AccessToken.digest(secret) not in str(data)
