@@ -55,7 +55,13 @@ class SessionAuth(APIKeyCookie):
     """The logged-in browser (the docs page's "try it out"). Writes need the CSRF token."""
 
     def __init__(self) -> None:
-        super().__init__(csrf=False)  # checked below, and only for someone logged in
+        # Checked in `authenticate`, and only for someone logged in (so nobody gets a 403 for a
+        # missing CSRF token before a 401 for a missing login). Still True: the docs page reads
+        # it, and then sends the token with its "try it out" writes.
+        super().__init__(csrf=True)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None):
         user = getattr(request, "user", None)

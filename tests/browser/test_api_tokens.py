@@ -54,3 +54,19 @@ def test_a_token_is_made_shown_once_used_and_revoked(page, check, screenshot, li
     expect(page.get_by_text("Warm Intros API").first).to_be_visible()
     expect(page.get_by_text("/api/v1/contacts").first).to_be_visible()
     screenshot(page, "api-docs")
+
+
+def test_the_docs_page_tries_a_write_with_the_session_and_its_csrf_token(page, live_server):
+    janet = UserFactory(full_name="Janet Seeker")
+    log_in(page, janet.email)
+    page.goto("/api/docs/")
+    assert page.locator("body").get_attribute("data-api-csrf") == "true"
+    token = page.locator("body").get_attribute("data-csrf-token")
+    assert token
+    # What Swagger UI's request interceptor sends: the session cookie and the X-CSRFToken header.
+    made = page.request.post(
+        f"{live_server.url}/api/v1/contacts", data={"name": "Ada Lovelace"}, headers={"X-CSRFToken": token}
+    )
+    assert made.status == 201, made.text()
+    refused = page.request.post(f"{live_server.url}/api/v1/contacts", data={"name": "Eve"})
+    assert refused.status == 403 and refused.json()["type"].endswith("csrf-failed")
