@@ -16,7 +16,6 @@ from django.db.models import Q
 from django.urls import reverse
 
 from lib.addresses import SENDABLE_PATTERN, unusable_reason
-from lib.choices import labels_once
 from lib.links import url_with_pk
 from lib.search import search_key
 from lib.timezones import all_time_zones, validate_time_zone
@@ -203,7 +202,6 @@ class ContactQuerySet(models.QuerySet["Contact"]):
             yield same_contact[0], [row.tags__name for row in same_contact if row.tags__name is not None]
 
 
-@labels_once
 class Contact(models.Model):
     """Someone a user knows, and the window in which they may be contacted."""
 

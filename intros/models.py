@@ -8,7 +8,6 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from contacts.models import Contact, Strength
-from lib.choices import labels_once
 from lib.links import url_with_pk
 from lib.outbox.models import DeliveryReport, OutboxMessage
 
@@ -169,7 +168,6 @@ STAGE_STAMPS: dict[str, tuple[str, ...]] = {
 STAGE_STAMP_FIELDS = tuple(sorted({stamp for stamps in STAGE_STAMPS.values() for stamp in stamps}))
 
 
-@labels_once
 class IntroRequest(models.Model):
     """A seeker's request that a connector introduce them to one of the connector's contacts."""
 
@@ -350,7 +348,6 @@ class IntroRequest(models.Model):
         return check_preparation({name: getattr(self, name) for name in PREPARATION_FIELDS})
 
 
-@labels_once
 class IntroEvent(models.Model):
     """One transition, kept for ever: who, when, from, to, and why."""
 
