@@ -5,10 +5,10 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact, Strength
-from lib.links import url_with_pk
 from lib.outbox.models import DeliveryReport, OutboxMessage
 
 from .guidance import GUIDED_STATES, Guidance
@@ -286,7 +286,7 @@ class IntroRequest(models.Model):
         return f"{self.seeker} → {self.target} (via {self.connector})"
 
     def get_absolute_url(self) -> str:
-        return url_with_pk("intros:detail", self.pk)
+        return reverse("intros:detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

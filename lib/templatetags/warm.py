@@ -8,17 +8,9 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from lib.links import url_with_pk
 from lib.timezones import zone_label
 
 register = template.Library()
-
-
-@register.simple_tag
-def pk_url(name: str, *args) -> str:
-    """`{% url name ... pk %}` for a row's id (the last argument), without a `reverse()` per
-    row (lib.links)."""
-    return url_with_pk(name, *args)
 
 
 def _relative(value: dt.datetime | dt.date, now: dt.datetime, *, compact: bool = False) -> str:
