@@ -13,8 +13,8 @@ Each item has two variants, both installed by this script whatever the app's cod
 "django" (the framework's idiom). In one process, for each page the item touches, the
 variants take turns request by request (after three to warm up each), and the table gives each variant's median, the gain in ms and the gain as a share of the page's time
 with the idiom; then the same from this process's CPU time, which other processes on a busy
-machine disturb far less (a page takes at least its CPU time, so that share is an upper
-bound). An item is worth keeping at >= 10 % of its page (CONVENTIONS.md).
+machine disturb far less. A page takes at least its CPU time, so for a speed-up that saves only
+Python's work here (all but `kept`, which saves PostgreSQL's too) that share is an upper bound. An item is worth keeping at >= 10 % of its page (CONVENTIONS.md).
 """
 
 from __future__ import annotations
