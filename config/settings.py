@@ -77,10 +77,12 @@ CSRF_TRUSTED_ORIGINS = env_hosts("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # Django's admin, for whoever runs the service (lib.staff_admin): staff only, at this path.
 # Something not obvious; never empty (it would sit over the app's own pages).
-ADMIN_URL = env.str("ADMIN_URL", default="ops/").strip().strip("/")
+# An empty ADMIN_URL is refused, not taken as unset: the admin would sit over the app's pages.
+_admin_url = os.environ.get("ADMIN_URL", "ops/")
+ADMIN_URL = _admin_url.strip().strip("/")
 if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*", ADMIN_URL):
     raise ImproperlyConfigured(
-        f"ADMIN_URL={env.str('ADMIN_URL', default='')!r} must be a path such as ops/ or staff/admin/ (letters, digits, - . _ ~)."
+        f"ADMIN_URL={_admin_url!r} must be a path such as ops/ or staff/admin/ (letters, digits, - . _ ~)."
     )
 ADMIN_URL += "/"
 
