@@ -79,6 +79,7 @@ format: sync
 	$(VENV)/ruff check --fix .
 
 # The API's schema, committed beside it (api/openapi.json); tests/api/test_schema.py fails when it drifts.
+api-schema: export DJANGO_DEBUG ?= true
 api-schema: sync
 	$(PY) manage.py api_schema
 
