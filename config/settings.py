@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "intros",
     "followups",
     "cohorts",
+    "webhooks",  # at the top: it hears every app's events (issue 18.2)
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
     # Data downloads past their days are deleted; lost or stalled preparations are retried or failed.
     "data-export-sweep": {"task": "accounts.tasks.sweep_data_exports", "schedule": 300.0},
+    # Webhook deliveries whose send after commit was lost, and retries whose wait is over.
+    "webhook-flush": {"task": "webhooks.tasks.flush_webhooks", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 CELERY_TASK_EAGER_PROPAGATES = True
 # Time limits (seconds). At the soft limit a task is interrupted where it stands (a sweep batch
@@ -323,6 +326,20 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
 # then take it over (the first one died). Longer than a send task may live (its hard time
 # limit), so a worker that is still sending is never taken over.
 OUTBOX_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
+
+# --- Webhooks (webhooks/) ---------------------------------------------------------------
+# Attempts at one delivery before it fails; between them 1 min, 5 min, 30 min, 2 h, then 12 h (±20%).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+# Seconds to connect to a subscriber's server, and again to wait for its answer.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# Endpoints must be https:// (and are refused otherwise) unless this is off; off while debugging.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+# Private, loopback, link-local and other non-public addresses are refused (SSRF) unless this is
+# on: for an operator whose subscribers live on the same private network, and for the tests.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Like an email's claim: outlives the send task's hard time limit.
+WEBHOOK_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -362,6 +379,7 @@ RATE_LIMITS = {
     "invitation": env_rate("RATE_LIMIT_INVITATIONS", "200/1d"),
     "import_upload": env_rate("RATE_LIMIT_IMPORT_UPLOADS", "20/1h"),
     "data_export": env_rate("RATE_LIMIT_DATA_EXPORTS", "5/1d"),
+    "webhook_test": env_rate("RATE_LIMIT_WEBHOOK_TESTS", "10/1h"),
 }
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"

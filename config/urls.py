@@ -8,6 +8,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("follow-ups/", include("followups.urls")),
     path("cohorts/", include("cohorts.urls")),
+    path("webhooks/", include("webhooks.urls")),
     # Reports from the email service (bounces, complaints): no login, the service's signature.
     path("hooks/email/", include("lib.outbox.urls")),
     # For whoever runs the service: staff only (lib.staff_admin), at a path of their choosing.

@@ -179,6 +179,10 @@ IMPORT_UPLOAD = Limit(
     "You have uploaded {allowed} contact files {per}, the most we read in that time. "
     "Nothing was uploaded; please choose your file again {wait}.",
 )
+WEBHOOK_TEST = Limit(
+    "webhook_test",
+    "You have sent {allowed} test events {per}, the most we send. Nothing was sent; try again {wait}.",
+)
 
 
 def _in(seconds: float) -> str:
