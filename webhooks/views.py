@@ -39,7 +39,9 @@ def endpoint_list(request: HtmxHttpRequest) -> HttpResponse:
         return redirect_after_write(request, endpoint.get_absolute_url())
     endpoints = WebhookEndpoint.objects.owned_by(user).select_related("cohort")
     status = 422 if form.errors else 200
-    return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints, "form": form}, status=status)
+    return render(
+        request, "webhooks/endpoint_list.html", {"endpoints": endpoints, "form": form, "nav": "profile"}, status=status
+    )
 
 
 def _detail(request: HtmxHttpRequest, endpoint: WebhookEndpoint, *, blocked=None) -> HttpResponse:
@@ -55,6 +57,7 @@ def _detail(request: HtmxHttpRequest, endpoint: WebhookEndpoint, *, blocked=None
         "deliveries": deliveries,
         "attempts_shown": ATTEMPTS_SHOWN,
         "blocked": blocked,
+        "nav": "profile",
     }
     response = render(request, "webhooks/endpoint_detail.html", context, status=429 if blocked else 200)
     response["Cache-Control"] = "private, no-store"  # the page shows the signing secret

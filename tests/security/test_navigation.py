@@ -52,6 +52,8 @@ NAV: dict[str, str | dict[str, str] | None] = {
     "cohorts:dashboard": "cohorts",
     "cohorts:dashboard_drill": "cohorts",
     "cohorts:remove_member": "cohorts",
+    "webhooks:list": "profile",  # reached from Your settings
+    "webhooks:detail": "profile",
 }
 
 NAV_BLOCK = re.compile(r'<nav aria-label="Main">(.*?)</nav>.*?<div class="account">(.*?)</div>', re.S)
