@@ -19,7 +19,7 @@ class EndpointForm(forms.Form):
         widget=forms.URLInput(attrs={"autocomplete": "off", "inputmode": "url", "spellcheck": "false"}),
     )
     description = forms.CharField(label="What it is for", max_length=200, required=False)
-    scope = forms.ChoiceField(label="Whose events", initial=MINE)
+    scope = forms.ChoiceField(label="Whose events", initial=MINE, widget=forms.RadioSelect)
     event_types = forms.MultipleChoiceField(
         label="Events",
         choices=EventType.choices,

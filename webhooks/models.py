@@ -66,7 +66,7 @@ class WebhookEndpoint(models.Model):
         return url_with_pk("webhooks:detail", self.pk)
 
     def event_labels(self) -> list[str]:
-        return [EventType(kind).label for kind in self.event_types if kind in EventType.values]
+        return [kind.label for kind in EventType if kind in self.event_types]
 
     def wants(self, kind: str) -> bool:
         return self.active and kind in self.event_types
@@ -130,6 +130,12 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} → {self.endpoint_id}"
+
+    @property
+    def state_label(self) -> str:
+        if self.state == self.State.PENDING and self.attempts:
+            return "Will try again"
+        return self.get_state_display()
 
     @property
     def can_retry(self) -> bool:

@@ -4,6 +4,7 @@ alone: anyone else gets a 404."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -40,7 +41,10 @@ def endpoint_list(request: HtmxHttpRequest) -> HttpResponse:
     endpoints = WebhookEndpoint.objects.owned_by(user).select_related("cohort")
     status = 422 if form.errors else 200
     return render(
-        request, "webhooks/endpoint_list.html", {"endpoints": endpoints, "form": form, "nav": "profile"}, status=status
+        request,
+        "webhooks/endpoint_list.html",
+        {"endpoints": endpoints, "form": form, "max_attempts": settings.WEBHOOK_MAX_ATTEMPTS, "nav": "profile"},
+        status=status,
     )
 
 
