@@ -96,7 +96,7 @@ def checked_addresses(target: Target) -> list[str]:
     except ValueError:
         try:
             addresses = resolve(target.host, target.port)
-        except (OSError, UnicodeError):
+        except (OSError, UnicodeError, ValueError):  # no such name; a name no resolver takes
             raise Refused(f"We could not find the server “{target.host}”.") from None
     if not addresses:
         raise Refused(f"We could not find the server “{target.host}”.")
