@@ -101,7 +101,8 @@ class Outcome:
     status_code: int | None = None
     error: str = ""
     duration_ms: int = 0
-    permanent: bool = False  # trying again cannot help (the address is refused)
+    permanent: bool = False  # trying again cannot help (the address is refused, or gone)
+    gone: bool = False  # the receiver said 410 Gone: pause the endpoint
 
     @property
     def delivered(self) -> bool:
@@ -121,6 +122,9 @@ def _post(delivery: WebhookDelivery) -> Outcome:
     except (OSError, http.client.HTTPException, ValueError) as exc:
         took = int((time.monotonic() - started) * 1000)
         return Outcome(error=f"{type(exc).__name__}: {exc}"[:2000], duration_ms=took)
+    if answer.status == 410:  # Standard Webhooks: "Gone" asks the sender to stop
+        error = "The server answered 410 Gone: the endpoint is paused until you resume it."
+        return Outcome(status_code=410, error=error, duration_ms=answer.duration_ms, permanent=True, gone=True)
     error = "" if 200 <= answer.status < 300 else f"The server answered {answer.status}."
     return Outcome(status_code=answer.status, error=error, duration_ms=answer.duration_ms)
 
@@ -148,6 +152,8 @@ def _settle(delivery: WebhookDelivery, claim: uuid.UUID, outcome: Outcome, *, at
                 update_fields=["state", "delivered_at", "next_attempt_at", "claim", "last_status_code", "last_error"]
             )
             return True
+        if outcome.gone:
+            WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(active=False)
         if outcome.permanent or row.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
             row.save(update_fields=["last_status_code"])
             _give_up(row, now=now)

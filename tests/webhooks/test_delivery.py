@@ -235,3 +235,12 @@ def test_a_delivery_is_written_with_its_event_and_rolls_back_with_it(receiver):
         assert WebhookDelivery.objects.filter(endpoint__owner=seeker).count() == 1
         transaction.set_rollback(True)
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_410_gone_fails_the_delivery_and_pauses_the_endpoint(receiver, django_capture_on_commit_callbacks):
+    receiver.statuses = [410]
+    endpoint = endpoint_for(receiver)
+    delivery = send_test(endpoint, django_capture_on_commit_callbacks)
+    endpoint.refresh_from_db()
+    assert delivery.state == WebhookDelivery.State.FAILED and delivery.last_status_code == 410
+    assert not endpoint.active and "410 Gone" in delivery.last_error
