@@ -46,6 +46,9 @@ sync: $(UV_DEP)
 # `make run WEB_PORT=8016` serves on another port when 8000 is taken.
 WEB_PORT ?= 8000
 
+# Development mode is turned on here, explicitly: the settings are production (DEBUG off)
+# unless DJANGO_DEBUG says otherwise. A DJANGO_DEBUG in the environment or .env wins.
+run: export DJANGO_DEBUG ?= true
 run: sync
 	$(VENV)/honcho run $(PY) -m config.var
 	$(VENV)/honcho run $(PY) manage.py migrate --no-input

@@ -21,7 +21,7 @@ ROOT_URLCONF = "bench.urls"
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = False
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 # Whitenoise looks for collected static files, which the benchmark does not need.
 warnings.filterwarnings("ignore", "No directory at", UserWarning)

@@ -1,7 +1,9 @@
 """Warm Intros settings: one file, read from the environment.
 
-Every variable is listed in README.md. A value that cannot be parsed stops the
-process at start-up with the variable's name, rather than falling back silently.
+Every variable is listed in README.md; django-environ reads them. A number that cannot be
+parsed, or is below its least value, stops the process at start-up rather than falling back
+silently. With nothing set this is production (DEBUG off): `make run` and the test settings
+(tests/settings.py) turn development mode on with DJANGO_DEBUG=true.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import environ
@@ -16,44 +19,36 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("WARM_VAR_DIR", BASE_DIR / "var"))
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+VAR_DIR = Path(os.environ.get("WARM_VAR_DIR") or BASE_DIR / "var")
 
 
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false.")
+class _SetVariables(Mapping):
+    """os.environ where an empty variable counts as unset (docker-compose's `${NAME:-}` passes
+    one), so it takes the default below rather than "false" or 0."""
+
+    def __getitem__(self, name: str) -> str:
+        if not (value := os.environ[name]).strip():
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, value in os.environ.items() if value.strip())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
-    return value
-
+env = environ.Env()  # django-environ reads every variable
+env.ENVIRON = _SetVariables()
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd]?)\s*$")
 _RATE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def env_rate(name: str, default: str) -> tuple[int, int]:
-    """A rate limit as "COUNT/PERIOD": `10/15m` is ten in fifteen minutes (units s, m, h, d)."""
-    raw = os.environ.get(name) or default
+    """A rate limit as "COUNT/PERIOD": `10/15m` is ten in fifteen minutes (units s, m, h, d);
+    a format of our own, so parsed here."""
+    raw = env.str(name, default=default)
     match = _RATE.match(raw)
     if not match or int(match[1]) < 1 or int(match[2]) < 1:
         raise ImproperlyConfigured(
@@ -62,37 +57,37 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     return int(match[1]), int(match[2]) * _RATE_UNITS[match[3]]
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    return [host.strip() for host in env.list(name, default=default) if host.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Production unless told otherwise: `make run` (and the test settings) set DJANGO_DEBUG=true.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env_hosts("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is false.")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_hosts("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # Django's admin, for whoever runs the service (lib.staff_admin): staff only, at this path.
 # Something not obvious; never empty (it would sit over the app's own pages).
-ADMIN_URL = os.environ.get("ADMIN_URL", "ops/").strip().strip("/")
+# An empty ADMIN_URL is refused, not taken as unset: the admin would sit over the app's pages.
+_admin_url = os.environ.get("ADMIN_URL", "ops/")
+ADMIN_URL = _admin_url.strip().strip("/")
 if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*", ADMIN_URL):
     raise ImproperlyConfigured(
-        f"ADMIN_URL={os.environ.get('ADMIN_URL')!r} must be a path such as ops/ or staff/admin/ (letters, digits, - . _ ~)."
+        f"ADMIN_URL={_admin_url!r} must be a path such as ops/ or staff/admin/ (letters, digits, - . _ ~)."
     )
 ADMIN_URL += "/"
 
 # Absolute base for links in emails (target answers, invitations, password reset).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
@@ -158,7 +153,7 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -----------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+DATABASE_URL = env.str("DATABASE_URL", default="").strip()
 if DATABASE_URL:
     try:
         _db = environ.Env.db_url_config(DATABASE_URL)
@@ -170,14 +165,14 @@ else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default works on a fresh clone
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+    _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})
     # No JIT compilation: the app's queries are short, and compiling a plan that crosses the
     # cost threshold (the coach dashboard's member query) took ~85 ms of a ~230 ms query.
     # A DATABASE_URL that sets its own `options` keeps them.
     _db["OPTIONS"].setdefault("options", "-c jit=off")
-    _db.setdefault("TEST", {})["NAME"] = os.environ.get("DATABASE_TEST_NAME") or None
+    _db.setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="") or None
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process, worker and beat share the file.
     _db["OPTIONS"] = {
@@ -189,19 +184,27 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery -----------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env.str("REDIS_URL", default="").strip()
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must be a redis:// URL.")
 
-if REDIS_URL:
-    # Redis being away must not fail a page: the cache then knows nothing (lib/cache.py).
-    CACHES = {
-        "default": {
-            "BACKEND": "lib.cache.ForgivingRedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+
+def redis_cache(location: str) -> dict:
+    """Redis as the cache, where Redis being away means a cache that knows nothing: everything
+    it holds can be lost (import progress, rate-limit counters, kept answers), so a page must not
+    fail because Redis is down or restarting. django-redis's IGNORE_EXCEPTIONS makes reads find
+    nothing, writes drop, and `incr` answer None (lib.ratelimit counts nothing then); each is
+    logged. Tested with the real server stopped in tests/faults/test_redis_down.py."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
     }
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     # The embedded default runs web, worker and beat as separate processes: a cache in files
     # is shared by all of them (rate limits, import progress), where a local-memory one is not.
@@ -249,9 +252,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # outbox row is already saved and the beat sweep sends it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Beat's whole schedule. Due work waits in the database; these ticks only look for it.
-SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     # Follow-up reminders, offer nudges, target re-asks and expiries, digests: what is due now.
     "reminder-sweep": {"task": "followups.tasks.sweep_due", "schedule": float(SWEEP_INTERVAL_SECONDS)},
@@ -268,9 +271,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Time limits (seconds). At the soft limit a task is interrupted where it stands (a sweep batch
 # or a claim rolls back; a message being sent is retried later); at the hard limit its worker
 # process is killed. The prefork pool (production) enforces both; the solo pool of `make run`
-# and the fault tests enforces neither, where EMAIL_TIMEOUT alone bounds a send.
-OUTBOX_TASK_TIME_LIMIT = env_int("OUTBOX_TASK_TIME_LIMIT", 300, minimum=60)
-SWEEP_TASK_TIME_LIMIT = env_int("SWEEP_TASK_TIME_LIMIT", 600, minimum=60)
+# and the fault tests enforces neither, where EMAIL_TIMEOUT (the SMTP mailer's timeout) alone bounds a send.
+OUTBOX_TASK_TIME_LIMIT = env.int("OUTBOX_TASK_TIME_LIMIT", default=300)
+SWEEP_TASK_TIME_LIMIT = env.int("SWEEP_TASK_TIME_LIMIT", default=600)
 # Any other task (a contacts import, the import cleanup) is killed well before the broker would
 # hand it to a second worker while it still runs.
 CELERY_TASK_TIME_LIMIT = BROKER_VISIBILITY_TIMEOUT - 600
@@ -281,47 +284,66 @@ for _name in ("OUTBOX_TASK_TIME_LIMIT", "SWEEP_TASK_TIME_LIMIT"):
             f"({BROKER_VISIBILITY_TIMEOUT} s), or a running task is handed to a second worker."
         )
 
-# --- Email ------------------------------------------------------------------------
-EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
-if EMAIL_URL:
-    try:
-        vars().update(environ.Env.email_url_config(EMAIL_URL))
-    except Exception as exc:
-        raise ImproperlyConfigured(f"EMAIL_URL could not be parsed: {exc}") from exc
-else:
-    EMAIL_BACKEND = "lib.mail.ConsoleAndFileBackend"
-EMAIL_FILE_PATH = VAR_DIR / "mail"
+# --- Email: Django's MAILERS ------------------------------------------------------------
+# The "default" mailer sends everything. Which one it is:
+# - EMAIL_SERVICE=mailgun: Mailgun's API (django-anymail), whose tracking webhook
+#   (/hooks/email/mailgun/, lib.outbox.webhooks) reports bounces and complaints; the webhook
+#   answers 404 until MAILGUN_WEBHOOK_SIGNING_KEY is set (every post must carry Mailgun's
+#   HMAC signature made with it);
+# - EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587): SMTP, or any backend
+#   django-environ names by scheme;
+# - neither: the development backend, every message to the console and to a file in MAIL_DIR.
+MAIL_DIR = VAR_DIR / "mail"
 # Seconds each step of an SMTP conversation (connect, TLS, each command) may take.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
-
-# --- An email service instead of SMTP (django-anymail; issue 18.3) ---------------------
-# EMAIL_SERVICE=mailgun sends through Mailgun's API (replacing EMAIL_URL) and lets Mailgun's
-# tracking webhook (/hooks/email/mailgun/, lib.outbox.webhooks) report bounces and complaints.
-# The webhook answers 404 until MAILGUN_WEBHOOK_SIGNING_KEY is set: every post must carry
-# Mailgun's HMAC signature made with it. (When the email settings move to MAILERS, this
-# block becomes the "default" mailer's BACKEND and OPTIONS; the ANYMAIL dict stays.)
+EMAIL_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_URL = env.str("EMAIL_URL", default="").strip()
 EMAIL_SERVICES = {"mailgun": "anymail.backends.mailgun.EmailBackend"}
-EMAIL_SERVICE = os.environ.get("EMAIL_SERVICE", "").strip().lower()
+EMAIL_SERVICE = env.str("EMAIL_SERVICE", default="").strip().lower()
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+DEV_MAIL_BACKEND = "lib.mail.ConsoleAndFileBackend"
+# What django-environ reads from EMAIL_URL, as the SMTP backend's OPTIONS.
+_SMTP_OPTIONS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+}
 ANYMAIL: dict[str, str] = {}
 if EMAIL_SERVICE:
     if EMAIL_SERVICE not in EMAIL_SERVICES:
         raise ImproperlyConfigured(
             f"EMAIL_SERVICE={EMAIL_SERVICE!r} is not supported; use {', '.join(EMAIL_SERVICES)} or leave it empty (SMTP)."
         )
-    if not os.environ.get("MAILGUN_API_KEY"):
+    if not env.str("MAILGUN_API_KEY", default=""):
         raise ImproperlyConfigured("EMAIL_SERVICE=mailgun needs MAILGUN_API_KEY (Mailgun: Sending → API keys).")
-    EMAIL_BACKEND = EMAIL_SERVICES[EMAIL_SERVICE]
-    ANYMAIL["MAILGUN_API_KEY"] = os.environ["MAILGUN_API_KEY"]
+    _mailer = {"BACKEND": EMAIL_SERVICES[EMAIL_SERVICE]}
+    ANYMAIL["MAILGUN_API_KEY"] = env.str("MAILGUN_API_KEY")
     for _name in ("MAILGUN_SENDER_DOMAIN", "MAILGUN_API_URL"):
-        if os.environ.get(_name):
-            ANYMAIL[_name] = os.environ[_name]
-if os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY"):
-    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = os.environ["MAILGUN_WEBHOOK_SIGNING_KEY"]
+        if env.str(_name, default=""):
+            ANYMAIL[_name] = env.str(_name)
+elif EMAIL_URL:
+    try:
+        _url = environ.Env.email_url_config(EMAIL_URL)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL could not be parsed: {exc}") from exc
+    _mailer = {"BACKEND": _url["EMAIL_BACKEND"]}
+    if _url["EMAIL_BACKEND"] == SMTP_BACKEND:
+        _mailer["OPTIONS"] = {option: _url[key] for key, option in _SMTP_OPTIONS.items() if _url.get(key) is not None}
+        _mailer["OPTIONS"]["timeout"] = EMAIL_TIMEOUT_SECONDS
+    elif _url["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        _mailer["OPTIONS"] = {"file_path": "/" + _url["EMAIL_FILE_PATH"]}
+else:
+    _mailer = {"BACKEND": DEV_MAIL_BACKEND, "OPTIONS": {"file_path": MAIL_DIR}}
+MAILERS = {"default": _mailer}
+if env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""):
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = env.str("MAILGUN_WEBHOOK_SIGNING_KEY")
 
 # --- The outbox (lib.outbox) ----------------------------------------------------------
 # Attempts at one message before it fails for good and an operator sees it
 # (`manage.py outbox --failed`); between them the wait grows: 1 min, 5 min, 30 min, 2 h, 12 h.
-OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 # A worker's claim on a message it is sending runs out after this long; another worker may
 # then take it over (the first one died). Longer than a send task may live (its hard time
 # limit), so a worker that is still sending is never taken over.
@@ -329,18 +351,18 @@ OUTBOX_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
 
 # --- Webhooks (webhooks/) ---------------------------------------------------------------
 # Attempts at one delivery before it fails; between them 1 min, 5 min, 30 min, 2 h, then 12 h (±20%).
-WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # Seconds to connect to a subscriber's server, and again to wait for its answer.
-WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
 # Endpoints must be https:// (and are refused otherwise) unless this is off; off while debugging.
-WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
 # Private, loopback, link-local and other non-public addresses are refused (SSRF) unless this is
 # on: for an operator whose subscribers live on the same private network, and for the tests.
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Like an email's claim: outlives the send task's hard time limit.
 WEBHOOK_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
 
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Warm Intros <hello@warm-intros.test>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Auth -------------------------------------------------------------------------
@@ -357,12 +379,12 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # Emailed links: signed, expiring, single use.
-TARGET_LINK_MAX_AGE_DAYS = env_int("TARGET_LINK_MAX_AGE_DAYS", 14, minimum=1)
-STEP_BACK_LINK_MAX_AGE_DAYS = env_int("STEP_BACK_LINK_MAX_AGE_DAYS", 365, minimum=1)
-INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14, minimum=1)
+TARGET_LINK_MAX_AGE_DAYS = env.int("TARGET_LINK_MAX_AGE_DAYS", default=14)
+STEP_BACK_LINK_MAX_AGE_DAYS = env.int("STEP_BACK_LINK_MAX_AGE_DAYS", default=365)
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 # A target who has not answered is asked once more after this many days, then the request expires.
-TARGET_ANSWER_WAIT_DAYS = env_int("TARGET_ANSWER_WAIT_DAYS", 7, minimum=1)
-TARGET_MAX_REASKS = env_int("TARGET_MAX_REASKS", 1, minimum=0)
+TARGET_ANSWER_WAIT_DAYS = env.int("TARGET_ANSWER_WAIT_DAYS", default=7)
+TARGET_MAX_REASKS = env.int("TARGET_MAX_REASKS", default=1)
 
 # --- Rate limits (lib.ratelimit) ------------------------------------------------
 # Each is (count, seconds): at most `count` in a fixed window of `seconds`, counted in the
@@ -386,18 +408,18 @@ RATE_LIMIT_KEY_PREFIX = "ratelimit"
 
 # --- Contact import (contacts.services) ----------------------------------------------------
 # The most contacts one uploaded file may hold; a larger file is refused, naming both numbers.
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 
 # --- Answers kept until what they are made of changes (lib.freshness) -------------
 # Each is kept this many seconds at most, and dropped as soon as a person's data changes;
 # 0 turns it off: the coach dashboard's numbers and each calendar feed.
-DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
-CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 60)
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+CALENDAR_CACHE_SECONDS = env.int("CALENDAR_CACHE_SECONDS", default=60)
 FRESHNESS_KEY_PREFIX = "kept"
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 if TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"DJANGO_TIME_ZONE={TIME_ZONE!r} is not a known time zone.")
 USE_I18N = False
@@ -411,8 +433,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # (login, the owner only) reads it back; nothing serves this folder directly. Web and worker
 # processes must share it (one volume in docker-compose.yml). Files are deleted after
 # DATA_EXPORT_KEPT_DAYS, when a newer one is ready, and with the account.
-DATA_EXPORT_DIR = Path(os.environ.get("DATA_EXPORT_DIR") or VAR_DIR / "exports")
-DATA_EXPORT_KEPT_DAYS = env_int("DATA_EXPORT_KEPT_DAYS", 7, minimum=1)
+DATA_EXPORT_DIR = Path(env.str("DATA_EXPORT_DIR", default="") or VAR_DIR / "exports")
+DATA_EXPORT_KEPT_DAYS = env.int("DATA_EXPORT_KEPT_DAYS", default=7)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "data_exports": {
@@ -451,19 +473,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-_https = env_bool("DJANGO_HTTPS", not DEBUG)
+_https = env.bool("DJANGO_HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", _https)
-SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365 if _https else 0)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_https)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
-BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging ---------------------------------------------------------------------------
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level.")
 LOGGING = {
@@ -474,3 +496,27 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- The least each number may be (django-environ parses them; this refuses nonsense) ----------
+for _name, _least in {
+    "DATABASE_CONN_MAX_AGE": 0,
+    "SWEEP_INTERVAL_SECONDS": 1,
+    "OUTBOX_TASK_TIME_LIMIT": 60,
+    "SWEEP_TASK_TIME_LIMIT": 60,
+    "EMAIL_TIMEOUT": 1,
+    "OUTBOX_MAX_ATTEMPTS": 1,
+    "WEBHOOK_MAX_ATTEMPTS": 1,
+    "WEBHOOK_TIMEOUT": 1,
+    "TARGET_LINK_MAX_AGE_DAYS": 1,
+    "STEP_BACK_LINK_MAX_AGE_DAYS": 1,
+    "INVITATION_MAX_AGE_DAYS": 1,
+    "TARGET_ANSWER_WAIT_DAYS": 1,
+    "TARGET_MAX_REASKS": 0,
+    "IMPORT_MAX_ROWS": 1,
+    "DASHBOARD_CACHE_SECONDS": 0,
+    "CALENDAR_CACHE_SECONDS": 0,
+    "DATA_EXPORT_KEPT_DAYS": 1,
+    "DJANGO_HSTS_SECONDS": 0,
+}.items():
+    if env.int(_name, default=_least) < _least:
+        raise ImproperlyConfigured(f"{_name}={env.str(_name)!r} must be at least {_least}.")

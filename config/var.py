@@ -29,8 +29,9 @@ def folders() -> list[Path]:
         Path(settings.VAR_DIR),
         Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent,  # beat's schedule
     ]
-    if settings.EMAIL_BACKEND in FILE_MAIL_BACKENDS:
-        wanted.append(Path(settings.EMAIL_FILE_PATH))
+    for mailer in settings.MAILERS.values():
+        if mailer.get("BACKEND") in FILE_MAIL_BACKENDS:
+            wanted.append(Path(mailer["OPTIONS"]["file_path"]))
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         wanted.append(Path(database["NAME"]).parent)

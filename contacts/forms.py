@@ -15,7 +15,6 @@ from accounts.models import User
 from lib import dates
 from lib.addresses import is_international_local_part, sendable, unusable_reason
 from lib.timezones import TimeZoneField
-from lib.widgets import LeanSelect
 
 from .fileformats import MAX_FILE_BYTES, ImportFileError, sniff
 from .models import WEEKDAY_NAMES, Contact, ContactQuerySet, Strength, Tag, mask_to_weekdays, weekdays_to_mask
@@ -219,10 +218,8 @@ class ContactFilterForm(forms.Form):
     # Words of an organisation's name, not a choice among every organisation (a connector can
     # know two thousand): the page suggests matching ones as they are typed (contacts:organisations).
     organisation = forms.CharField(label="Organisation", required=False, max_length=150)
-    strength = forms.ChoiceField(
-        label="Strength", required=False, choices=[("", "Any strength"), *Strength.choices], widget=LeanSelect
-    )
-    tag = forms.ChoiceField(label="Tag", required=False, widget=LeanSelect)
+    strength = forms.ChoiceField(label="Strength", required=False, choices=[("", "Any strength"), *Strength.choices])
+    tag = forms.ChoiceField(label="Tag", required=False)
 
     def __init__(self, data: QueryDict, *, owner: User) -> None:
         super().__init__(data)

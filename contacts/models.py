@@ -16,8 +16,6 @@ from django.db.models import Q
 from django.urls import reverse
 
 from lib.addresses import SENDABLE_PATTERN, unusable_reason
-from lib.choices import labels_once
-from lib.links import url_with_pk
 from lib.search import search_key
 from lib.timezones import all_time_zones, validate_time_zone
 
@@ -203,7 +201,6 @@ class ContactQuerySet(models.QuerySet["Contact"]):
             yield same_contact[0], [row.tags__name for row in same_contact if row.tags__name is not None]
 
 
-@labels_once
 class Contact(models.Model):
     """Someone a user knows, and the window in which they may be contacted."""
 
@@ -296,7 +293,7 @@ class Contact(models.Model):
         super().save(**kwargs)
 
     def get_absolute_url(self) -> str:
-        return url_with_pk("contacts:detail", self.pk)
+        return reverse("contacts:detail", args=[self.pk])
 
     def set_search_keys(self) -> None:
         """Bring the search key columns in step with the fields (before they are written)."""

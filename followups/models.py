@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from intros.models import IntroRequest
-from lib.choices import labels_once
 
 
 class FollowUpQuerySet(models.QuerySet["FollowUp"]):
@@ -29,7 +28,6 @@ class FollowUpQuerySet(models.QuerySet["FollowUp"]):
         return self.filter(next_action_at__lte=now)
 
 
-@labels_once
 class FollowUp(models.Model):
     """A promise or follow-up with a due date, owned by the person who must do it."""
 
@@ -125,7 +123,6 @@ class FollowUp(models.Model):
 FIRST_CONTACT_KINDS = frozenset({FollowUp.Kind.REACH_OUT, FollowUp.Kind.WAIT_FOR_TARGET})
 
 
-@labels_once
 class Outreach(models.Model):
     """One attempt by the seeker to contact a target. Inside the target's window or not."""
 
@@ -162,7 +159,6 @@ class OfferQuerySet(models.QuerySet["Offer"]):
         return self.filter(seeker=user)
 
 
-@labels_once
 class Offer(models.Model):
     """Someone offered the seeker an introduction ("I can introduce you to X")."""
 

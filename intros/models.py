@@ -5,11 +5,10 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact, Strength
-from lib.choices import labels_once
-from lib.links import url_with_pk
 from lib.outbox.models import DeliveryReport, OutboxMessage
 
 from .guidance import GUIDED_STATES, Guidance
@@ -169,7 +168,6 @@ STAGE_STAMPS: dict[str, tuple[str, ...]] = {
 STAGE_STAMP_FIELDS = tuple(sorted({stamp for stamps in STAGE_STAMPS.values() for stamp in stamps}))
 
 
-@labels_once
 class IntroRequest(models.Model):
     """A seeker's request that a connector introduce them to one of the connector's contacts."""
 
@@ -288,7 +286,7 @@ class IntroRequest(models.Model):
         return f"{self.seeker} → {self.target} (via {self.connector})"
 
     def get_absolute_url(self) -> str:
-        return url_with_pk("intros:detail", self.pk)
+        return reverse("intros:detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:
@@ -350,7 +348,6 @@ class IntroRequest(models.Model):
         return check_preparation({name: getattr(self, name) for name in PREPARATION_FIELDS})
 
 
-@labels_once
 class IntroEvent(models.Model):
     """One transition, kept for ever: who, when, from, to, and why."""
 

@@ -17,6 +17,8 @@ connected by the apps that own them (followups.receivers, cohorts.snapshots).
 If the cache is unreachable the answer is simply computed; nothing fails because of it.
 """
 
+# Kept, not Django's idiom alone (issue 16.4): a kept answer is 88 % of the coach dashboard (234 → 28 ms) and 96 % of the ICS feed (77 → 3 ms); `python -m bench.ab kept`.
+
 from __future__ import annotations
 
 import hashlib

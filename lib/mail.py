@@ -8,11 +8,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.core.mail.backends.filebased import EmailBackend as FileBackend
 
 _to_console: ContextVar[bool] = ContextVar("warm_mail_to_console", default=True)
+
+
+def mail_folder() -> str | None:
+    """The folder the default mailer writes each message to (this backend's, or Django's file
+    backend's), or None when it sends them away (SMTP, an email service)."""
+    path = settings.MAILERS["default"].get("OPTIONS", {}).get("file_path")
+    return str(path) if path else None
 
 
 @contextmanager
@@ -25,10 +33,12 @@ def files_only() -> Iterator[None]:
 
 
 class ConsoleAndFileBackend(BaseEmailBackend):
-    def __init__(self, fail_silently: bool = False, **kwargs):
-        super().__init__(fail_silently=fail_silently)
-        self._file = FileBackend(fail_silently=fail_silently)
-        self._console = ConsoleBackend(fail_silently=fail_silently)
+    """A mailer in MAILERS; OPTIONS {"file_path": ...} says where the files go."""
+
+    def __init__(self, *, file_path=None, **kwargs):
+        super().__init__(**kwargs)
+        self._file = FileBackend(alias=self.alias, file_path=file_path)
+        self._console = ConsoleBackend(alias=self.alias)
 
     def send_messages(self, email_messages):
         sent = self._file.send_messages(email_messages) or 0

@@ -128,7 +128,10 @@ def _incr(cache: BaseCache, key: str, delta: int, timeout: int) -> int:
     back with the default timeout: there the timeout is given again (and two processes can
     still race for a count, as they always could there)."""
     if type(cache).incr is not BaseCache.incr:
-        return cache.incr(key, delta)
+        value = cache.incr(key, delta)
+        if value is None:  # django-redis with IGNORE_EXCEPTIONS: Redis is unreachable
+            raise ValueError(f"Key {key!r} not counted: the cache is unreachable.")
+        return value
     value = cache.get(key)
     if value is None:
         raise ValueError(f"Key {key!r} not found.")

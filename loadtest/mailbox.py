@@ -1,6 +1,6 @@
 """What the email file backend actually wrote: every message the worker handed to "SMTP".
 
-Django's file backend appends each message to a file in EMAIL_FILE_PATH, followed by a line
+Django's file backend appends each message to a file in its `file_path` (MAIL_DIR), followed by a line
 of 79 dashes. Counting these, not the outbox's own `sent_at`, is what shows a message sent
 twice (or marked sent and never written).
 """

@@ -1,5 +1,6 @@
 """Email backends for tests: Django's in-memory one (`django.core.mail.outbox`) with an SMTP
-server's behaviour added where a test needs it. Tests select one with `settings.EMAIL_BACKEND`."""
+server's behaviour added where a test needs it. Tests select one as the default mailer:
+`settings.MAILERS = mailer("tests.mail_backends.RefusingBackend")`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ import threading
 import psycopg
 from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
 from django.db import connection
+
+
+def mailer(backend: str) -> dict:
+    """settings.MAILERS whose default mailer is `backend` (a dotted path)."""
+    return {"default": {"BACKEND": backend}}
+
 
 # A server refuses every mailbox at this domain for good, as a real one refuses an unknown user.
 BOUNCING_DOMAIN = "bounces.example.org"

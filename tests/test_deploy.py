@@ -53,3 +53,37 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _check_deploy(DJANGO_SECRET_KEY="")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def _settings_with(**env: str) -> subprocess.CompletedProcess[str]:
+    """config.settings read in a process of its own, with only `env` set beside PATH."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings"} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_with_nothing_set_the_settings_are_production():
+    bare = _settings_with()
+    assert bare.returncode != 0 and "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false" in bare.stderr
+    given = _settings_with(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="warm.example.com")
+    assert given.stdout.split() == ["False", "True"], given.stderr
+    development = _settings_with(DJANGO_DEBUG="true")
+    assert development.stdout.split() == ["True", "False"], development.stderr
+
+
+def test_an_empty_variable_counts_as_unset():
+    result = _check_deploy(DJANGO_HTTPS="", DJANGO_HSTS_SECONDS="")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_number_below_its_least_value_stops_the_start():
+    result = _settings_with(DJANGO_DEBUG="true", TARGET_LINK_MAX_AGE_DAYS="0")
+    assert result.returncode != 0 and "TARGET_LINK_MAX_AGE_DAYS='0' must be at least 1." in result.stderr

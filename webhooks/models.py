@@ -10,9 +10,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
-
-from lib.links import url_with_pk
 
 SECRET_PREFIX = "whsec_"
 
@@ -63,7 +62,7 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def get_absolute_url(self) -> str:
-        return url_with_pk("webhooks:detail", self.pk)
+        return reverse("webhooks:detail", args=[self.pk])
 
     def event_labels(self) -> list[str]:
         return [kind.label for kind in EventType if kind in self.event_types]

@@ -8,17 +8,9 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from lib.links import url_with_pk
 from lib.timezones import zone_label
 
 register = template.Library()
-
-
-@register.simple_tag
-def pk_url(name: str, *args) -> str:
-    """`{% url name ... pk %}` for a row's id (the last argument), without a `reverse()` per
-    row (lib.links)."""
-    return url_with_pk(name, *args)
 
 
 def _relative(value: dt.datetime | dt.date, now: dt.datetime, *, compact: bool = False) -> str:
@@ -63,26 +55,18 @@ def when(value: dt.datetime | dt.date | None, empty: str = "—", compact: bool 
     return format_html('<time datetime="{}" title="{}">{}</time>', iso, exact, _relative(value, now, compact=compact))
 
 
-@register.simple_tag
-def status_badge(status: str, label: str) -> str:
-    """A state as a coloured badge. Built here rather than from a template: lists show one per
-    row, and an inclusion tag renders a whole template each time."""
-    return format_html(
-        '<span class="badge badge-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>', status, label
-    )
+@register.inclusion_tag("partials/badge.html")
+def status_badge(status: str, label: str) -> dict:
+    """A state as a coloured badge, in words and colour together."""
+    return {"kind": status, "label": label}
 
 
-@register.simple_tag
-def busy(label: str = "Saving…", id: str = "") -> str:
+@register.inclusion_tag("partials/busy.html")
+def busy(label: str = "Saving…", id: str = "") -> dict:
     """Shown while an htmx request is in flight (.htmx-request on it, or on a form around it).
     The outer status region is always there, so a screen reader announces the words when
-    they appear. A tag rather than an included template: every follow-up row has one."""
-    return format_html(
-        '<span class="busy" role="status"><span{} class="htmx-indicator">'
-        '<span class="spinner" aria-hidden="true"></span> {}</span></span>',
-        format_html(' id="{}"', id) if id else "",
-        label,
-    )
+    they appear."""
+    return {"label": label, "id": id}
 
 
 @register.filter
@@ -91,12 +75,8 @@ def zone_place(name: str) -> str:
     return zone_label(name or "")
 
 
-@register.simple_tag
-def guidance_badge(guidance) -> str:
+@register.inclusion_tag("partials/badge.html")
+def guidance_badge(guidance) -> dict:
     """Whether to write to a target now (an intros.guidance.Guidance), as a badge: its words
     and its colour together."""
-    return format_html(
-        '<span class="badge badge-guidance-{}"><span class="badge-dot" aria-hidden="true"></span>{}</span>',
-        guidance.tone,
-        guidance.label,
-    )
+    return {"kind": f"guidance-{guidance.tone}", "label": guidance.label}

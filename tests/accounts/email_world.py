@@ -32,7 +32,7 @@ from lib.outbox.models import OutboxMessage
 from tests import mailgun
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import last_link_token, submitted
-from tests.mail_backends import BOUNCING_DOMAIN
+from tests.mail_backends import BOUNCING_DOMAIN, mailer
 
 # A Tuesday noon (UTC): inside everyone's hours, so the sweep reminds rather than reschedules.
 T0 = dt.datetime(2027, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -229,7 +229,7 @@ def send_every_email(client) -> World:
     # server that refuses Lena's address; then the notices that refusal wrote. The email service
     # then reports that Mona's copy of her introduction bounced (its signed webhook), and Omar
     # and Jill are told.
-    with override_settings(EMAIL_BACKEND="tests.mail_backends.RefusingBackend", ANYMAIL=mailgun.SETTINGS):
+    with override_settings(MAILERS=mailer("tests.mail_backends.RefusingBackend"), ANYMAIL=mailgun.SETTINGS):
         outbox.outbox_flush()
         introduction = OutboxMessage.objects.get(template="intro_introduction", context__intro=m.pk)
         assert (

@@ -31,7 +31,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.intros.helpers import accepted, awaiting_target, last_link_token
-from tests.mail_backends import BOUNCING_DOMAIN
+from tests.mail_backends import BOUNCING_DOMAIN, mailer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -230,7 +230,7 @@ def test_coach_pages_outside_the_journeys_pass_the_audit(page, check):
 
 
 def test_a_target_ask_that_was_not_delivered_shows_on_the_request_page(new_page, check, settings):
-    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"  # refuses Carol's address for good
+    settings.MAILERS = mailer("tests.mail_backends.RefusingBackend")  # refuses Carol's address for good
     jill = UserFactory(full_name="Jill Connector")
     janet = UserFactory(full_name="Janet Seeker")
     carol = ContactFactory(owner=jill, name="Carol Target", email=f"carol@{BOUNCING_DOMAIN}", shareable=True)
@@ -260,7 +260,7 @@ def test_a_target_ask_that_was_not_delivered_shows_on_the_request_page(new_page,
 
 
 def test_an_introduction_that_bounced_for_the_target_shows_on_the_request_page(new_page, check, settings, client):
-    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.MAILERS = mailer("anymail.backends.test.EmailBackend")
     settings.ANYMAIL = mailgun.SETTINGS
     jill = UserFactory(full_name="Jill Connector")
     janet = UserFactory(full_name="Janet Seeker")

@@ -292,8 +292,7 @@ def test_the_demos_past_emails_go_to_files_not_the_console(tmp_path, settings, c
 
     from lib import mail
 
-    settings.EMAIL_BACKEND = "lib.mail.ConsoleAndFileBackend"
-    settings.EMAIL_FILE_PATH = tmp_path
+    settings.MAILERS = {"default": {"BACKEND": "lib.mail.ConsoleAndFileBackend", "OPTIONS": {"file_path": tmp_path}}}
     with mail.files_only():
         EmailMessage("From the history", "Sent weeks ago.", to=["janet@example.org"]).send()
     assert "From the history" not in capsys.readouterr().out

@@ -140,3 +140,16 @@ def test_window_defaults_survive_the_form(db):
     contact = form.save()
     assert contact.weekdays == WEEKDAYS_WORK
     assert (contact.hours_start, contact.hours_end) == (dt.time(9), dt.time(17))
+
+
+def test_filter_selects_keep_the_chosen_option_and_ask_for_results_as_they_change(db):
+    owner = UserFactory()
+    contact = ContactFactory(owner=owner)
+    contact.tags.add(Tag.objects.create(owner=owner, name="R&D <team>"))
+
+    html = str(ContactFilterForm(QueryDict("strength=close&tag=R%26D+%3Cteam%3E"), owner=owner))
+
+    assert '<option value="close" selected>' in html
+    assert '<option value="R&amp;D &lt;team&gt;" selected>R&amp;D &lt;team&gt;</option>' in html
+    assert html.count(" selected>") == 2
+    assert html.count('hx-get="/contacts/"') == 4  # search, organisation, strength, tag

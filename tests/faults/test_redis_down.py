@@ -104,20 +104,3 @@ def test_with_redis_stopped_every_page_and_transition_works_and_messages_wait(fa
     assert set(delivered.values()) == {1}, "each message is delivered once"
     assert sum(delivered.values()) == waiting.count()
     assert IntroRequest.objects.get(pk=intro.pk).status == Status.AWAITING_TARGET
-
-
-def test_an_unreachable_cache_knows_nothing_and_keeps_nothing():
-    from lib.cache import ForgivingRedisCache
-    from loadtest.stack import free_port
-
-    cache = ForgivingRedisCache(f"redis://127.0.0.1:{free_port()}/0", {})  # nothing listens there
-    assert cache.get("progress", 7) == 7
-    assert cache.add("counter", 0) is False
-    cache.set("counter", 1)
-    assert cache.get_many(["counter"]) == {}
-    assert cache.has_key("counter") is False
-    with pytest.raises(ValueError):
-        cache.incr("counter")
-    with pytest.raises(ValueError):
-        cache.decr("counter")
-    assert cache.delete("counter") is False

@@ -16,13 +16,14 @@ from lib.outbox import services as outbox
 from lib.outbox.models import DeliveryReport, OutboxMessage
 from tests import mailgun
 from tests.intros.helpers import accepted, awaiting_target, last_link_token
+from tests.mail_backends import mailer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def email_service(settings):
-    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.MAILERS = mailer("anymail.backends.test.EmailBackend")
     settings.ANYMAIL = dict(mailgun.SETTINGS)
 
 

@@ -16,7 +16,7 @@ from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory
 from tests.intros.helpers import awaiting_target, last_link_token, submitted
-from tests.mail_backends import BOUNCING_DOMAIN
+from tests.mail_backends import BOUNCING_DOMAIN, mailer
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ NOTICE = "target_ask_undelivered"
 
 @pytest.fixture(autouse=True)
 def refusing_server(settings):
-    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+    settings.MAILERS = mailer("tests.mail_backends.RefusingBackend")
 
 
 @pytest.fixture

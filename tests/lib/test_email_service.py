@@ -16,6 +16,7 @@ from django.core import mail
 from lib.outbox import services as outbox
 from lib.outbox.models import DeliveryReport, OutboxMessage
 from tests import mailgun
+from tests.mail_backends import mailer
 from tests.security.world import diff, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def email_service(settings):
     """anymail's test backend (it records instead of calling the service, and gives each message
     an id), and Mailgun's webhook configured with a signing key."""
-    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.MAILERS = mailer("anymail.backends.test.EmailBackend")
     settings.ANYMAIL = dict(mailgun.SETTINGS)
 
 
@@ -181,7 +182,7 @@ def test_a_report_that_outruns_the_send_is_asked_again_later(client):
 
 def _settings_of(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"EMAIL_SERVICE", "MAILGUN_API_KEY", "EMAIL_URL"}}
-    code = "import django; django.setup(); from django.conf import settings as s; print(s.EMAIL_BACKEND, sorted(s.ANYMAIL))"
+    code = "import django; django.setup(); from django.conf import settings as s; m = s.MAILERS['default']; print(m['BACKEND'], sorted(s.ANYMAIL), m.get('OPTIONS'))"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=django_settings.BASE_DIR,
@@ -193,11 +194,19 @@ def _settings_of(**env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_email_service_setting_switches_the_backend_and_refuses_what_it_cannot_use():
-    smtp = _settings_of(EMAIL_URL="smtp://mail.example.org:25")
-    assert smtp.stdout.split()[0] == "django.core.mail.backends.smtp.EmailBackend", smtp.stderr
+    smtp = _settings_of(EMAIL_URL="smtp+tls://ann:s%40cret@mail.example.org:587")
+    assert smtp.stdout.strip() == (
+        "django.core.mail.backends.smtp.EmailBackend [] {'host': 'mail.example.org', 'port': 587, "
+        "'username': 'ann', 'password': 's@cret', 'use_tls': True, 'timeout': 20}"
+    ), smtp.stderr
+    development = _settings_of(WARM_VAR_DIR="/tmp/warm-var")
+    assert (
+        development.stdout.strip() == "lib.mail.ConsoleAndFileBackend [] {'file_path': PosixPath('/tmp/warm-var/mail')}"
+    )
     ok = _settings_of(EMAIL_SERVICE="mailgun", MAILGUN_API_KEY="key-abc", MAILGUN_WEBHOOK_SIGNING_KEY="sign")
     assert (
-        ok.stdout.strip() == "anymail.backends.mailgun.EmailBackend ['MAILGUN_API_KEY', 'MAILGUN_WEBHOOK_SIGNING_KEY']"
+        ok.stdout.strip()
+        == "anymail.backends.mailgun.EmailBackend ['MAILGUN_API_KEY', 'MAILGUN_WEBHOOK_SIGNING_KEY'] None"
     ), ok.stderr
     unknown = _settings_of(EMAIL_SERVICE="postmark")
     assert unknown.returncode != 0 and "EMAIL_SERVICE='postmark' is not supported; use mailgun" in unknown.stderr

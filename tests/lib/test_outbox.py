@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
-from tests.mail_backends import LockProbingBackend, SlowBackend
+from tests.mail_backends import LockProbingBackend, SlowBackend, mailer
 
 State = OutboxMessage.State
 
@@ -300,7 +300,7 @@ def broker_away(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_no_lock_is_held_on_the_row_while_the_smtp_server_is_talked_to(settings, broker_away):
-    settings.EMAIL_BACKEND = "tests.mail_backends.LockProbingBackend"
+    settings.MAILERS = mailer("tests.mail_backends.LockProbingBackend")
     LockProbingBackend.seen = []
     message = enqueue(subject="Probed while sending")
     assert outbox.outbox_send(message_id=message.pk) is True
@@ -324,7 +324,7 @@ def _in_thread(target, results, *args):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_second_worker_leaves_alone_a_message_the_first_is_sending(settings, broker_away):
-    settings.EMAIL_BACKEND = "tests.mail_backends.SlowBackend"
+    settings.MAILERS = mailer("tests.mail_backends.SlowBackend")
     SlowBackend.talking.clear()
     SlowBackend.go_on.clear()
     message = enqueue()

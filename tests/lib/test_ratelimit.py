@@ -461,12 +461,12 @@ def test_the_counter_is_in_redis_shared_by_separate_connections(settings, clock)
     together, and a plain Redis client sees the same number under the key."""
     import redis
     from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
+    from django_redis.cache import RedisCache
 
     assert isinstance(caches["default"], RedisCache), settings.CACHES
     one = RedisCache(settings.REDIS_URL, {})
     other = RedisCache(settings.REDIS_URL, {})
-    assert one._cache.get_client() is not other._cache.get_client()
+    assert one.client.get_client() is not other.client.get_client()
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_email": (3, 900)}
     limit = ratelimit.LOGIN_EMAIL
     assert limit.hit("shared@example.com", cache=one) is None

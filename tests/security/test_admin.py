@@ -29,7 +29,7 @@ from intros.models import IntroRequest
 from lib.outbox import services as outbox
 from lib.outbox.models import DeliveryReport, OutboxMessage
 from tests.factories import PASSWORD, UserFactory
-from tests.mail_backends import BOUNCING_DOMAIN
+from tests.mail_backends import BOUNCING_DOMAIN, mailer
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +189,7 @@ def test_staff_log_in_on_the_apps_page_and_arrive_in_the_admin(superuser):
 
 
 def failed_message(world, settings) -> OutboxMessage:
-    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+    settings.MAILERS = mailer("tests.mail_backends.RefusingBackend")
     message = outbox.outbox_enqueue(
         to=[f"lost@{BOUNCING_DOMAIN}"], subject="A nudge from your coach", template="coach_nudge", context={}
     )
@@ -213,7 +213,7 @@ def test_retry_sends_failed_messages_again_as_the_command_does(world, ops, setti
     assert "1 of those chosen had not failed, and were left as they were" in page
     failed.refresh_from_db()
     assert (failed.state, failed.attempts, failed.failed_at) == (OutboxMessage.State.PENDING, 0, None)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAILERS = mailer("django.core.mail.backends.locmem.EmailBackend")
     failed.to = ["lost@example.org"]  # the address was corrected meanwhile
     failed.save(update_fields=["to"])
     mail.outbox.clear()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
+from lib.mail import mail_folder
 
 from .load_demo import DOMAIN, PASSWORD, PEOPLE
 
@@ -38,10 +39,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Warm Intros is up at {url}  ·  demo logins, password for all: {PASSWORD}")
             for key, name, _, role in PEOPLE:
                 self.stdout.write(f"  {key + '@' + DOMAIN:<32} {name:<16} {role}")
-            if not settings.EMAIL_URL:  # the development backend (lib.mail)
-                self.stdout.write(
-                    f"Emails: on the console and in {settings.EMAIL_FILE_PATH}/ (the demo's past ones: there only)."
-                )
+            if settings.MAILERS["default"]["BACKEND"] == settings.DEV_MAIL_BACKEND:  # lib.mail
+                self.stdout.write(f"Emails: on the console and in {mail_folder()}/ (the demo's past ones: there only).")
             self.stdout.write("Ctrl-C stops everything.")
         self.stdout.flush()
         if not no_wait:

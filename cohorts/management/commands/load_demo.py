@@ -206,10 +206,10 @@ class Command(BaseCommand):
                 for name, level in levels.items():
                     logging.getLogger(name).setLevel(level)
             emails = OutboxMessage.objects.count() - before
+            where = f"are in {folder}/" if (folder := mail.mail_folder()) else "were sent"
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Demo data loaded: six stories over the last {WEEKS} weeks "
-                    f"({emails} emails of their history are in {settings.EMAIL_FILE_PATH}/)."
+                    f"Demo data loaded: six stories over the last {WEEKS} weeks ({emails} emails of their history {where})."
                 )
             )
         self._print_logins()
