@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "cohorts",
     "api",  # the JSON API over every app above (issue 18.1); nothing imports it
     "ninja",  # django-ninja's docs page and its static files (Swagger UI, served from here)
+    "webhooks",  # at the top: it hears every app's events (issue 18.2)
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,8 @@ CELERY_BEAT_SCHEDULE = {
     "contacts-import-cleanup": {"task": "contacts.tasks.cleanup_imports", "schedule": 3600.0},
     # Data downloads past their days are deleted; lost or stalled preparations are retried or failed.
     "data-export-sweep": {"task": "accounts.tasks.sweep_data_exports", "schedule": 300.0},
+    # Webhook deliveries whose send after commit was lost, and retries whose wait is over.
+    "webhook-flush": {"task": "webhooks.tasks.flush_webhooks", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 CELERY_TASK_EAGER_PROPAGATES = True
 # Time limits (seconds). At the soft limit a task is interrupted where it stands (a sweep batch
@@ -347,6 +350,20 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 # then take it over (the first one died). Longer than a send task may live (its hard time
 # limit), so a worker that is still sending is never taken over.
 OUTBOX_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
+
+# --- Webhooks (webhooks/) ---------------------------------------------------------------
+# Attempts at one delivery before it fails; between them 1 min, 5 min, 30 min, 2 h, then 12 h (±20%).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Seconds to connect to a subscriber's server, and again to wait for its answer.
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+# Endpoints must be https:// (and are refused otherwise) unless this is off; off while debugging.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+# Private, loopback, link-local and other non-public addresses are refused (SSRF) unless this is
+# on: for an operator whose subscribers live on the same private network, and for the tests.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Like an email's claim: outlives the send task's hard time limit.
+WEBHOOK_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
+
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -388,6 +405,7 @@ RATE_LIMITS = {
     "data_export": env_rate("RATE_LIMIT_DATA_EXPORTS", "5/1d"),
     # Every request to the JSON API (api/), per person, whether by token or session.
     "api": env_rate("RATE_LIMIT_API", "1000/1h"),
+    "webhook_test": env_rate("RATE_LIMIT_WEBHOOK_TESTS", "10/1h"),
 }
 # Tests give each test its own prefix, so counts start at zero without flushing Redis.
 RATE_LIMIT_KEY_PREFIX = "ratelimit"
@@ -491,6 +509,8 @@ for _name, _least in {
     "SWEEP_TASK_TIME_LIMIT": 60,
     "EMAIL_TIMEOUT": 1,
     "OUTBOX_MAX_ATTEMPTS": 1,
+    "WEBHOOK_MAX_ATTEMPTS": 1,
+    "WEBHOOK_TIMEOUT": 1,
     "TARGET_LINK_MAX_AGE_DAYS": 1,
     "STEP_BACK_LINK_MAX_AGE_DAYS": 1,
     "INVITATION_MAX_AGE_DAYS": 1,

@@ -21,6 +21,7 @@ from .models import FollowUp, Offer, Outreach
 # An offer nudges its seeker this long after it was recorded, then goes stale: defined with
 # the other numbers in followups.numbers (and still importable from here).
 from .numbers import OFFER_NUDGE_AFTER, OFFER_STALE_AFTER  # noqa: F401
+from .signals import outreach_breached
 
 OUTREACH_STATES = {Status.INTRODUCED, Status.MET, Status.OUTCOME}
 
@@ -101,6 +102,8 @@ def outreach_record(
         # The first attempt fulfils the promise to reach out (a breach does not count as waiting).
         for followup in intro.followups.open().filter(kind=FollowUp.Kind.REACH_OUT):
             followup.mark_done(when=at)
+        if outreach.is_breach:
+            outreach_breached.send(sender=Outreach, outreach=outreach)
     return outreach
 
 

@@ -34,6 +34,7 @@ from lib.outbox.services import Pending, outbox_enqueue, outbox_enqueue_many
 from . import digests, numbers
 from .models import NUDGE_SPACING, DigestSchedule, FollowUp, Offer, ReminderLog
 from .services import user_window
+from .signals import followups_fell_due, offer_went_stale
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,9 @@ def _write_followups(decided: list[tuple[FollowUp, Decision]], now: dt.datetime)
         ignore_conflicts=True,
     )
     outbox_enqueue_many(d.email for _, d in fresh)
+    # Due, whether or not a recent nudge spared the email (webhooks: once per due date, keyed by
+    # the reminder's number, which the items still hold from before the update below).
+    followups_fell_due.send(sender=FollowUp, followups=[item for item, _ in reminded], now=now)
     # One reminder per follow-up per due date; after that it lives in the daily digest.
     FollowUp.objects.filter(pk__in=ids).update(reminders_sent=F("reminders_sent") + 1, next_action_at=None)
     return set(recent)
@@ -232,6 +236,7 @@ def _offer(offer: Offer, now: dt.datetime) -> str:
     if numbers.offer_is_stale(offer, now=now):
         offer.status, offer.next_action_at = Offer.Status.STALE, None
         offer.save(update_fields=["status", "next_action_at"])
+        offer_went_stale.send(sender=Offer, offer=offer, now=now)
         return "stale"
     sequence = numbers.offer_nudge_due(offer, now=now)
     if sequence is None:  # nothing due yet (a nudge was sent already, or the clock moved back)

@@ -182,6 +182,10 @@ IMPORT_UPLOAD = Limit(
     "You have uploaded {allowed} contact files {per}, the most we read in that time. "
     "Nothing was uploaded; please choose your file again {wait}.",
 )
+WEBHOOK_TEST = Limit(
+    "webhook_test",
+    "You have sent {allowed} test events {per}, the most we send. Nothing was sent; try again {wait}.",
+)
 
 API = Limit(
     "api",

@@ -4,8 +4,9 @@
   (download, deletion); nothing else: infrastructure lives in `lib/`.
 - `lib/` imports no domain app and not `config`: it is what every app stands on. It is a plain
   package; a part of it is an app only where a model needs one (the outbox).
-- Domain apps depend one way, `accounts ← contacts ← intros ← followups ← cohorts`: an app
-  imports from those to its left (and from `lib`), never from one to its right, nor `config`.
+- Domain apps depend one way, `accounts ← contacts ← intros ← followups ← cohorts ← webhooks`: an
+  app imports from those to its left (and from `lib`), never from one to its right, nor `config`.
+  `webhooks` sits at the top: it hears every app's events (through their signals, for now).
 - `api` (the JSON API) sits on top: it may import every domain app and `lib`, never `config`,
   and nothing imports it.
 
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from django.conf import settings
 
 BASE = pathlib.Path(settings.BASE_DIR)
-DOMAIN = ("accounts", "contacts", "intros", "followups", "cohorts")  # left to right
+DOMAIN = ("accounts", "contacts", "intros", "followups", "cohorts", "webhooks")  # left to right
 TOP = "api"  # above every domain app: imports them all, imported by none
 # App labels that are not their package's name.
 PACKAGE_OF_LABEL = {"outbox": "lib"}

@@ -11,11 +11,14 @@ from django.core import mail
 from config.celery import app
 from tests.test_deploy import BASE_DIR
 
-OUR_APPS = ("lib.", "accounts.", "contacts.", "intros.", "followups.", "cohorts.")
+OUR_APPS = ("lib.", "accounts.", "contacts.", "intros.", "followups.", "cohorts.", "webhooks.")
 SENDING = (
     "lib.outbox.tasks.send_outbox_message",
     "lib.outbox.tasks.send_outbox_messages",
     "lib.outbox.tasks.flush_outbox",
+    # Webhook deliveries are sent the outbox's way, under the same limits.
+    "webhooks.tasks.send_webhook_deliveries",
+    "webhooks.tasks.flush_webhooks",
 )
 
 
@@ -41,6 +44,7 @@ def test_a_claim_outlives_every_task_that_sends_email_and_the_sweep_has_its_limi
     for name in SENDING:
         task = tasks[name]
         assert task.soft_time_limit < task.time_limit == settings.OUTBOX_TASK_TIME_LIMIT < settings.OUTBOX_CLAIM_SECONDS
+        assert task.time_limit < settings.WEBHOOK_CLAIM_SECONDS
     sweep = tasks["followups.tasks.sweep_due"]
     assert sweep.soft_time_limit < sweep.time_limit == settings.SWEEP_TASK_TIME_LIMIT
 

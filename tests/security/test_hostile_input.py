@@ -26,6 +26,7 @@ from contacts.models import Contact, ImportBatch
 from followups.models import Offer, Outreach
 from intros.models import IntroEvent, IntroRequest
 from lib.outbox.models import OutboxMessage
+from webhooks.models import WebhookEndpoint
 
 from .world import World
 
@@ -84,6 +85,7 @@ def _counts() -> tuple:
             Cohort,
             OutboxMessage,
             ImportBatch,
+            WebhookEndpoint,
         )
     )
 
@@ -264,6 +266,13 @@ FORMS: dict[str, Form] = {
         ("full_name", "password1", "password2", "time_zone", "email"),
         lambda w: {"time_zone": "UTC", "password1": "a-Long-pass-phrase-9", "password2": "a-Long-pass-phrase-9"},
         lambda w: reverse("cohorts:detail", args=[w.cohort.pk]),
+    ),
+    "webhook endpoint": Form(
+        "owner",
+        lambda w: reverse("webhooks:list"),
+        ("url", "description", "scope", "event_types"),
+        lambda w: {"url": "https://hooks.example.org/warm", "scope": "mine", "event_types": ["offer.stale"]},
+        lambda w: reverse("webhooks:list"),
     ),
     "password reset": Form(None, lambda w: reverse("accounts:password_reset"), ("email",), lambda w: {}),
     "log in": Form(None, lambda w: reverse("accounts:login"), ("username", "password"), lambda w: {}),

@@ -57,6 +57,8 @@ NAV: dict[str, str | dict[str, str] | None] = {
     "accounts:token_revoke": "profile",
     # The API's reference is Swagger UI, a page of its own without the app's navigation.
     "api_docs": None,
+    "webhooks:list": "profile",  # reached from Your settings
+    "webhooks:detail": "profile",
 }
 
 NAV_BLOCK = re.compile(r'<nav aria-label="Main">(.*?)</nav>.*?<div class="account">(.*?)</div>', re.S)

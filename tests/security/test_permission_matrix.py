@@ -365,6 +365,37 @@ MATRIX: dict[str, list[Case]] = {
         GET(only(coach=200), args=lambda w: [w.cohort.pk, w.seeker.pk]),
         POST(only(coach=302), args=lambda w: [w.cohort.pk, w.users["member"].pk], writers={"coach"}),
     ],
+    # --- webhooks: each endpoint is its owner's alone -------------------------------------------------
+    "webhooks:list": [
+        GET(roles(200)),
+        POST(
+            roles(302),
+            data=lambda w: {"url": "http://127.0.0.1:9/hook", "scope": "mine", "event_types": ["offer.stale"]},
+            settings={"WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True, "WEBHOOK_REQUIRE_HTTPS": False},
+            writers=set(ROLES) - {"anonymous"},
+        ),
+    ],
+    "webhooks:detail": [
+        GET(only(owner=200), args=pk("endpoint")),
+        # The coach's endpoint for the cohort is the coach's alone, not its members'.
+        GET(only(coach=200), args=pk("cohort_endpoint"), label="cohort"),
+    ],
+    "webhooks:test": [
+        GET(POST_ONLY, args=pk("endpoint")),
+        POST(only(owner=302), args=pk("endpoint"), writers={"owner"}),
+    ],
+    "webhooks:active": [
+        GET(POST_ONLY, args=pk("endpoint")),
+        POST(only(owner=302), args=pk("endpoint"), writers={"owner"}),
+    ],
+    "webhooks:delete": [
+        GET(POST_ONLY, args=pk("cohort_endpoint")),
+        POST(only(coach=302), args=pk("cohort_endpoint"), writers={"coach"}),
+    ],
+    "webhooks:retry": [
+        GET(POST_ONLY, args=lambda w: [w.endpoint.pk, w.delivery.pk]),
+        POST(only(owner=302), args=lambda w: [w.endpoint.pk, w.delivery.pk], writers={"owner"}),
+    ],
     # --- the email service's reports (lib.outbox.webhooks) -----------------------------------------
     "outbox:mailgun_tracking": [
         # No login: Mailgun's signature is the key. Without the signing key configured, nothing is there.
@@ -556,6 +587,9 @@ def admin_rows() -> dict[str, list[Case]]:
     # An action posted by someone who is not staff: refused, and nothing changes.
     rows["admin:outbox_outboxmessage_changelist"].append(
         POST(only(), data=lambda w: {"action": "retry", "_selected_action": [w.awaiting.last_ask_id]}, label="retry")
+    )
+    rows["admin:webhooks_webhookdelivery_changelist"].append(
+        POST(only(), data=lambda w: {"action": "retry", "_selected_action": [w.delivery.pk]}, label="retry")
     )
     rows["admin:accounts_user_changelist"].append(
         POST(only(), data=lambda w: {"action": "deactivate", "_selected_action": [w.seeker.pk]}, label="deactivate")

@@ -24,9 +24,10 @@ from intros import services
 from intros.models import IntroRequest, TargetLink
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.intros.helpers import accepted, awaiting_target, submitted
+from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 ROLES = ("anonymous", "owner", "member", "connector", "coach", "other_coach", "outsider")
-APPS = ("outbox", "accounts", "contacts", "intros", "followups", "cohorts")
+APPS = ("outbox", "accounts", "contacts", "intros", "followups", "cohorts", "webhooks")
 # Columns that move on their own (a login, the clock) and say nothing about a write.
 VOLATILE = {"last_login", "updated_at"}
 
@@ -66,6 +67,9 @@ class World:
     feedback_token: str
     data_export: DataExport  # the seeker's prepared "all my data" file
     access_token: AccessToken  # the seeker's API token (read only)
+    endpoint: WebhookEndpoint  # the seeker's own webhook endpoint
+    cohort_endpoint: WebhookEndpoint  # the coach's, for the cohort's events
+    delivery: WebhookDelivery  # a failed delivery to the seeker's endpoint, with its attempt
     extra: dict = field(default_factory=dict)
 
     @property
@@ -142,6 +146,26 @@ def build_world() -> World:
     requested, _ = data_export_request(user=seeker)
     data_export = data_export_build(export_id=requested.pk)
     access_token, _ = AccessToken.issue(user=seeker, name="World token", scope=AccessToken.Scope.READ)
+    # Made after the transitions above, so none of them was written for these endpoints.
+    endpoint = WebhookEndpoint.objects.create(
+        owner=seeker, url="https://hooks.example.org/janet", event_types=EventType.values
+    )
+    cohort_endpoint = WebhookEndpoint.objects.create(
+        owner=coach, cohort=cohort, url="https://hooks.example.org/spring", event_types=EventType.values
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id="evt_world_1",
+        event_type="webhook.test",
+        payload={"type": "webhook.test", "data": {}},
+        state=WebhookDelivery.State.FAILED,
+        attempts=1,
+        next_attempt_at=None,
+        failed_at=timezone.now(),
+        last_status_code=500,
+        last_error="The server answered 500.",
+    )
+    WebhookAttempt.objects.create(delivery=delivery, status_code=500, duration_ms=12, error=delivery.last_error)
     return World(
         users={
             "owner": seeker,
@@ -178,6 +202,9 @@ def build_world() -> World:
         feedback_token=feedback_token,
         data_export=data_export,
         access_token=access_token,
+        endpoint=endpoint,
+        cohort_endpoint=cohort_endpoint,
+        delivery=delivery,
     )
 
 
