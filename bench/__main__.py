@@ -105,7 +105,9 @@ def main() -> int:
             cookies[who] = "sessionid=" + client.cookies["sessionid"].value
         targets = []
         for page in pages.pages(ds):
-            if page.url_large is None or page.settings or page.bare:  # the app as deployed: nothing turned off
+            if (
+                page.url_large is None or page.settings or page.bare or page.before
+            ):  # the app as deployed: nothing turned off
                 continue
             user = pages.user_for(ds, page.role, "large")
             targets.append((page.url_large, cookies.get(user, "")))
@@ -165,7 +167,35 @@ def main() -> int:
     return 0
 
 
+def again() -> int:
+    """`python -m bench again`: the pages section alone, on the data the last run of this
+    BENCH_SCALE and BENCH_DB_NAME left (no generation: minutes saved at full scale, to try a
+    change); prints the pages table and issue 17's rows it covers, saves nothing."""
+    results_dir = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
+    scale = config.scale()
+    saved = json.loads((results_dir / f"dataset-{scale.name}.json").read_text())
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DATABASE_URL"] = config.database_url(config.db_name())
+    config.use_cache(os.environ)
+    _empty_cache()
+    import django
+
+    django.setup()
+    from . import pages, report
+    from .data import Dataset
+
+    saved["now"] = dt.datetime.fromisoformat(saved["now"])
+    ds = Dataset(**saved)
+    passes = int(os.environ.get("BENCH_PAGE_PASSES", "3"))
+    rows = pages.measure(ds, requests=scale.page_requests, warmup=scale.page_warmup, passes=passes)
+    print(report.targets_table(rows, None, None, os.getloadavg(), scale.name)[0] + "\n")
+    print(report.page_table(rows, scale.name)[0], flush=True)
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["again"]:
+        sys.exit(again())
     if sys.argv[1:] == ["floor"]:  # where the floor page's time goes (bench/floor.py)
         from .floor import main as floor_main
 

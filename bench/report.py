@@ -140,7 +140,7 @@ def targets_table(
 ) -> tuple[str, list[str]]:
     """Issue 17's table: each of its rows beside its target, from this run (floors included)."""
     rows: list[tuple[str, str, str, bool | None]] = []
-    not_run = ("not run (BENCH_SECTIONS)", None)
+    not_run = ("not run (BENCH_SECTIONS)", "—", None)
     if http:
         runs = {run["users"]: run for run in http["runs"]}
         run = runs.get(HTTP_TARGET_USERS) or runs[max(runs)]
