@@ -36,10 +36,7 @@ def _followups(seeker, n: int) -> list[FollowUp]:
 def _events(body: bytes) -> dict[str, dict[str, str]]:
     """The feed's events by UID, each property as text (DTSTAMP left out)."""
     cal = Calendar.from_ical(body)
-    return {
-        str(e["UID"]): {k: e[k].to_ical().decode() for k in e if k != "DTSTAMP"}
-        for e in cal.walk("VEVENT")
-    }
+    return {str(e["UID"]): {k: e[k].to_ical().decode() for k in e if k != "DTSTAMP"} for e in cal.walk("VEVENT")}
 
 
 def test_the_first_poll_after_a_change_builds_only_the_changed_event(client, seeker):
