@@ -34,14 +34,14 @@ class Scale:
     ratio_small_rows: int  # "the same due items among N and among sweep_rows"
     ratio_due: int
     # Measurement.
-    page_requests: int
+    page_requests: int  # per pass; the pages are timed in three passes (BENCH_PAGE_PASSES)
     page_warmup: int
     sweep_repeats: int  # raw drains and the ratio runs
     main_repeats: int  # app sweeps of the main due set, each in a fresh worker
     http_workers: int
     empty_sweeps: int
     http_seconds: int
-    http_users: int
+    http_users: tuple[int, ...]  # one HTTP run per number of people (BENCH_HTTP_USERS overrides)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -66,7 +66,7 @@ SCALES = {
         sweep_due=10_000,
         ratio_small_rows=10_000,
         ratio_due=1_000,
-        page_requests=60,
+        page_requests=40,
         page_warmup=10,
         sweep_repeats=3,
         # As many as the raw drain it is divided by: one run of each swung the ratio by ±0.5.
@@ -74,7 +74,7 @@ SCALES = {
         http_workers=3,
         empty_sweeps=50,
         http_seconds=60,
-        http_users=50,
+        http_users=(50, 100, 200),
     ),
     # 1/50 of the data; the cohorts keep their 200 and 10 members (that comparison is the point).
     "small": Scale(
@@ -95,14 +95,14 @@ SCALES = {
         sweep_due=200,
         ratio_small_rows=200,
         ratio_due=20,
-        page_requests=50,
+        page_requests=25,
         page_warmup=2,
         sweep_repeats=3,
         main_repeats=2,
         http_workers=3,
         empty_sweeps=50,
         http_seconds=10,
-        http_users=50,
+        http_users=(50, 100, 200),
     ),
     # CI's smoke run: every row of every table, in seconds; the figures mean nothing.
     "tiny": Scale(
@@ -130,7 +130,7 @@ SCALES = {
         http_workers=2,
         empty_sweeps=5,
         http_seconds=3,
-        http_users=5,
+        http_users=(5,),
     ),
 }
 

@@ -73,10 +73,12 @@ class FollowUp(models.Model):
         ordering = ["due_at", "pk"]
         indexes = [
             models.Index(fields=["owner", "status", "due_at"]),
-            # The coach's thank-you rate: a member's thank-yous due in a period.
+            # The coach's thank-you rate: a member's thank-yous due (or done) in a period, counted
+            # from the index alone (status and done_at in it: no visit to each row).
             models.Index(
                 fields=["owner", "due_at"],
                 condition=Q(kind__in=["thank_connector", "thank_target"]),
+                include=["status", "done_at"],
                 name="followup_thanks_idx",
             ),
             models.Index(
@@ -148,6 +150,8 @@ class Outreach(models.Model):
         indexes = [
             models.Index(fields=["intro", "at"]),
             models.Index(fields=["seeker", "is_breach"]),
+            # The coach's "last activity": a member's latest outreach, read from the index's end.
+            models.Index(fields=["seeker", "at"], name="outreach_seeker_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -49,11 +49,11 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, QuerySet
 
 from intros.models import IntroRequest
 
-from .models import NUDGE_SPACING, FollowUp, Offer, Outreach
+from .models import NUDGE_SPACING, FollowUp, Offer
 
 __all__ = ["NUDGE_SPACING"]
 
@@ -127,22 +127,22 @@ def breaches(*, start: dt.datetime | None = None, end: dt.datetime | None = None
 def days_to_first_outreach(introduced: QuerySet[IntroRequest]) -> dict[int, float]:
     """Per seeker, the median days from introduction to their first outreach over `introduced`
     (requests already filtered to those introduced in the period), in one query."""
-    first_outreach = Subquery(
-        Outreach.objects.filter(intro=OuterRef("pk"), seeker=OuterRef("seeker_id"))
-        .order_by("at", "pk")
-        .values("at")[:1]
-    )
-    pairs = (
+    # One join and one grouping rather than a lookup per request: a cohort's month holds
+    # thousands of introductions at the benchmark's scale (bench: issue 17, the dashboard).
+    # The wait itself is taken in SQL: one duration a request to read back, not two datetimes.
+    waits = (
         introduced.filter(introduced_at__isnull=False)
-        .annotate(first_outreach=first_outreach)
         .order_by()
-        .values_list("seeker_id", "introduced_at", "first_outreach")
+        .values("pk", "seeker_id", "introduced_at")
+        .annotate(first_outreach=Min("outreaches__at", filter=Q(outreaches__seeker=F("seeker"))))
+        .filter(first_outreach__isnull=False)  # not yet reached out: left out
+        .annotate(wait=ExpressionWrapper(F("first_outreach") - F("introduced_at"), output_field=DurationField()))
+        .values_list("seeker_id", "wait")
     )
     days: dict[int, list[float]] = defaultdict(list)
-    for seeker_id, introduced_at, outreach_at in pairs:
-        if outreach_at is not None:
-            # An attempt logged with an earlier time than the introduction counts as immediate.
-            days[seeker_id].append(max(0.0, (outreach_at - introduced_at).total_seconds() / 86400))
+    for seeker_id, wait in waits:
+        # An attempt logged with an earlier time than the introduction counts as immediate.
+        days[seeker_id].append(max(0.0, wait.total_seconds() / 86400))
     return {seeker_id: statistics.median(values) for seeker_id, values in days.items()}
 
 

@@ -89,11 +89,15 @@ def request_counts(requests: QuerySet[IntroRequest], before: dt.datetime | None 
 
 
 def _aggregates(before: dt.datetime | None) -> dict[str, Count]:
+    # Rows counted by their seeker (never empty, so the same as counting them) rather than
+    # their id: with nothing but the seeker, the stamps, outcome and status read, PostgreSQL
+    # answers the coach's funnel from intro_seeker_submitted_idx alone (an index-only scan).
+    # COUNT(*) would do as well, but Django allows no filter on it.
     return {
-        **{key: Count("pk", filter=reached(key, before)) for key in (*STAGE_KEYS, "outcome_reported")},
-        "offers": Count("pk", filter=outcome(Outcome.OFFER, before)),
-        "hires": Count("pk", filter=outcome(Outcome.HIRED, before)),
-        "stepped_back": Count("pk", filter=STEPPED_BACK),
+        **{key: Count("seeker", filter=reached(key, before)) for key in (*STAGE_KEYS, "outcome_reported")},
+        "offers": Count("seeker", filter=outcome(Outcome.OFFER, before)),
+        "hires": Count("seeker", filter=outcome(Outcome.HIRED, before)),
+        "stepped_back": Count("seeker", filter=STEPPED_BACK),
     }
 
 

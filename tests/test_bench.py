@@ -17,7 +17,7 @@ from bench.config import SCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
-    *("floor", "home", "intro", "inbox", "contacts", "contact_search", "dashboard", "find", "followups", "ics"),
+    *("floor", "bare", "home", "intro", "inbox", "contacts", "contact_search", "dashboard", "find", "followups", "ics"),
     *("dashboard_cold", "ics_cold"),  # the kept answers, computed every time
 }
 
@@ -35,10 +35,13 @@ def test_bench_harness_measures_every_page_the_sweep_http_and_the_exports_at_sma
     env = {
         **os.environ,
         "BENCH_SCALE": "small",
-        "BENCH_DB_NAME": "warm_bench_ci",
+        # A session of its own may name other databases (BENCH_DB_NAME, BENCH_REDIS_URL) so runs do not collide.
+        "BENCH_DB_NAME": os.environ.get("BENCH_DB_NAME") or "warm_bench_ci",
         "BENCH_RESULTS_DIR": str(tmp_path),
         # The app's cache on the suite's Redis server, in the benchmark's own database (emptied).
-        "BENCH_REDIS_URL": urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path="/14")),
+        "BENCH_REDIS_URL": os.environ.get("BENCH_REDIS_URL")
+        or urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path="/14")),
+        "BENCH_HTTP_USERS": "50,100,200",
     }
     run = subprocess.run(
         [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
@@ -61,7 +64,8 @@ def test_bench_harness_measures_every_page_the_sweep_http_and_the_exports_at_sma
         if row.get("missing"):
             continue
         assert (row["status"], row["status_small"]) == (200, 200), key
-        assert row["n"] >= 1 and row["median_ms"] > 0 and row["ratio_to_floor"] > 0
+        assert row["n"] >= 3 and row["median_ms"] > 0 and row["ratio_to_floor"] > 0 and row["cpu_median_ms"] > 0
+        assert len(row["pass_medians_ms"]) == 3, key  # the median of three passes
         assert row["queries_large"] == row["queries_small"], f"{key}: queries grow with the cohort"
 
     sweep = payload["sweep"]
@@ -77,10 +81,28 @@ def test_bench_harness_measures_every_page_the_sweep_http_and_the_exports_at_sma
     for label in ("App sweep", "Raw-SQL drain", "Empty sweep", "Worker peak memory"):
         assert label in markdown
 
+    assert pages["floor"]["ratio_to_bare"] > 0  # our floor against the bare Django one, same run
+
     http = payload["http"]
-    assert http["requests"] > 0 and http["errors"] == 0
-    for label in ("Requests per second", "| p95 |", "| Errors |"):
+    assert [run["users"] for run in http["runs"]] == [50, 100, 200]  # BENCH_HTTP_USERS, one run each
+    for run_ in http["runs"]:
+        assert run_["requests"] > 0 and run_["errors"] == 0, run_
+        assert {"p50_ms", "p95_ms", "p99_ms", "rps"} <= set(run_)
+    for label in ("| People | Requests/s | p50 | p95 | p99 | Errors |", "| 200 |"):
         assert label in markdown
+
+    # Issue 17's table, first in the output: every row beside its target, with a verdict.
+    targets = markdown.split("### Issue 17's targets", 1)[1].split("###", 1)[0]
+    for label in (
+        "HTTP, 200 people",
+        "Our floor page vs a bare Django page",
+        "Every page's median, ratio to our floor",
+        "Coach dashboard, numbers computed",
+        "Calendar feed, built",
+        "Exports of a 4,000-contact account",
+    ):
+        [line] = [line for line in targets.splitlines() if label in line]
+        assert line.rstrip().endswith(("| pass |", "| **miss** |")), line
 
     exports = payload["exports"]
     rows = exports["rows"]
