@@ -182,6 +182,9 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # The dashboard's covering indexes (INCLUDE columns) are for PostgreSQL; SQLite builds the
+    # same indexes on their key columns alone, which is all the embedded default needs.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
