@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import ContactFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token
+from tests.stories import accepted, awaiting_target, last_link_token
 
 APPS = ("accounts", "contacts", "intros", "followups", "cohorts")
 DAY = dt.date(2026, 12, 5)

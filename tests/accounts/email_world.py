@@ -31,7 +31,7 @@ from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
 from tests import mailgun
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import last_link_token, submitted
+from tests.stories import last_link_token, submitted
 from tests.mail_backends import BOUNCING_DOMAIN
 
 # A Tuesday noon (UTC): inside everyone's hours, so the sweep reminds rather than reschedules.

@@ -29,7 +29,7 @@ from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_enqueue
 from tests.conftest import login
 from tests.factories import PASSWORD, ContactFactory, IntroRequestFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from contacts.models import Contact
 from followups.models import CalendarFeed
 from tests.browser.test_journey import log_in
 from tests.factories import PASSWORD, CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import submitted
+from tests.stories import submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from intros.models import IntroRequest
 from intros.states import Status
 from tests.browser.test_journey import log_in
 from tests.factories import GOOD_PREPARATION, ContactFactory, UserFactory
-from tests.intros.helpers import last_link_token, submitted
+from tests.stories import last_link_token, submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

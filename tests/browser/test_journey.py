@@ -19,7 +19,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.intros.helpers import LINK_RE, awaiting_target, last_link_token, submitted
+from tests.stories import LINK_RE, awaiting_target, last_link_token, submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -30,7 +30,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.intros.helpers import accepted, awaiting_target, last_link_token
+from tests.stories import accepted, awaiting_target, last_link_token
 from tests.mail_backends import BOUNCING_DOMAIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

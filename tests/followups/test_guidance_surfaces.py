@@ -31,7 +31,7 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_flush
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import accepted
+from tests.stories import accepted
 
 pytestmark = pytest.mark.django_db
 

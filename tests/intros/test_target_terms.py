@@ -17,7 +17,7 @@ from intros import services
 from intros.states import Mode
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token, submitted
+from tests.stories import awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 

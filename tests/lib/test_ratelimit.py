@@ -23,7 +23,7 @@ from lib import ratelimit
 from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import GOOD_PREPARATION, PASSWORD, ContactFactory, IntroRequestFactory, UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token
+from tests.stories import awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
 
