@@ -30,8 +30,8 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.stories import accepted, awaiting_target, last_link_token
 from tests.mail_backends import BOUNCING_DOMAIN
+from tests.stories import accepted, awaiting_target, last_link_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

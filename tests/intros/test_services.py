@@ -11,7 +11,6 @@ from intros.models import IntroEvent, IntroRequest, TargetLink
 from intros.states import TRANSITIONS, Actor, Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
-
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
