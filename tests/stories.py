@@ -56,6 +56,12 @@ def words(page: str | HttpResponse) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(content)).split())
 
 
+def dashboard_cells(html: str, user_id: int) -> dict[str, str]:
+    """A member's row on the coach's dashboard: each cell (by its `data-cell` name) as words."""
+    row = re.search(rf'<tr id="member-{user_id}".*?</tr>', html, re.S).group(0)
+    return {name: words(content) for name, content in re.findall(r'<td data-cell="(\w+)">(.*?)</td>', row, re.S)}
+
+
 # --- the clock and the mail -------------------------------------------------------------------------------
 
 

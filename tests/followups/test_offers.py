@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pytest
 import time_machine
@@ -17,6 +16,7 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_flush
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.stories import text
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,6 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 NUDGE = "offered to introduce you to"
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def nudges_to(user) -> list[OutboxMessage]:
