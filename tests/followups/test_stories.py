@@ -7,6 +7,7 @@ reminder sweep is run at chosen instants (`sweep(now=...)`), as Celery beat woul
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +20,20 @@ from intros.models import IntroRequest, TargetLink
 from intros.states import Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.stories import accepted, approve, as_user, ask, at, log_outreach, mail, sweep_at, target_answers, text
+from tests.stories import (
+    accepted,
+    approve,
+    as_user,
+    ask,
+    at,
+    dashboard_cells,
+    log_outreach,
+    mail,
+    sweep_at,
+    target_answers,
+    text,
+    words,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,15 +136,22 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
     assert request.status == Status.DROPPED_BY_TARGET
     [told] = mail(jill.email, "stepped back")
     assert told.subject == "Catherine Alvarez stepped back from the introduction to Janet Okafor"
-    words = " ".join(told.body_text.split())  # plain text is wrapped at 78 columns
-    assert "Catherine Alvarez stepped back from the introduction to Janet Okafor." in words
+    said = words(told.body_text)  # plain text is wrapped at 78 columns
+    assert "Catherine Alvarez stepped back from the introduction to Janet Okafor." in said
     # Jill is told, with the breaches.
-    assert "wrote to them 3 times outside what they had asked for" in words
-    assert words.count("They asked not to be contacted before") == 3
+    assert "wrote to them 3 times outside what they had asked for" in said
+    assert said.count("They asked not to be contacted before") == 3
     assert "I asked for four days." in told.body_text
     assert not FollowUp.objects.filter(intro=request, status=FollowUp.Status.OPEN).exists()
     sweep_at(ny(2026, 6, 9, 10, 0))  # the old wait is over, but the introduction is gone
     assert mail(janet.email, "Reminder: wait") == [] and mail(janet.email, "Reminder: reach out") == []
+
+    # Dana, the coach, sees the breaches on the dashboard, and Janet among those who need attention.
+    with at(ny(2026, 6, 9, 12, 0)):
+        dashboard = text(as_user(client, dana).get(reverse("cohorts:dashboard", args=[boot_camp.pk])))
+    cells = dashboard_cells(dashboard, janet.pk)
+    assert cells["breaches"] == "3" and "3 boundary breaches" in cells["attention"]
+    assert "Janet Okafor" in re.search(r'<section class="card attention".*?</section>', dashboard, re.S).group(0)
 
     # A month later, Monday 6 July: Jill vouches for Natalie; the CAO is busy through Thursday; Natalie writes.
     with at(ny(2026, 7, 6, 10, 0)):
@@ -201,6 +222,10 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
     assert natalie_request.status == Status.OUTCOME and natalie_request.outcome == Outcome.OFFER
     assert FollowUp.objects.get(intro=natalie_request, kind=FollowUp.Kind.REPORT_OUTCOME).status == "done"
     assert IntroRequest.objects.of_connector(jill).filter(outcome__in=[Outcome.OFFER, Outcome.HIRED]).count() == 1
+    with at(ny(2026, 7, 20, 13, 0)):
+        record = words(as_user(client, jill).get(reverse("intros:connector_record")))
+    assert "Led to a job offer or a hire 1" in record and "Targets who stepped back 1" in record
+    assert "Natalie Brooks → Catherine Alvarez Outcome reported Job offer" in record
 
 
 # --- Story 3: the empty promises ------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from tests.stories import approve, ask, at, mail, meet_and_report, sweep_at, tar
 pytestmark = pytest.mark.django_db
 
 
-def test_story_1_the_boundary(client):
+def test_story_1_the_cao_writes_first_so_janet_is_told_to_wait_she_steps_back_and_natalies_offer_counts_for_jill(
+    client,
+):
     dana = UserFactory(full_name="Dana Coach")
     boot_camp = CohortFactory(coach=dana)
     jill, janet, natalie = (UserFactory(full_name=n) for n in ("Jill Moreno", "Janet Okafor", "Natalie Brooks"))
@@ -199,3 +201,13 @@ def test_story_5_the_referral_chain(client):
     chain = [second, second.parent]
     assert [i.outcome for i in chain] == [Outcome.HIRED, Outcome.HIRED]
     assert [i.connector for i in chain] == [michael, kevin]
+
+    # Both hires show in one chain, each credited to the connector who made that introduction,
+    # from either end: Jacob's request (Jacob, Michael) and Michael's (Kevin, who cannot see Jacob's).
+    for person, intro in ((jacob, second), (michael, second), (kevin, first)):
+        client.force_login(person)
+        page = client.get(reverse("intros:chain", args=[intro.pk])).content.decode()
+        assert "2 introductions, each opened by the one before." in page
+        assert page.index("Laura Perez") < page.index("Diane Foster")
+        for connector in ("Kevin Walsh", "Michael Byrne"):
+            assert f'<th scope="row">{connector}</th><td class="num">1</td><td class="num">1</td>' in page
