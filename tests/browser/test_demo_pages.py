@@ -24,7 +24,7 @@ def log_in(page: Page, key: str) -> None:
     stories.log_in(page, f"{key}@{DOMAIN}", PASSWORD)
 
 
-def test_the_demo_reads_like_the_stories(new_page, check):
+def test_the_demo_shows_dana_janet_jill_lee_and_priya_their_stories_and_each_page_passes_the_audit(new_page, check):
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     cohort = Cohort.objects.get(coach__email=f"dana@{DOMAIN}")
 

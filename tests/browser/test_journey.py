@@ -29,7 +29,7 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     assert widths["scroll"] <= widths["inner"], f"The page scrolls sideways on a phone: {widths}"
 
 
-def test_seeker_connector_target_journey(new_page, screenshot):
+def test_a_seeker_asks_a_connector_vouches_and_the_target_accepts_on_a_phone(new_page, screenshot):
     seeker = UserFactory(full_name="Janet Seeker")
     connector = UserFactory(full_name="Jill Connector")
     cohort = CohortFactory()

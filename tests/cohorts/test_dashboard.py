@@ -192,7 +192,7 @@ def _page(client, user, name="cohorts:dashboard", cohort=None, query="", **heade
 # --- the numbers -------------------------------------------------------------------------------
 
 
-def test_the_story_plays_out_as_written(story):
+def test_the_hand_built_cohort_is_in_the_states_the_module_describes(story):
     for intro, status in [
         (story.a1, Status.OUTCOME),
         (story.b1, Status.DROPPED_BY_TARGET),

@@ -277,7 +277,7 @@ JILL_RECORD = {
 }
 
 
-def test_the_connectors_record(client, history):
+def test_the_connectors_record_page_shows_jills_numbers_and_the_introductions_she_made(client, history):
     client.force_login(history.jill)
     with at(NOW):
         html = client.get(reverse("intros:connector_record")).content.decode()
@@ -314,7 +314,7 @@ SID_CELLS = {
 FUNNEL = [("requested", 6), ("approved", 5), ("accepted", 5), ("introduced", 5), ("met", 1), ("offer_hired", 1)]
 
 
-def test_the_numbers_themselves(history):
+def test_the_member_rows_and_the_funnel_compute_each_number(history):
     rows = {r.user_id: r for r in dashboard.member_rows(history.cohort, NOW - MONTH, NOW, NOW)}
     sid = rows[history.sid.pk]
     assert {name: getattr(sid, name) for name in SID_ROW} == SID_ROW
@@ -327,7 +327,7 @@ def test_the_numbers_themselves(history):
     assert [(s.key, s.count) for s in funnel.stages] == FUNNEL
 
 
-def test_the_dashboard_page_and_drill_down(client, history):
+def test_the_dashboard_page_and_sids_drill_down_show_the_same_numbers(client, history):
     client.force_login(history.dana)
     url = reverse("cohorts:dashboard", args=[history.cohort.pk])
     with at(NOW):

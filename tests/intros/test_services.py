@@ -145,7 +145,7 @@ def test_mention_name_mode_lets_the_seeker_write_and_tells_the_connector():
     assert not intro.target_links.exists()
 
 
-def test_request_changes_then_resubmit():
+def test_request_changes_keeps_the_note_and_the_seeker_can_submit_again():
     intro = submitted()
     services.intro_request_changes(intro=intro, connector=intro.connector, note="Add the questions you will ask.")
     intro.refresh_from_db()
@@ -316,7 +316,7 @@ def test_withdraw_from_any_open_state_but_not_after_the_end():
         services.intro_withdraw(intro=declined, seeker=declined.seeker)
 
 
-def test_meeting_outcome_and_close():
+def test_meeting_then_outcome_then_close_tells_the_connector_the_outcome():
     intro = accepted()
     services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
     services.intro_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.OFFER, note="An offer!")

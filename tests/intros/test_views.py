@@ -117,7 +117,7 @@ def test_approve_with_missing_vouch_shows_errors_next_to_fields(client, intro, c
     assert intro.status == Status.SUBMITTED
 
 
-def test_approve_through_the_page(client, intro, connector):
+def test_approve_through_the_page_asks_the_target(client, intro, connector):
     client.force_login(connector)
     response = client.post(
         reverse("intros:approve", args=[intro.pk]),
