@@ -148,7 +148,7 @@ def test_deleting_logs_out_and_shows_the_confirmation(client, seekers_world, see
     assert client.get(reverse("intros:home")).status_code == 302  # logged out
 
 
-def test_htmx_is_told_where_to_go(client, seeker):
+def test_deleting_over_htmx_sends_the_browser_to_the_confirmation(client, seeker):
     login(client, seeker)
     response = client.post(URL, {"password": PASSWORD}, headers={"HX-Request": "true"})
     assert response.status_code == 200

@@ -285,7 +285,7 @@ def test_bad_target_links_get_a_clear_page(client, mutation):
     assert "not valid" in response.content.decode() or "different introduction" in response.content.decode()
 
 
-def test_step_back_link_works_until_the_meeting(client):
+def test_the_step_back_link_lets_the_target_step_back_after_the_introduction(client):
     intro = accepted()
     _, token = last_link_token(intro, TargetLink.Purpose.STEP_BACK)
     url = reverse("intros:target", args=[intro.pk, token])
