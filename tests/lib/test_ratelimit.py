@@ -464,8 +464,10 @@ def test_the_counter_is_in_redis_shared_by_separate_connections(settings, clock)
     from django.core.cache.backends.redis import RedisCache
 
     assert isinstance(caches["default"], RedisCache), settings.CACHES
-    one = RedisCache(settings.REDIS_URL, {})
-    other = RedisCache(settings.REDIS_URL, {})
+    # As two web processes have them: the same settings (the key prefix too), pools of their own.
+    params = {"KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "")}
+    one = RedisCache(settings.REDIS_URL, params)
+    other = RedisCache(settings.REDIS_URL, params)
     assert one._cache.get_client() is not other._cache.get_client()
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_email": (3, 900)}
     limit = ratelimit.LOGIN_EMAIL
