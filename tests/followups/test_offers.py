@@ -220,7 +220,10 @@ def test_an_offer_not_acted_on_nudges_at_day_3_and_10_then_goes_stale_at_14(clie
     assert stale == [1, 0]
     offer.refresh_from_db()
     assert offer.status == Offer.Status.STALE and offer.nudges_sent == 2 and offer.next_action_at is None
-    assert list(ReminderLog.objects.filter(object_id=offer.pk).values_list("kind", "sequence")) == [
+    # In the order they were sent: without an ORDER BY, PostgreSQL may return the rows in any order.
+    assert list(
+        ReminderLog.objects.filter(object_id=offer.pk).order_by("sent_at", "sequence").values_list("kind", "sequence")
+    ) == [
         ("offer_nudge", 1),
         ("offer_nudge", 2),
     ]
