@@ -21,11 +21,12 @@ export UV_PYTHON_DOWNLOADS := never
 COMPOSE_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.9.*/bin/python) python3.9)
 COMPOSE := .tools/compose/bin/docker-compose
 
-.PHONY: help sync run test lint format check-deploy compose-check api-schema
+.PHONY: help sync run test test-fast lint format check-deploy compose-check api-schema
 
 help:
 	@echo "make run            set up, migrate, load the demo and serve http://127.0.0.1:8000 (web, worker, beat; WEB_PORT=8016 for another port)"
 	@echo "make test           set up and run the whole test suite"
+	@echo "make test-fast      the suite without browser, fault and bench tests, in parallel (TEST_WORKERS=auto)"
 	@echo "make lint           ruff check and ruff format --check"
 	@echo "make format         ruff format and ruff check --fix"
 	@echo "make check-deploy   manage.py check --deploy with production-like variables"
@@ -69,6 +70,16 @@ TEST_REDIS_URL ?= $(if $(REDIS_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
 test: sync
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/pytest
 	DATABASE_URL= REDIS_URL= $(VENV)/pytest -q tests/test_services.py tests/test_smoke.py tests/intros/test_stories.py tests/contacts/test_search.py tests/cohorts/test_demo.py
+
+# The local loop: the tests not marked browser, faults or bench (the marks are declared in
+# pyproject.toml), spread over TEST_WORKERS processes by pytest-xdist, each with a test database
+# of its own (test_…_gw0, _gw1 …) and its own cache keys in Redis (tests/conftest.py). A module
+# stays on one worker (--dist loadscope), so a world built once per module is built once.
+TEST_WORKERS ?= auto
+FAST_TESTS := not browser and not faults and not bench
+
+test-fast: sync
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/pytest -q -m "$(FAST_TESTS)" -n $(TEST_WORKERS) --dist loadscope
 
 lint: sync
 	$(VENV)/ruff check .

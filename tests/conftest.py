@@ -16,6 +16,15 @@ _session_clock = None
 
 def pytest_configure(config):
     global _session_clock
+    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+        # Under pytest-xdist (`make test-fast`) each worker has a test database of its own
+        # (pytest-django names it test_…_gw0, _gw1 …), so ids repeat from one worker to the next,
+        # while Redis is one database for all: the cache keys the app builds from ids (an
+        # import's progress) get the worker's name in front. Set before anything opens the cache.
+        from django.conf import settings
+
+        for cache in settings.CACHES.values():
+            cache["KEY_PREFIX"] = f"{worker}-{cache.get('KEY_PREFIX', '')}"
     if moment := os.environ.get("WARM_TEST_NOW"):
         import datetime as dt
 
@@ -154,6 +163,22 @@ def target(db, connector):
 def login(client, user):
     client.force_login(user)
     return client
+
+
+# Which tests `make test-fast` leaves out is declared by marks (pyproject.toml), not by paths: a
+# test that starts Chromium or the broken-on-purpose stack must carry the mark that says so.
+_FIXTURE_NEEDS_MARK = {"browser": "browser", "faults": "faults"}
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        f"{item.nodeid} uses the `{fixture}` fixture: mark it `pytest.mark.{mark}`"
+        for item in items
+        for fixture, mark in _FIXTURE_NEEDS_MARK.items()
+        if fixture in item.fixturenames and item.get_closest_marker(mark) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("\n".join(unmarked))
 
 
 def pytest_runtest_setup(item):

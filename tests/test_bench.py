@@ -15,6 +15,8 @@ from django.urls import NoReverseMatch, reverse
 
 from bench.config import SCALES
 
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
     *("floor", "bare", "home", "intro", "inbox", "contacts", "contact_search", "dashboard", "find", "followups", "ics"),

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import ContactFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token
+from tests.stories import accepted, awaiting_target, last_link_token
 
 APPS = ("accounts", "contacts", "intros", "followups", "cohorts")
 DAY = dt.date(2026, 12, 5)
@@ -53,7 +53,13 @@ def test_the_rule_finds_the_date_fields_of_the_app():
     assert {"DashboardForm.start", "DashboardForm.end", "DeferForm.until"} <= names
 
 
-@pytest.mark.parametrize(("name", "widget", "value", "iso"), list(_date_widgets()), ids=lambda v: str(v)[:40])
+# Ids by the field's name: a widget's repr holds its memory address, which differs between the
+# processes of a parallel run (`make test-fast`), and pytest-xdist needs every worker to collect the same.
+@pytest.mark.parametrize(
+    ("name", "widget", "value", "iso"),
+    list(_date_widgets()),
+    ids=lambda v: v if isinstance(v, str) else type(v).__name__,
+)
 def test_every_date_widget_writes_iso(name, widget, value, iso, settings):
     assert settings.LANGUAGE_CODE == "en-gb"  # whose own date format is 05/12/2026
     written = widget.format_value(value)

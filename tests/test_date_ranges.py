@@ -21,7 +21,7 @@ from contacts.models import Contact
 from followups.models import Outreach
 from intros.states import Status
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token
+from tests.stories import accepted, awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
 

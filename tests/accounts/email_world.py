@@ -31,8 +31,8 @@ from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
 from tests import mailgun
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import last_link_token, submitted
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
+from tests.stories import last_link_token, submitted
 
 # A Tuesday noon (UTC): inside everyone's hours, so the sweep reminds rather than reschedules.
 T0 = dt.datetime(2027, 3, 2, 12, 0, tzinfo=dt.UTC)

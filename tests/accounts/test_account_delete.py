@@ -29,7 +29,7 @@ from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_enqueue
 from tests.conftest import login
 from tests.factories import PASSWORD, ContactFactory, IntroRequestFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_deleting_logs_out_and_shows_the_confirmation(client, seekers_world, see
     assert client.get(reverse("intros:home")).status_code == 302  # logged out
 
 
-def test_htmx_is_told_where_to_go(client, seeker):
+def test_deleting_over_htmx_sends_the_browser_to_the_confirmation(client, seeker):
     login(client, seeker)
     response = client.post(URL, {"password": PASSWORD}, headers={"HX-Request": "true"})
     assert response.status_code == 200

@@ -26,7 +26,7 @@ from intros import services
 from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
-from tests.intros.helpers import accepted, awaiting_target, submitted
+from tests.stories import accepted, awaiting_target, submitted
 
 pytestmark = pytest.mark.django_db
 

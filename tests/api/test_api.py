@@ -17,7 +17,7 @@ from accounts.models import AccessToken
 from accounts.personal_data import account_delete
 from contacts.models import Contact
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted
+from tests.stories import accepted
 
 from .helpers import ApiClient, ok
 

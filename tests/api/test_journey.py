@@ -13,7 +13,7 @@ from intros.models import IntroRequest
 from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, CohortFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import last_link_token
+from tests.stories import last_link_token
 
 from .helpers import ApiClient, ok
 

@@ -13,9 +13,8 @@ from playwright.sync_api import expect
 from followups import services as followup_services
 from intros import services
 from lib.outbox.models import OutboxMessage
-from tests.browser.test_journey import log_in
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token
+from tests.stories import awaiting_target, last_link_token, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,8 @@ from playwright.sync_api import Dialog, Page, expect
 from cohorts.models import Membership
 from contacts.models import Contact
 from followups.models import CalendarFeed
-from tests.browser.test_journey import log_in
 from tests.factories import PASSWORD, CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import submitted
+from tests.stories import log_in, submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,9 +12,8 @@ from playwright.sync_api import expect
 from intros import services
 from intros.models import IntroRequest
 from intros.states import Status
-from tests.browser.test_journey import log_in
 from tests.factories import GOOD_PREPARATION, ContactFactory, UserFactory
-from tests.intros.helpers import last_link_token, submitted
+from tests.stories import last_link_token, log_in, submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_journey import log_in
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.stories import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from accounts import data_exports
 from accounts.models import DataExport
-from tests.browser.test_journey import log_in
 from tests.factories import ContactFactory, UserFactory
+from tests.stories import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

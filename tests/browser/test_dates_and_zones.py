@@ -11,9 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.test_journey import log_in, target_link_path
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, awaiting_target
+from tests.stories import accepted, awaiting_target, log_in, target_link_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,19 +14,17 @@ from playwright.sync_api import Page, expect
 from cohorts.management.commands.load_demo import DOMAIN, PASSWORD
 from cohorts.models import Cohort
 from intros.models import IntroRequest
+from tests import stories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page: Page, key: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", f"{key}@{DOMAIN}")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    """Log in as the demo's person `key` (dana, janet, jill …), with the demo's password."""
+    stories.log_in(page, f"{key}@{DOMAIN}", PASSWORD)
 
 
-def test_the_demo_reads_like_the_stories(new_page, check):
+def test_the_demo_shows_dana_janet_jill_lee_and_priya_their_stories_and_each_page_passes_the_audit(new_page, check):
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     cohort = Cohort.objects.get(coach__email=f"dana@{DOMAIN}")
 

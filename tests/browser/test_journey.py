@@ -10,38 +10,18 @@ from playwright.sync_api import Page, expect
 
 from intros.models import IntroRequest
 from intros.states import Status
-from lib.outbox.models import OutboxMessage
 from tests.factories import (
     GOOD_PREPARATION,
-    PASSWORD,
     CohortFactory,
     ContactFactory,
     MembershipFactory,
     UserFactory,
 )
-from tests.intros.helpers import LINK_RE, awaiting_target, last_link_token, submitted
+from tests.stories import awaiting_target, last_link_token, log_in, submitted, target_link_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TARGET_EMAIL = "carol@northwind.example.org"
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    # Home: a seeker's introductions, or a coach's cohorts when they ask for none themselves.
-    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Your (introductions|cohorts)$"))).to_be_visible()
-
-
-def target_link_path(email: str) -> str:
-    """The path of the answer link in the last email to `email` (the target has no login)."""
-    messages = [m for m in OutboxMessage.objects.order_by("-pk") if email in m.to]
-    assert messages, f"No email to {email} in the outbox"
-    found = LINK_RE.search(messages[0].body_text)
-    assert found, f"No answer link in the email to {email}:\n{messages[0].body_text}"
-    return found.group(0)
 
 
 def assert_no_horizontal_scroll(page: Page) -> None:
@@ -49,7 +29,7 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     assert widths["scroll"] <= widths["inner"], f"The page scrolls sideways on a phone: {widths}"
 
 
-def test_seeker_connector_target_journey(new_page, screenshot):
+def test_a_seeker_asks_a_connector_vouches_and_the_target_accepts_on_a_phone(new_page, screenshot):
     seeker = UserFactory(full_name="Janet Seeker")
     connector = UserFactory(full_name="Jill Connector")
     cohort = CohortFactory()

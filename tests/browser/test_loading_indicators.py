@@ -13,9 +13,8 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, Route, expect
 
 from followups.models import FollowUp
-from tests.browser.test_journey import log_in
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import submitted
+from tests.stories import log_in, submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

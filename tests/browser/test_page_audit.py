@@ -20,7 +20,6 @@ from intros.states import Status
 from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
 from tests import mailgun
-from tests.browser.test_journey import log_in
 from tests.contacts.import_samples import GERMAN_HEADER_CSV, international_csv, linkedin_csv, linkedin_rows
 from tests.factories import (
     GOOD_PREPARATION,
@@ -30,8 +29,8 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.intros.helpers import accepted, awaiting_target, last_link_token
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
+from tests.stories import accepted, awaiting_target, last_link_token, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -20,7 +20,7 @@ from intros.states import Mode
 from lib.outbox.models import OutboxMessage
 from tests.browser.audit import focus_is_visible
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import last_link_token
+from tests.stories import last_link_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,9 +13,8 @@ from followups.sweep import sweep
 from intros.models import IntroRequest
 from intros.states import Status
 from tests.browser.audit import focus_is_visible
-from tests.browser.test_journey import target_link_path
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import awaiting_target
+from tests.stories import awaiting_target, target_link_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -28,7 +28,6 @@ from html import unescape
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -51,6 +50,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.stories import at, dashboard_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -63,12 +63,8 @@ OUTREACH_NOTE = "OUTREACH-NOTE-never-for-the-coach"
 PREPARATION_PHRASE = "AdminCon panel"  # from GOOD_PREPARATION["research_person"]
 
 
-def at(day: int, hour: int = 10, month: int = 3) -> dt.datetime:
+def on(day: int, hour: int = 10, month: int = 3) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, 0, tzinfo=UTC)
-
-
-def travel(when: dt.datetime):
-    return time_machine.travel(when, tick=False)
 
 
 # --- the hand-built cohort -----------------------------------------------------------------
@@ -87,27 +83,27 @@ def _target(jill, name: str):
 
 
 def _submit(seeker, target, when) -> IntroRequest:
-    with travel(when):
+    with at(when):
         intro = IntroRequestFactory(seeker=seeker, target=target)
         services.intro_submit(intro=intro, seeker=seeker)
     return intro
 
 
 def _approve(intro, when, mode=Mode.DOUBLE_OPT_IN) -> None:
-    with travel(when):
+    with at(when):
         services.intro_approve(
             intro=intro, connector=intro.connector, vouch_strength="close", vouch_note="I vouch for them.", mode=mode
         )
 
 
 def _accept(intro, when) -> None:
-    with travel(when):
+    with at(when):
         link = intro.target_links.filter(purpose=TargetLink.Purpose.ANSWER).latest("pk")
         services.target_accept(link=link, terms=services.TargetTerms())
 
 
 def _outreach(intro, when, *, confirmed=False) -> Outreach:
-    with travel(when):
+    with at(when):
         fresh = IntroRequest.objects.with_people().get(pk=intro.pk)
         return followup_services.outreach_record(
             intro=fresh, seeker=fresh.seeker, at=when, channel="email", note=OUTREACH_NOTE, confirmed=confirmed
@@ -120,7 +116,7 @@ def _done(intro, kind, when) -> None:
 
 @pytest.fixture
 def story():
-    with travel(at(1, month=2)):
+    with at(on(1, month=2)):
         dana = UserFactory(full_name="Dana Coach")
         cohort = CohortFactory(name="Spring boot camp", coach=dana)
         ann, ben, cat, jill = (
@@ -129,58 +125,58 @@ def story():
         for user in (ann, ben, cat, jill):
             MembershipFactory(cohort=cohort, user=user)
         olive = UserFactory(full_name="Olive Outsider")
-    with travel(at(20)):
+    with at(on(20)):
         dan = UserFactory(full_name="Dan Dunn")
         MembershipFactory(cohort=cohort, user=dan)
 
     # Ann
-    a1 = _submit(ann, _target(jill, "Alma Hart"), at(2))
-    _approve(a1, at(3))
-    _accept(a1, at(4))
-    _done(a1, FollowUp.Kind.THANK_CONNECTOR, at(5))
-    _outreach(a1, at(6))
-    with travel(at(10, 16)):
+    a1 = _submit(ann, _target(jill, "Alma Hart"), on(2))
+    _approve(a1, on(3))
+    _accept(a1, on(4))
+    _done(a1, FollowUp.Kind.THANK_CONNECTOR, on(5))
+    _outreach(a1, on(6))
+    with at(on(10, 16)):
         services.intro_record_meeting(intro=a1, seeker=ann, met_on=dt.date(2026, 3, 10))
-    _done(a1, FollowUp.Kind.THANK_TARGET, at(11))
-    with travel(at(16)):
+    _done(a1, FollowUp.Kind.THANK_TARGET, on(11))
+    with at(on(16)):
         services.intro_record_outcome(intro=a1, seeker=ann, outcome=Outcome.HIRED)
-    a2 = _submit(ann, _target(jill, "Bea Stone"), at(9))
-    _approve(a2, at(10), mode=Mode.MENTION_NAME)
-    _outreach(a2, at(13))
-    a3 = _submit(ann, _target(jill, "Cleo Park"), at(20))
-    _approve(a3, at(21))
-    with travel(at(25)):
+    a2 = _submit(ann, _target(jill, "Bea Stone"), on(9))
+    _approve(a2, on(10), mode=Mode.MENTION_NAME)
+    _outreach(a2, on(13))
+    a3 = _submit(ann, _target(jill, "Cleo Park"), on(20))
+    _approve(a3, on(21))
+    with at(on(25)):
         services.intro_create_draft(seeker=ann, target=_target(jill, "Dora Lane"), **GOOD_PREPARATION)
 
     # Ben
-    with travel(at(20, month=2)):
-        b3 = _submit(ben, _target(jill, "Eve Moss"), at(20, month=2))
-    _approve(b3, at(21, month=2))
-    b1 = _submit(ben, _target(jill, "Fay Reed"), at(3))
-    _approve(b1, at(4))
-    _accept(b1, at(5))
-    _done(b1, FollowUp.Kind.THANK_CONNECTOR, at(6))
-    _outreach(b1, at(7), confirmed=True)  # a Saturday
-    _outreach(b1, at(9, 22), confirmed=True)  # after hours
-    _outreach(b1, at(10))
-    with travel(at(11)):
+    with at(on(20, month=2)):
+        b3 = _submit(ben, _target(jill, "Eve Moss"), on(20, month=2))
+    _approve(b3, on(21, month=2))
+    b1 = _submit(ben, _target(jill, "Fay Reed"), on(3))
+    _approve(b1, on(4))
+    _accept(b1, on(5))
+    _done(b1, FollowUp.Kind.THANK_CONNECTOR, on(6))
+    _outreach(b1, on(7), confirmed=True)  # a Saturday
+    _outreach(b1, on(9, 22), confirmed=True)  # after hours
+    _outreach(b1, on(10))
+    with at(on(11)):
         services.target_step_back(link=b1.target_links.filter(purpose=TargetLink.Purpose.STEP_BACK).latest("pk"))
-    b2 = _submit(ben, _target(jill, "Gia Ford"), at(20))
-    with travel(at(1, month=2)):
+    b2 = _submit(ben, _target(jill, "Gia Ford"), on(20))
+    with at(on(1, month=2)):
         offer = followup_services.offer_create(seeker=ben, offered_by_name="Sam Lee", contact_name="Hal Quinn")
     # Two months old and not acted on: stale by its dates (followups.numbers), though no sweep ran.
     assert offer.status == Offer.Status.OPEN
 
     # Cat
-    c1 = _submit(cat, _target(jill, "Ivy Cole"), at(5))
-    _approve(c1, at(6))
-    _accept(c1, at(9))
-    c2 = _submit(cat, _target(jill, "Joy Nash"), at(6))
-    with travel(at(7)):
+    c1 = _submit(cat, _target(jill, "Ivy Cole"), on(5))
+    _approve(c1, on(6))
+    _accept(c1, on(9))
+    c2 = _submit(cat, _target(jill, "Joy Nash"), on(6))
+    with at(on(7)):
         services.intro_decline(intro=c2, connector=jill, note="Not the right person for this, sorry.")
 
     # Olive, outside the cohort
-    _submit(olive, _target(jill, "Kim Ward"), at(10))
+    _submit(olive, _target(jill, "Kim Ward"), on(10))
 
     return SimpleNamespace(
         cohort=cohort, dana=dana, ann=ann, ben=ben, cat=cat, dan=dan, jill=jill, olive=olive, a1=a1, b1=b1, b2=b2, c1=c1
@@ -189,22 +185,14 @@ def story():
 
 def _page(client, user, name="cohorts:dashboard", cohort=None, query="", **headers):
     url = reverse(name, args=[cohort.pk]) + (f"?{query}" if query else "")
-    with travel(NOW):
+    with at(NOW):
         return login(client, user).get(url, headers=headers)
-
-
-def _cells(html: str, user_id: int) -> dict[str, str]:
-    row = re.search(rf'<tr id="member-{user_id}".*?</tr>', html, re.S).group(0)
-    cells = {}
-    for name, content in re.findall(r'<td data-cell="(\w+)">(.*?)</td>', row, re.S):
-        cells[name] = " ".join(re.sub(r"<[^>]+>", " ", content).split())
-    return cells
 
 
 # --- the numbers -------------------------------------------------------------------------------
 
 
-def test_the_story_plays_out_as_written(story):
+def test_the_hand_built_cohort_is_in_the_states_the_module_describes(story):
     for intro, status in [
         (story.a1, Status.OUTCOME),
         (story.b1, Status.DROPPED_BY_TARGET),
@@ -264,7 +252,7 @@ EXPECTED_ROWS = {
         overdue_followups=1,
         boundary_breaches=0,
         stale_offers=0,
-        last_activity=at(25),
+        last_activity=on(25),
         flags=["1 overdue follow-up"],
     ),
     "ben": dict(
@@ -277,7 +265,7 @@ EXPECTED_ROWS = {
         overdue_followups=0,
         boundary_breaches=2,
         stale_offers=1,
-        last_activity=at(20),
+        last_activity=on(20),
         flags=["2 boundary breaches", "1 stale offer"],
     ),
     "cat": dict(
@@ -290,7 +278,7 @@ EXPECTED_ROWS = {
         overdue_followups=2,
         boundary_breaches=0,
         stale_offers=0,
-        last_activity=at(6),
+        last_activity=on(6),
         flags=["2 overdue follow-ups", "introduced 22 days ago, no outreach yet", "no activity for 25 days"],
     ),
     "dan": dict(
@@ -316,7 +304,7 @@ EXPECTED_ROWS = {
         overdue_followups=1,
         boundary_breaches=0,
         stale_offers=0,
-        last_activity=at(21),
+        last_activity=on(21),
         flags=["1 overdue follow-up"],
     ),
 }
@@ -339,7 +327,7 @@ def test_the_page_shows_every_number(client, story):
     response = _page(client, story.dana, cohort=story.cohort)
     assert response.status_code == 200
     html = response.content.decode()
-    assert _cells(html, story.ann.pk) == {
+    assert dashboard_cells(html, story.ann.pk) == {
         "open": "2",
         "median": "2.5",
         "thanks": "67% (2 of 3)",
@@ -350,7 +338,7 @@ def test_the_page_shows_every_number(client, story):
         "activity": "6 days ago",
         "attention": "1 overdue follow-up",
     }
-    assert _cells(html, story.ben.pk) == {
+    assert dashboard_cells(html, story.ben.pk) == {
         "open": "2",
         "median": "2.0",
         "thanks": "100% (1 of 1)",
@@ -361,7 +349,7 @@ def test_the_page_shows_every_number(client, story):
         "activity": "11 days ago",
         "attention": "2 boundary breaches 1 stale offer",
     }
-    assert _cells(html, story.cat.pk) == {
+    assert dashboard_cells(html, story.cat.pk) == {
         "open": "1",
         "median": "—",
         "thanks": "0% (0 of 1)",
@@ -372,7 +360,7 @@ def test_the_page_shows_every_number(client, story):
         "activity": "25 days ago",
         "attention": "2 overdue follow-ups introduced 22 days ago, no outreach yet no activity for 25 days",
     }
-    assert _cells(html, story.dan.pk) == {
+    assert dashboard_cells(html, story.dan.pk) == {
         "open": "0",
         "median": "—",
         "thanks": "—",
@@ -383,7 +371,7 @@ def test_the_page_shows_every_number(client, story):
         "activity": "none yet",
         "attention": "—",
     }
-    assert _cells(html, story.jill.pk)["attention"] == "1 overdue follow-up"
+    assert dashboard_cells(html, story.jill.pk)["attention"] == "1 overdue follow-up"
     assert "Olive" not in html
 
 
@@ -691,7 +679,7 @@ def test_nudge_writes_one_email_to_the_member(client, story):
     login(client, story.dana)
     # The clock stands still: "the same note on the same day" is the coach's day, so a double
     # click on either side of midnight would be two days and two emails.
-    with travel(NOW):
+    with at(NOW):
         response = client.post(url, {"member": story.cat.pk, "note": "How is it going with Ivy?"}, headers=HTMX)
         assert response.status_code == 200
         assert "Your note to Cat Carter is on its way" in response.content.decode()
@@ -750,7 +738,7 @@ def test_remove_asks_first_then_removes_only_the_membership(client, story):
     # Gone from the dashboard, and a second removal is a 404.
     html = _page(client, story.dana, cohort=story.cohort).content.decode()
     assert f'id="member-{story.cat.pk}"' not in html
-    with travel(NOW):
+    with at(NOW):
         assert client.post(url).status_code == 404
 
 
@@ -774,7 +762,7 @@ def _bulk_cohort(size: int):
     users = User.objects.bulk_create(
         [User(email=f"bulk{size}-{i}@example.com", full_name=f"Member {i:03}", password="!") for i in range(size)]
     )
-    Membership.objects.bulk_create([Membership(cohort=cohort, user=u, joined_at=at(1, month=1)) for u in users])
+    Membership.objects.bulk_create([Membership(cohort=cohort, user=u, joined_at=on(1, month=1)) for u in users])
     intros = IntroRequest.objects.bulk_create(
         [
             IntroRequest(
@@ -784,11 +772,11 @@ def _bulk_cohort(size: int):
                 status=Status.MET,
                 mode=Mode.DOUBLE_OPT_IN,
                 # The stamps the transitions below would set (intros.services._transition).
-                first_submitted_at=at(2),
-                approved_at=at(3),
-                accepted_at=at(5),
-                introduced_at=at(6),
-                met_at=at(7),
+                first_submitted_at=on(2),
+                approved_at=on(3),
+                accepted_at=on(5),
+                introduced_at=on(6),
+                met_at=on(7),
             )
             for u in users
             for _ in range(2)
@@ -811,28 +799,28 @@ def _bulk_cohort(size: int):
                 transition=name,
                 from_status=src,
                 to_status=dst,
-                created_at=at(2 + n),
+                created_at=on(2 + n),
             )
             for intro in intros
             for n, (name, src, dst) in enumerate(steps)
         ]
     )
     Outreach.objects.bulk_create(
-        [Outreach(intro=i, seeker=i.seeker, contact=contact, at=at(12), is_breach=True) for i in intros]
+        [Outreach(intro=i, seeker=i.seeker, contact=contact, at=on(12), is_breach=True) for i in intros]
     )
     FollowUp.objects.bulk_create(
         [
-            FollowUp(owner=i.seeker, intro=i, kind=kind, due_at=at(15), status=status, done_at=done_at)
+            FollowUp(owner=i.seeker, intro=i, kind=kind, due_at=on(15), status=status, done_at=done_at)
             for i in intros
             for kind, status, done_at in [
-                (FollowUp.Kind.THANK_CONNECTOR, "done", at(14)),
+                (FollowUp.Kind.THANK_CONNECTOR, "done", on(14)),
                 (FollowUp.Kind.THANK_TARGET, "open", None),
             ]
         ]
     )
     Offer.objects.bulk_create(
         [
-            Offer(seeker=u, offered_by_name="Sam", contact_name="Hal", status=Offer.Status.STALE, created_at=at(1))
+            Offer(seeker=u, offered_by_name="Sam", contact_name="Hal", status=Offer.Status.STALE, created_at=on(1))
             for u in users
         ]
     )
@@ -842,7 +830,7 @@ def _bulk_cohort(size: int):
 def _queries(client, cohort, name, query=""):
     url = reverse(name, args=[cohort.pk]) + query
     login(client, cohort.coach)
-    with travel(NOW), CaptureQueriesContext(connection) as captured:
+    with at(NOW), CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
     return len(captured)
@@ -861,17 +849,17 @@ def test_the_query_count_does_not_grow_with_the_cohort(client, django_assert_max
         assert _queries(client, small, name, query) == _queries(client, large, name, query), name
     login(client, large.coach)
     # The session, the user, the cohort; then the funnel, the outreach pairs and the member rows.
-    with travel(NOW), django_assert_max_num_queries(6):
+    with at(NOW), django_assert_max_num_queries(6):
         response = client.get(reverse("cohorts:dashboard", args=[large.pk]))
     html = response.content.decode()
     assert html.count('<tr id="member-') == 25 and "Members 1–25 of 200" in html  # a page at a time
     attention = re.search(r'<section class="card attention".*?</section>', html, re.S).group(0)
     assert attention.count('class="item-title"') == 8 and "All 200 who need attention, in the member table" in attention
     assert "Requested: 400." in html and "Met: 400, 100% of the previous stage." in html
-    with travel(NOW):
+    with at(NOW):
         url = reverse("cohorts:dashboard", args=[large.pk])
         pages = [client.get(f"{url}?page={n}").content.decode() for n in range(1, 9)]
     assert sum(page.count('<tr id="member-') for page in pages) == 200
     [html] = [page for page in pages if f'<tr id="member-{large_users[0].pk}"' in page]
-    cells = _cells(html, large_users[0].pk)
+    cells = dashboard_cells(html, large_users[0].pk)
     assert (cells["breaches"], cells["stale"], cells["thanks"]) == ("2", "1", "50% (2 of 4)")

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from cohorts.models import Membership
 from followups.models import FollowUp
-from tests.cohorts.test_dashboard import _cells
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
+from tests.stories import dashboard_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,10 @@ def test_within_the_minute_the_numbers_are_kept_and_the_same(client, world):
     first, computed = _view(client, cohort)
     again, kept = _view(client, cohort, NOW + dt.timedelta(seconds=30))
     assert kept < computed  # no funnel, no member rows: the kept copy
-    assert _cells(again, janet.pk) == _cells(first, janet.pk) and _cells(first, janet.pk)["overdue"] == "1"
+    assert (
+        dashboard_cells(again, janet.pk) == dashboard_cells(first, janet.pk)
+        and dashboard_cells(first, janet.pk)["overdue"] == "1"
+    )
 
 
 def test_a_members_write_drops_the_kept_numbers_at_once(client, world):
@@ -51,7 +54,7 @@ def test_a_members_write_drops_the_kept_numbers_at_once(client, world):
     _view(client, cohort)
     overdue.mark_done(when=NOW)
     html, _ = _view(client, cohort, NOW + dt.timedelta(seconds=5))
-    assert _cells(html, janet.pk)["overdue"] == "0"
+    assert dashboard_cells(html, janet.pk)["overdue"] == "0"
     Membership.objects.filter(cohort=cohort, user=max_).delete()
     html, _ = _view(client, cohort, NOW + dt.timedelta(seconds=10))
     assert f'id="member-{max_.pk}"' not in html and 'Members <span class="muted">(1)</span>' in html
@@ -63,7 +66,7 @@ def test_the_next_minute_computes_again(client, world):
     # A change nobody announced (a raw update) shows up by the next minute at the latest.
     FollowUp.objects.filter(pk=overdue.pk).update(status=FollowUp.Status.DONE)
     html, queries = _view(client, cohort, NOW + dt.timedelta(minutes=1))
-    assert queries == computed and _cells(html, janet.pk)["overdue"] == "0"
+    assert queries == computed and dashboard_cells(html, janet.pk)["overdue"] == "0"
 
 
 def test_without_a_cache_the_page_still_works(client, world, monkeypatch):
@@ -75,5 +78,5 @@ def test_without_a_cache_the_page_still_works(client, world, monkeypatch):
     for name in ("get_many", "get", "set", "incr"):
         monkeypatch.setattr(cache, name, unreachable)
     html, _ = _view(client, cohort)
-    assert _cells(html, janet.pk)["overdue"] == "1"
+    assert dashboard_cells(html, janet.pk)["overdue"] == "1"
     FollowUp.objects.filter(owner=janet).get().mark_done(when=NOW)  # a write still works, too

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import re
 import zoneinfo
-from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -26,6 +25,7 @@ from intros.models import STAGE_STAMP_FIELDS, IntroEvent, IntroRequest
 from intros.numbers import STAGES
 from intros.states import Outcome, Status
 from lib.outbox.models import OutboxMessage
+from tests.stories import dashboard_cells, words
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +57,6 @@ def page(client, who: str, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
     return response.content.decode()
-
-
-def words(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", unescape(html)).split())
 
 
 # --- loading ------------------------------------------------------------------------------------------
@@ -242,19 +238,18 @@ def test_jills_record_shows_an_introduction_that_led_to_a_hire(client, demo):
     assert "Led to a job offer or a hire 1" in kevin and "Led to a job offer or a hire 1" in michael
 
 
-def _cells(html: str, user: User) -> dict[str, str]:
-    row = re.search(rf'<tr id="member-{user.pk}".*?</tr>', html, re.S).group(0)
-    return {name: words(content) for name, content in re.findall(r'<td data-cell="(\w+)">(.*?)</td>', row, re.S)}
-
-
 def test_the_coach_dashboard_shows_the_breaches_and_stale_offers(client, demo):
     cohort = Cohort.objects.get(coach=person("dana"))
     html = page(client, "dana", reverse("cohorts:dashboard", args=[cohort.pk]))
-    janet, lee, maya = _cells(html, person("janet")), _cells(html, person("lee")), _cells(html, person("maya"))
+    janet, lee, maya = (
+        dashboard_cells(html, person("janet").pk),
+        dashboard_cells(html, person("lee").pk),
+        dashboard_cells(html, person("maya").pk),
+    )
     assert janet["breaches"] == "3" and "3 boundary breaches" in janet["attention"]
     assert lee["stale"] == "2" and "2 stale offers" in lee["attention"]
     assert maya["stale"] == "1" and "1 stale offer" in maya["attention"]
-    natalie = _cells(html, person("natalie"))
+    natalie = dashboard_cells(html, person("natalie").pk)
     assert natalie["thanks"] == "100% (2 of 2)" and natalie["outcomes"] == "1 of 1"
     attention = re.search(r'<section class="card attention".*?</section>', html, re.S).group(0)
     assert "Janet Okafor" in attention and "Lee Chen" in attention and "Maya Lindqvist" in attention

@@ -35,7 +35,6 @@ from collections import defaultdict
 from html import unescape
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from cohorts import dashboard
@@ -48,6 +47,7 @@ from intros.models import IntroRequest, TargetLink
 from intros.states import Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import CohortFactory, ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
+from tests.stories import at, dashboard_cells, words
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +60,6 @@ def d(day: int, hour: int = 10, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 6, day, hour, minute, tzinfo=UTC)
 
 
-def travel(when: dt.datetime):
-    return time_machine.travel(when, tick=False)
-
-
-def text(response) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", unescape(response.content.decode())).split())
-
-
 class History:
     """The people and requests, built once per test by `play`."""
 
@@ -78,7 +70,7 @@ def _answer_link(intro: IntroRequest, purpose=TargetLink.Purpose.ANSWER) -> Targ
 
 def play(client) -> History:
     h = History()
-    with travel(d(1, 9)):
+    with at(d(1, 9)):
         h.dana = UserFactory(full_name="Dana Coach")
         h.cohort = CohortFactory(name="June cohort", coach=h.dana)
         h.sid, h.jill, h.tia = (UserFactory(full_name=n) for n in ("Sid Seeker", "Jill Connector", "Tia Thanks"))
@@ -202,7 +194,7 @@ def play(client) -> History:
     events += [(d(day, 12), None) for day in range(1, 31)]
     events.sort(key=lambda e: (e[0], e[1] is None))
     for when, action in events:
-        with travel(when):
+        with at(when):
             if action is None:
                 sweep(now=when)
             else:
@@ -267,7 +259,7 @@ def _facts(html: str, heading_id: str) -> dict[str, str]:
 
 def test_the_vetting_page_shows_the_seekers_record(client, history):
     client.force_login(history.jill)
-    with travel(NOW):
+    with at(NOW):
         html = client.get(history.r5.get_absolute_url()).content.decode()
     assert _facts(html, "record-heading") == SID_RECORD
 
@@ -285,9 +277,9 @@ JILL_RECORD = {
 }
 
 
-def test_the_connectors_record(client, history):
+def test_the_connectors_record_page_shows_jills_numbers_and_the_introductions_she_made(client, history):
     client.force_login(history.jill)
-    with travel(NOW):
+    with at(NOW):
         html = client.get(reverse("intros:connector_record")).content.decode()
     assert _facts(html, "numbers-heading") == JILL_RECORD
     listed = re.findall(r'class="item-title" href="[^"]+">([^<]+)</a>', html)
@@ -322,7 +314,7 @@ SID_CELLS = {
 FUNNEL = [("requested", 6), ("approved", 5), ("accepted", 5), ("introduced", 5), ("met", 1), ("offer_hired", 1)]
 
 
-def test_the_numbers_themselves(history):
+def test_the_member_rows_and_the_funnel_compute_each_number(history):
     rows = {r.user_id: r for r in dashboard.member_rows(history.cohort, NOW - MONTH, NOW, NOW)}
     sid = rows[history.sid.pk]
     assert {name: getattr(sid, name) for name in SID_ROW} == SID_ROW
@@ -335,26 +327,18 @@ def test_the_numbers_themselves(history):
     assert [(s.key, s.count) for s in funnel.stages] == FUNNEL
 
 
-def _cells(html: str, user_id: int) -> dict[str, str]:
-    row = re.search(rf'<tr id="member-{user_id}".*?</tr>', html, re.S).group(0)
-    return {
-        name: " ".join(re.sub(r"<[^>]+>", " ", unescape(content)).split())
-        for name, content in re.findall(r'<td data-cell="(\w+)">(.*?)</td>', row, re.S)
-    }
-
-
-def test_the_dashboard_page_and_drill_down(client, history):
+def test_the_dashboard_page_and_sids_drill_down_show_the_same_numbers(client, history):
     client.force_login(history.dana)
     url = reverse("cohorts:dashboard", args=[history.cohort.pk])
-    with travel(NOW):
+    with at(NOW):
         html = client.get(url).content.decode()
         drill = client.get(
             reverse("cohorts:dashboard_drill", args=[history.cohort.pk]) + f"?member={history.sid.pk}"
         ).content.decode()
-    cells = _cells(html, history.sid.pk)
+    cells = dashboard_cells(html, history.sid.pk)
     assert {k: cells[k] for k in SID_CELLS} == SID_CELLS
     assert all(flag in cells["attention"] for flag in SID_FLAGS)
-    assert _cells(html, history.tia.pk)["thanks"] == "100% (1 of 1)"
+    assert dashboard_cells(html, history.tia.pk)["thanks"] == "100% (1 of 1)"
     for key, count in FUNNEL:
         row = re.search(rf'<tr class="funnel-stage-{key}">.*?</tr>', html, re.S).group(0)
         assert re.findall(r"<td>(.*?)</td>", row)[0] == str(count), key
@@ -372,7 +356,7 @@ def _csv(response) -> list[dict[str, str]]:
 
 def test_the_dashboard_csvs(client, history):
     client.force_login(history.dana)
-    with travel(NOW):
+    with at(NOW):
         members = _csv(client.get(reverse("cohorts:export_members", args=[history.cohort.pk])))
         requests = _csv(client.get(reverse("cohorts:export_requests", args=[history.cohort.pk])))
     sid = next(r for r in members if r["Member"] == "Sid Seeker")
@@ -427,16 +411,16 @@ def test_the_daily_digest_counts_as_the_dashboard_does(history):
 
 def test_the_weekly_summary_says_what_the_dashboard_says(history):
     schedule = DigestSchedule.objects.get(user=history.dana, kind=DigestSchedule.Kind.COACH_WEEKLY)
-    with travel(NOW):
+    with at(NOW):
         assert weekly_summary(schedule, NOW)
     summary = OutboxMessage.objects.filter(to=[history.dana.email], subject__startswith="Your cohorts").latest("pk")
-    words = " ".join(summary.body_text.split())
+    said = " ".join(summary.body_text.split())
     week = dashboard.cohort_dashboard(cohort=history.cohort, start=NOW - dt.timedelta(days=7), end=NOW, now=NOW)
     for row in week.needing_attention:
-        assert f"{row.name}: " + "; ".join(f.message for f in row.flags) in words
-    assert "Sid Seeker: 2 overdue follow-ups; 2 stale offers; introduced 18 days ago, no outreach yet" in words
+        assert f"{row.name}: " + "; ".join(f.message for f in row.flags) in said
+    assert "Sid Seeker: 2 overdue follow-ups; 2 stale offers; introduced 18 days ago, no outreach yet" in said
     for stage in week.funnel.stages:
-        assert f"{stage.label}: {stage.count}" in words
+        assert f"{stage.label}: {stage.count}" in said
 
 
 # --- offers: the page, the nudges, and one nudge per thing per day ------------------------------------
@@ -444,8 +428,8 @@ def test_the_weekly_summary_says_what_the_dashboard_says(history):
 
 def test_the_offers_page_shows_the_stale_ones_as_the_dashboard_counts_them(client, history):
     client.force_login(history.sid)
-    with travel(NOW):
-        page = text(client.get(reverse("followups:offers")))
+    with at(NOW):
+        page = words(client.get(reverse("followups:offers")))
     assert page.count("Gone stale") == 2
     for name, shown in [
         ("Three", "Not acted on yet"),

@@ -45,13 +45,13 @@ def test_cohort_list_shows_coached_and_joined_cohorts(client, cohort, coach, see
     assert b"Cohorts you coach" in response.content
 
 
-def test_cohort_list_of_the_coach(client, cohort, coach):
+def test_a_coach_finds_their_cohort_under_coached_not_joined(client, cohort, coach):
     response = login(client, coach).get(reverse("cohorts:list"))
     assert list(response.context["coached"]) == [cohort]
     assert list(response.context["joined"]) == []
 
 
-def test_cohort_list_empty_state(client, outsider, cohort):
+def test_an_outsiders_cohort_list_says_they_are_not_in_a_cohort_yet(client, outsider, cohort):
     response = login(client, outsider).get(reverse("cohorts:list"))
     assert response.status_code == 200
     assert b"You are not in a cohort yet" in response.content

@@ -25,7 +25,7 @@ from lib.search import search_key
 from tests.conftest import login
 from tests.contacts.import_samples import linkedin_csv
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted
+from tests.stories import accepted
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -24,7 +24,7 @@ from lib.outbox.models import OutboxMessage
 from lib.outbox.services import Pending, UnsendableAddress, outbox_enqueue
 from tests.conftest import login
 from tests.factories import ContactFactory
-from tests.intros.helpers import awaiting_target, last_link_token, submitted
+from tests.stories import awaiting_target, last_link_token, submitted
 
 ACCENTED = "léa.müller@example.fr"
 IDNA = "juergen@bücher.de"

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from loadtest.stack import ROOT
 
-pytestmark = [pytest.mark.services(redis=True)]
+pytestmark = [pytest.mark.faults, pytest.mark.services(redis=True)]
 
 
 def test_the_load_test_runs_restarts_the_worker_twice_and_accounts_for_every_message(tmp_path: Path):

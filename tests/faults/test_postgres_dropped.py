@@ -14,11 +14,11 @@ from intros.models import IntroEvent, TargetLink
 from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from loadtest.stack import wait_until
-from tests.intros.helpers import submitted
+from tests.stories import submitted
 
 from .conftest import TITLE, admin_connection, session_for
 
-pytestmark = [pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.faults, pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
 
 APPROVAL = {
     "checked_preparation": "on",

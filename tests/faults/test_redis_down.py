@@ -19,11 +19,11 @@ from lib.outbox.models import OutboxMessage
 from loadtest import mailbox
 from loadtest.stack import await_ready, wait_until
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import submitted
+from tests.stories import submitted
 
 from .conftest import open_hours_now, session_for
 
-pytestmark = [pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.faults, pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
 
 INVITED = [f"newcomer{i}@example.org" for i in range(15)]
 

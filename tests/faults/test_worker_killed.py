@@ -18,7 +18,7 @@ from tests.factories import UserFactory
 
 from .conftest import open_hours_now
 
-pytestmark = [pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.faults, pytest.mark.services(redis=True), pytest.mark.django_db(transaction=True)]
 
 RECIPIENTS, EACH = 8, 5
 

@@ -15,7 +15,7 @@ from followups import services
 from followups.models import CalendarFeed, FollowUp
 from intros import services as intro_services
 from lib import freshness
-from tests.intros.helpers import accepted
+from tests.stories import accepted
 
 pytestmark = pytest.mark.django_db
 

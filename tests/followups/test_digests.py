@@ -89,7 +89,7 @@ def test_a_sweep_down_for_three_days_sends_one_digest_not_three():
         (1, local(2026, 11, 1, 12, 0), dt.datetime(2026, 11, 2, 6, 0, tzinfo=dt.UTC)),
     ],
 )
-def test_digest_time_across_dst_changes(hour, after, expected):
+def test_the_next_digest_keeps_its_local_hour_across_dst_changes(hour, after, expected):
     user = UserFactory.build(time_zone="America/New_York", digest_hour=hour)
     assert digests.next_daily_at(user, after) == expected
 

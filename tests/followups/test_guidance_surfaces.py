@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_flush
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import accepted
+from tests.stories import accepted, at
 
 pytestmark = pytest.mark.django_db
 
@@ -139,10 +138,6 @@ CASES = [
         reminded_with="Write now: Marcus Lee's window is open until 18:00 their time (Thu 10 Dec, 01:00 yours).",
     ),
 ]
-
-
-def at(moment: dt.datetime):
-    return time_machine.travel(moment, tick=False)
 
 
 def words(text: str) -> str:

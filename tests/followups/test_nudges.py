@@ -8,10 +8,8 @@ import csv
 import datetime as dt
 import io
 import re
-from html import unescape
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from cohorts import dashboard
@@ -19,9 +17,9 @@ from cohorts.summary import weekly_summary
 from followups import numbers
 from followups import services as followup_services
 from followups.models import DigestSchedule, FollowUp, Offer, ReminderLog
-from followups.sweep import sweep
 from lib.outbox.models import OutboxMessage
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
+from tests.stories import at, sweep_at, words
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +28,6 @@ T = dt.datetime(2026, 9, 8, 12, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
 NUDGE = "offered to introduce you to"
-
-
-def at(when: dt.datetime):
-    return time_machine.travel(when, tick=False)
-
-
-def sweep_at(when: dt.datetime) -> dict[str, int]:
-    with at(when):
-        return sweep(now=when)
-
-
-def words(response) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", unescape(response.content.decode())).split())
 
 
 @pytest.fixture

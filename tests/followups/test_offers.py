@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pytest
 import time_machine
@@ -17,6 +16,7 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_flush
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.stories import text
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,6 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 NUDGE = "offered to introduce you to"
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def nudges_to(user) -> list[OutboxMessage]:
@@ -224,7 +220,10 @@ def test_an_offer_not_acted_on_nudges_at_day_3_and_10_then_goes_stale_at_14(clie
     assert stale == [1, 0]
     offer.refresh_from_db()
     assert offer.status == Offer.Status.STALE and offer.nudges_sent == 2 and offer.next_action_at is None
-    assert list(ReminderLog.objects.filter(object_id=offer.pk).values_list("kind", "sequence")) == [
+    # In the order they were sent: without an ORDER BY, PostgreSQL may return the rows in any order.
+    assert list(
+        ReminderLog.objects.filter(object_id=offer.pk).order_by("sent_at", "sequence").values_list("kind", "sequence")
+    ) == [
         ("offer_nudge", 1),
         ("offer_nudge", 2),
     ]

@@ -477,7 +477,7 @@ def test_violations_name_each_rule_in_words():
 
 
 @pytest.mark.parametrize(("zone", "change"), ALL_TRANSITIONS, ids=[f"{z}-{c:%Y-%m-%d}" for z, c in ALL_TRANSITIONS])
-def test_every_clock_change_of_2026_and_2027(zone, change):
+def test_around_every_clock_change_of_2026_and_2027_the_answer_is_allowed_and_nothing_earlier_is(zone, change):
     """Hours that start and end around the local times of each change, wanted around the change."""
     tz = ZoneInfo(zone)
     before = (change - MINUTE).astimezone(tz)  # what the clock read just before it moved

@@ -7,23 +7,33 @@ reminder sweep is run at chosen instants (`sweep(now=...)`), as Celery beat woul
 from __future__ import annotations
 
 import datetime as dt
-import html
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from followups.models import FollowUp, Offer, Outreach
-from followups.sweep import sweep
 from intros import services as intro_services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Outcome, Status
 from lib.outbox.models import OutboxMessage
-from lib.outbox.services import outbox_send
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, last_link_token
+from tests.stories import (
+    accepted,
+    approve,
+    as_user,
+    ask,
+    at,
+    dashboard_cells,
+    log_outreach,
+    mail,
+    sweep_at,
+    target_answers,
+    text,
+    words,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,69 +42,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 DAY = dt.timedelta(days=1)
 MINUTE = dt.timedelta(minutes=1)
-VOUCH = {"checked_preparation": "on", "checked_fit": "on", "checked_relationship": "on", "mode": "double_opt_in"}
 NUDGE = "offered to introduce you to"
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def at(moment: dt.datetime):
-    """Stop the clock at `moment` (aware)."""
-    return time_machine.travel(moment, tick=False)
-
-
-def as_user(client, user):
-    # Log in afresh at each stopped moment: a session from another moment may have expired there.
-    client.force_login(user)
-    return client
-
-
-def ask(client, seeker, target) -> IntroRequest:
-    response = as_user(client, seeker).post(
-        reverse("intros:create", args=[target.pk]), {**GOOD_PREPARATION, "submit": "1"}
-    )
-    assert response.status_code == 302, text(response)[:2000]
-    return IntroRequest.objects.filter(seeker=seeker, target=target).latest("pk")
-
-
-def approve(client, connector, intro, strength="acquainted", note="I know her work well.") -> IntroRequest:
-    response = as_user(client, connector).post(
-        reverse("intros:approve", args=[intro.pk]), {**VOUCH, "vouch_strength": strength, "vouch_note": note}
-    )
-    assert response.status_code == 302, text(response)[:2000]
-    intro.refresh_from_db()
-    return intro
-
-
-def target_answers(client, intro, data, purpose=TargetLink.Purpose.ANSWER) -> IntroRequest:
-    client.logout()
-    _, token = last_link_token(intro, purpose)
-    response = client.post(reverse("intros:target", args=[intro.pk, token]), data)
-    assert response.status_code == 200, text(response)[:2000]
-    intro.refresh_from_db()
-    return intro
-
-
-def log_outreach(client, seeker, intro, local: dt.datetime, confirmed: bool = False):
-    data = {"at": local.strftime("%Y-%m-%dT%H:%M"), "channel": "email", "note": "Short note, mentioning Jill."}
-    if confirmed:
-        data["confirmed"] = "True"
-    return as_user(client, seeker).post(reverse("followups:outreach", args=[intro.pk]), data)
-
-
-def mail(to, subject_part: str) -> list[OutboxMessage]:
-    """What reached `to`: each message waiting is sent first, as the task after its commit would
-    (reminders render then; the flush, on today's clock, would wait for rows written later)."""
-    for message_id in OutboxMessage.objects.pending().values_list("pk", flat=True):
-        outbox_send(message_id=message_id)
-    return list(OutboxMessage.objects.filter(to=[to], subject__contains=subject_part).order_by("pk"))
-
-
-def sweep_at(moment: dt.datetime) -> dict[str, int]:
-    with at(moment):
-        return sweep(now=timezone.now())
 
 
 def ny(*args) -> dt.datetime:
@@ -188,15 +136,22 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
     assert request.status == Status.DROPPED_BY_TARGET
     [told] = mail(jill.email, "stepped back")
     assert told.subject == "Catherine Alvarez stepped back from the introduction to Janet Okafor"
-    words = " ".join(told.body_text.split())  # plain text is wrapped at 78 columns
-    assert "Catherine Alvarez stepped back from the introduction to Janet Okafor." in words
+    said = words(told.body_text)  # plain text is wrapped at 78 columns
+    assert "Catherine Alvarez stepped back from the introduction to Janet Okafor." in said
     # Jill is told, with the breaches.
-    assert "wrote to them 3 times outside what they had asked for" in words
-    assert words.count("They asked not to be contacted before") == 3
+    assert "wrote to them 3 times outside what they had asked for" in said
+    assert said.count("They asked not to be contacted before") == 3
     assert "I asked for four days." in told.body_text
     assert not FollowUp.objects.filter(intro=request, status=FollowUp.Status.OPEN).exists()
     sweep_at(ny(2026, 6, 9, 10, 0))  # the old wait is over, but the introduction is gone
     assert mail(janet.email, "Reminder: wait") == [] and mail(janet.email, "Reminder: reach out") == []
+
+    # Dana, the coach, sees the breaches on the dashboard, and Janet among those who need attention.
+    with at(ny(2026, 6, 9, 12, 0)):
+        dashboard = text(as_user(client, dana).get(reverse("cohorts:dashboard", args=[boot_camp.pk])))
+    cells = dashboard_cells(dashboard, janet.pk)
+    assert cells["breaches"] == "3" and "3 boundary breaches" in cells["attention"]
+    assert "Janet Okafor" in re.search(r'<section class="card attention".*?</section>', dashboard, re.S).group(0)
 
     # A month later, Monday 6 July: Jill vouches for Natalie; the CAO is busy through Thursday; Natalie writes.
     with at(ny(2026, 7, 6, 10, 0)):
@@ -267,6 +222,10 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
     assert natalie_request.status == Status.OUTCOME and natalie_request.outcome == Outcome.OFFER
     assert FollowUp.objects.get(intro=natalie_request, kind=FollowUp.Kind.REPORT_OUTCOME).status == "done"
     assert IntroRequest.objects.of_connector(jill).filter(outcome__in=[Outcome.OFFER, Outcome.HIRED]).count() == 1
+    with at(ny(2026, 7, 20, 13, 0)):
+        record = words(as_user(client, jill).get(reverse("intros:connector_record")))
+    assert "Led to a job offer or a hire 1" in record and "Targets who stepped back 1" in record
+    assert "Natalie Brooks → Catherine Alvarez Outcome reported Job offer" in record
 
 
 # --- Story 3: the empty promises ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from followups.sweep import sweep
 from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token
+from tests.stories import awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from followups.sweep import sweep
 from intros import services as intro_services
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import accepted
+from tests.stories import accepted
 
 pytestmark = pytest.mark.django_db
 

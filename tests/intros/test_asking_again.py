@@ -21,8 +21,7 @@ from intros.models import IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, ContactFactory, IntroRequestFactory
-
-from .helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from intros.models import IntroRequest
 from lib.outbox import services as outbox
 from lib.outbox.models import DeliveryReport, OutboxMessage
 from tests import mailgun
-from tests.intros.helpers import accepted, awaiting_target, last_link_token
 from tests.mail_backends import mailer
+from tests.stories import accepted, awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from intros.models import IntroRequest
 from intros.states import Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +106,9 @@ def test_connector_record_counts_outcomes_and_chains(client):
     assert "<dt>Approved and vouched</dt><dd>2</dd>" in page
     assert "<dt>Met</dt><dd>1</dd>" in page
     assert "<dt>Chains started (one introduction led to the next)</dt><dd>1</dd>" in page
+    # The outcome is on the introduction's row; a referral on is not counted as an offer or a hire.
+    assert f"{Outcome.REFERRED_ON.label} · updated" in page
+    assert "<dt>Led to a job offer or a hire</dt><dd>0</dd>" in page
 
 
 def test_chain_view_credits_each_connector_and_hides_from_outsiders(client, outsider):
@@ -140,9 +143,13 @@ def test_chain_view_query_count_follows_generations_not_size(client, django_asse
     root = accepted()
     services.intro_record_meeting(intro=root, seeker=root.seeker, met_on=timezone.localdate())
     services.intro_record_outcome(intro=root, seeker=root.seeker, outcome=Outcome.HIRED)
-    for _ in range(6):
-        IntroRequestFactory(parent=root)
+    IntroRequestFactory(parent=root)
     client.force_login(root.seeker)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12) as one_child:
+        assert client.get(reverse("intros:chain", args=[root.pk])).status_code == 200
+    for _ in range(5):
+        IntroRequestFactory(parent=root)
+    # Six requests in the same generation cost what one did.
+    with django_assert_max_num_queries(len(one_child.captured_queries)):
         assert client.get(reverse("intros:chain", args=[root.pk])).status_code == 200
     assert IntroRequest.objects.filter(parent=root).count() == 6

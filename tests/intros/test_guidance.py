@@ -83,7 +83,7 @@ def test_busy_through_a_date_says_wait_until_the_next_good_moment_in_both_clocks
     assert guidance.tone == "wait"
 
 
-def test_outside_their_days():
+def test_outside_their_days_says_wait_until_their_next_day():
     guidance = told(window(weekdays=frozenset({0, 2})), chicago(2026, 12, 8, 11))  # a Tuesday
     assert guidance.text == (
         "Wait: Marcus Lee takes messages on Monday and Wednesday only, and it is Tuesday for them now. "
@@ -116,7 +116,7 @@ def test_their_time_zone_decides_the_hours():
     )
 
 
-def test_the_minimum_gap_after_the_last_message():
+def test_the_minimum_gap_says_when_they_were_last_written_to_and_when_it_ends():
     gap = window(min_days_between=7, last_contact_at=chicago(2026, 12, 5, 10))
     guidance = told(gap, chicago(2026, 12, 7, 11))
     assert guidance.text == (

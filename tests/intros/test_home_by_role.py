@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from followups.models import FollowUp
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, submitted
+from tests.stories import accepted, submitted
 
 
 def _main(html: str) -> str:

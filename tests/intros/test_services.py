@@ -8,11 +8,10 @@ from django.utils import timezone
 from contacts.models import weekdays_to_mask
 from intros import services
 from intros.models import IntroEvent, IntroRequest, TargetLink
-from intros.states import TRANSITIONS, Actor, Mode, Outcome, Status
+from intros.states import OPEN_STATES, TRANSITIONS, Actor, Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
-
-from .helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +145,7 @@ def test_mention_name_mode_lets_the_seeker_write_and_tells_the_connector():
     assert not intro.target_links.exists()
 
 
-def test_request_changes_then_resubmit():
+def test_request_changes_keeps_the_note_and_the_seeker_can_submit_again():
     intro = submitted()
     services.intro_request_changes(intro=intro, connector=intro.connector, note="Add the questions you will ask.")
     intro.refresh_from_db()
@@ -305,10 +304,29 @@ def test_step_back_after_introduction_tells_the_connector():
 
 
 def test_withdraw_from_any_open_state_but_not_after_the_end():
-    intro = awaiting_target()
-    services.intro_withdraw(intro=intro, seeker=intro.seeker, note="Found a job")
-    intro.refresh_from_db()
-    assert intro.status == Status.WITHDRAWN
+    # The table allows it from every open state (approved and accepted pass within one transition)…
+    assert TRANSITIONS["withdraw"].sources == OPEN_STATES
+    # …and the seeker withdraws from each state a request can wait in.
+    draft = IntroRequestFactory()
+    needs_changes = submitted()
+    services.intro_request_changes(intro=needs_changes, connector=needs_changes.connector, note="Add questions.")
+    deferred = awaiting_target()
+    services.target_defer(link=last_link_token(deferred)[0], until=timezone.localdate() + dt.timedelta(days=9))
+    waiting = {
+        Status.DRAFT: draft,
+        Status.SUBMITTED: submitted(),
+        Status.NEEDS_CHANGES: needs_changes,
+        Status.AWAITING_TARGET: awaiting_target(),
+        Status.DEFERRED: deferred,
+        Status.INTRODUCED: accepted(),
+    }
+    for status, intro in waiting.items():
+        intro.refresh_from_db()
+        assert intro.status == status
+        assert services.intro_withdraw(intro=intro, seeker=intro.seeker, note="Found a job").changed
+        intro.refresh_from_db()
+        assert intro.status == Status.WITHDRAWN, status
+    intro = waiting[Status.AWAITING_TARGET]
     again = services.intro_withdraw(intro=intro, seeker=intro.seeker)
     assert not again.changed
     declined = submitted()
@@ -317,7 +335,7 @@ def test_withdraw_from_any_open_state_but_not_after_the_end():
         services.intro_withdraw(intro=declined, seeker=declined.seeker)
 
 
-def test_meeting_outcome_and_close():
+def test_meeting_then_outcome_then_close_tells_the_connector_the_outcome():
     intro = accepted()
     services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
     services.intro_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.OFFER, note="An offer!")

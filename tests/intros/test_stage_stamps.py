@@ -13,8 +13,7 @@ from intros import services
 from intros.models import STAGE_STAMP_FIELDS as STAMPS
 from intros.models import IntroEvent, IntroRequest
 from intros.states import Mode, Outcome
-
-from .helpers import accepted, submitted
+from tests.stories import accepted, submitted
 
 pytestmark = pytest.mark.django_db
 

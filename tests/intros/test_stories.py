@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,50 +12,14 @@ from intros.models import IntroRequest, TargetLink
 from intros.states import Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import last_link_token
+from tests.stories import approve, ask, at, mail, meet_and_report, sweep_at, target_answers
 
 pytestmark = pytest.mark.django_db
 
-VOUCH = {"checked_preparation": "on", "checked_fit": "on", "checked_relationship": "on", "mode": "double_opt_in"}
 
-
-def ask(client, seeker, target, preparation=GOOD_PREPARATION) -> IntroRequest:
-    client.force_login(seeker)
-    response = client.post(reverse("intros:create", args=[target.pk]), {**preparation, "submit": "1"})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return IntroRequest.objects.filter(seeker=seeker, target=target).latest("pk")
-
-
-def approve(client, connector, intro, strength, note, **extra):
-    client.force_login(connector)
-    response = client.post(
-        reverse("intros:approve", args=[intro.pk]), {**VOUCH, "vouch_strength": strength, "vouch_note": note, **extra}
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    intro.refresh_from_db()
-    return intro
-
-
-def target_answers(client, intro, data, purpose=TargetLink.Purpose.ANSWER):
-    client.logout()
-    _, token = last_link_token(intro, purpose)
-    url = reverse("intros:target", args=[intro.pk, token])
-    page = client.get(url).content.decode()
-    response = client.post(url, data)
-    assert response.status_code == 200, response.content.decode()[:2000]
-    intro.refresh_from_db()
-    return page
-
-
-def meet_and_report(client, seeker, intro, outcome, note=""):
-    client.force_login(seeker)
-    client.post(reverse("intros:meeting", args=[intro.pk]), {"met_on": timezone.localdate().isoformat()})
-    response = client.post(reverse("intros:outcome", args=[intro.pk]), {"outcome": outcome, "note": note})
-    assert response.status_code == 302
-    intro.refresh_from_db()
-
-
-def test_story_1_the_boundary(client):
+def test_story_1_the_cao_writes_first_so_janet_is_told_to_wait_she_steps_back_and_natalies_offer_counts_for_jill(
+    client,
+):
     dana = UserFactory(full_name="Dana Coach")
     boot_camp = CohortFactory(coach=dana)
     jill, janet, natalie = (UserFactory(full_name=n) for n in ("Jill Moreno", "Janet Okafor", "Natalie Brooks"))
@@ -119,18 +84,43 @@ def test_story_1_the_boundary(client):
     assert IntroRequest.objects.of_connector(jill).filter(outcome__in=[Outcome.OFFER, Outcome.HIRED]).count() == 1
 
 
-def test_story_1_deferral_reasks_once(client):
+def test_story_1_a_deferral_reasks_the_target_once_at_her_date_then_the_request_expires(client):
     jill, janet = UserFactory(), UserFactory()
     cohort = CohortFactory()
     MembershipFactory(cohort=cohort, user=jill)
     MembershipFactory(cohort=cohort, user=janet)
-    cao = ContactFactory(owner=jill, shareable=True)
-    request = approve(client, jill, ask(client, janet, cao), "acquainted", "Janet works hard and listens.")
-    until = timezone.localdate() + dt.timedelta(days=7)
-    target_answers(client, request, {"action": "defer", "defer-until": until.isoformat()})
+    cao = ContactFactory(owner=jill, shareable=True)  # her hours: 09:00–17:00 UTC on weekdays
+    asked = "would like to introduce you to"
+    # Monday 1 June 2026: Janet asks, Jill approves, the CAO says "not now — ask me after Monday 8 June".
+    with at(dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)):
+        request = approve(client, jill, ask(client, janet, cao), "acquainted", "Janet works hard and listens.")
+        until = dt.date(2026, 6, 8)
+        target_answers(client, request, {"action": "defer", "defer-until": until.isoformat()})
     assert request.status == Status.DEFERRED and request.deferred_until == until
     deferred_mail = OutboxMessage.objects.get(to=[janet.email], subject__contains="not now")
     assert cao.email not in deferred_mail.body_text
+    assert len(mail(cao.email, asked)) == 1
+
+    # Nobody asks her again before her date; on it, at the start of her hours, she is asked once.
+    reask_at = dt.datetime(2026, 6, 8, 9, 0, tzinfo=dt.UTC)
+    assert request.next_action_at == reask_at
+    assert sweep_at(reask_at - dt.timedelta(days=3)) == {}
+    assert sweep_at(reask_at - dt.timedelta(minutes=5)) == {}
+    assert sweep_at(reask_at) == {"intro_reasked": 1}
+    for later in (reask_at, reask_at + dt.timedelta(minutes=1), reask_at + dt.timedelta(days=2)):
+        assert sweep_at(later).get("intro_reasked", 0) == 0
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_TARGET and request.reask_count == 1
+    asks = mail(cao.email, asked)
+    assert len(asks) == 2 and "asked to be asked again" in asks[1].body_text
+    assert asks[1].created_at == reask_at
+
+    # She does not answer the re-ask: after the wait the request expires, and she is not asked a third time.
+    assert request.next_action_at == reask_at + dt.timedelta(days=settings.TARGET_ANSWER_WAIT_DAYS)
+    assert sweep_at(request.next_action_at) == {"intro_expired": 1}
+    request.refresh_from_db()
+    assert request.status == Status.EXPIRED
+    assert len(mail(cao.email, asked)) == 2
 
 
 def test_story_2_the_ill_prepared_request(client):
@@ -211,3 +201,13 @@ def test_story_5_the_referral_chain(client):
     chain = [second, second.parent]
     assert [i.outcome for i in chain] == [Outcome.HIRED, Outcome.HIRED]
     assert [i.connector for i in chain] == [michael, kevin]
+
+    # Both hires show in one chain, each credited to the connector who made that introduction,
+    # from either end: Jacob's request (Jacob, Michael) and Michael's (Kevin, who cannot see Jacob's).
+    for person, intro in ((jacob, second), (michael, second), (kevin, first)):
+        client.force_login(person)
+        page = client.get(reverse("intros:chain", args=[intro.pk])).content.decode()
+        assert "2 introductions, each opened by the one before." in page
+        assert page.index("Laura Perez") < page.index("Diane Foster")
+        for connector in ("Kevin Walsh", "Michael Byrne"):
+            assert f'<th scope="row">{connector}</th><td class="num">1</td><td class="num">1</td>' in page

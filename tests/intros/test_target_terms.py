@@ -5,7 +5,6 @@ page, and in the timeline, properly written."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from intros import services
 from intros.states import Mode
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token, submitted
+from tests.stories import awaiting_target, last_link_token, submitted, words
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +31,6 @@ TERMS = {
     "accept-hours_end": "18:00",
     "accept-time_zone": "America/Chicago",
 }
-
-
-def words(text: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(text)).split())
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from intros.states import Status
 from lib.outbox import services as outbox
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory
-from tests.intros.helpers import awaiting_target, last_link_token, submitted
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
+from tests.stories import awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from intros.models import IntroEvent
 from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION
-
-from .helpers import submitted
+from tests.stories import submitted
 
 pytestmark = pytest.mark.django_db
 

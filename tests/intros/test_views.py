@@ -11,7 +11,7 @@ from intros.models import IntroRequest, TargetLink
 from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_approve_with_missing_vouch_shows_errors_next_to_fields(client, intro, c
     assert intro.status == Status.SUBMITTED
 
 
-def test_approve_through_the_page(client, intro, connector):
+def test_approve_through_the_page_asks_the_target(client, intro, connector):
     client.force_login(connector)
     response = client.post(
         reverse("intros:approve", args=[intro.pk]),
@@ -285,7 +285,7 @@ def test_bad_target_links_get_a_clear_page(client, mutation):
     assert "not valid" in response.content.decode() or "different introduction" in response.content.decode()
 
 
-def test_step_back_link_works_until_the_meeting(client):
+def test_the_step_back_link_lets_the_target_step_back_after_the_introduction(client):
     intro = accepted()
     _, token = last_link_token(intro, TargetLink.Purpose.STEP_BACK)
     url = reverse("intros:target", args=[intro.pk, token])

@@ -23,7 +23,7 @@ from lib import ratelimit
 from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import GOOD_PREPARATION, PASSWORD, ContactFactory, IntroRequestFactory, UserFactory
-from tests.intros.helpers import awaiting_target, last_link_token
+from tests.stories import awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
 
@@ -464,8 +464,10 @@ def test_the_counter_is_in_redis_shared_by_separate_connections(settings, clock)
     from django_redis.cache import RedisCache
 
     assert isinstance(caches["default"], RedisCache), settings.CACHES
-    one = RedisCache(settings.REDIS_URL, {})
-    other = RedisCache(settings.REDIS_URL, {})
+    # As two web processes have them: the same settings (the key prefix too), pools of their own.
+    params = {"KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "")}
+    one = RedisCache(settings.REDIS_URL, params)
+    other = RedisCache(settings.REDIS_URL, params)
     assert one.client.get_client() is not other.client.get_client()
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_email": (3, 900)}
     limit = ratelimit.LOGIN_EMAIL

@@ -18,7 +18,7 @@ from intros import services
 from lib.timezones import TimeZoneField, all_time_zones, canonical_time_zones, time_zone_choices
 from tests.conftest import login
 from tests.factories import ContactFactory
-from tests.intros.helpers import awaiting_target, last_link_token
+from tests.stories import awaiting_target, last_link_token
 
 ALIASES = ["Zulu", "W-SU", "localtime", "US/Eastern", "Etc/GMT+5", "GMT", "Asia/Calcutta", "Europe/Kiev", "Factory"]
 

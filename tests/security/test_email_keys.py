@@ -25,8 +25,8 @@ from intros.states import Actor
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_enqueue
 from tests.accounts.email_world import SITE_URL, T0, TemplateRecorder, send_every_email
-from tests.intros.helpers import awaiting_target, last_link_token
 from tests.mail_keys import Mail, check_mail_dir, key_links, key_url_names, keys, problems
+from tests.stories import awaiting_target, last_link_token
 
 pytestmark = pytest.mark.django_db
 

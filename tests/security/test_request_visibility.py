@@ -27,7 +27,7 @@ from intros import services
 from intros.models import IntroRequest
 from intros.states import Outcome, Status
 from tests.factories import GOOD_PREPARATION, ContactFactory, IntroRequestFactory
-from tests.intros.helpers import accepted, awaiting_target, last_link_token, submitted
+from tests.stories import accepted, awaiting_target, last_link_token, submitted
 
 from .world import World, diff, snapshot
 

@@ -23,7 +23,7 @@ from followups.models import CalendarFeed, FollowUp, Offer
 from intros import services
 from intros.models import IntroRequest, TargetLink
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, awaiting_target, submitted
+from tests.stories import accepted, awaiting_target, submitted
 from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 ROLES = ("anonymous", "owner", "member", "connector", "coach", "other_coach", "outsider")

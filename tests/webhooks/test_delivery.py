@@ -226,7 +226,7 @@ def test_the_beat_flushes_deliveries(settings):
 
 
 def test_a_delivery_is_written_with_its_event_and_rolls_back_with_it(receiver):
-    from tests.intros.helpers import submitted
+    from tests.stories import submitted
 
     seeker = UserFactory()
     endpoint_for(receiver, owner=seeker)

@@ -16,7 +16,7 @@ from followups.models import FollowUp, Offer
 from followups.sweep import sweep
 from intros import services as intro_services
 from tests.factories import CohortFactory, ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
-from tests.intros.helpers import accepted, submitted
+from tests.stories import accepted, submitted
 from webhooks.events import emit
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 
