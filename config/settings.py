@@ -323,6 +323,14 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
 # then take it over (the first one died). Longer than a send task may live (its hard time
 # limit), so a worker that is still sending is never taken over.
 OUTBOX_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
+# Messages written in bulk (`outbox_enqueue_many`: reminders, notices of undelivered mail) are
+# rendered when sent, from the ids they carry, by their app's builder: template → builder.
+# The outbox sits below every app, so the project names them here, as it names the beat's tasks.
+OUTBOX_CONTEXT_BUILDERS = {
+    "followup_reminder": "followups.sweep.reminder_context",
+    "target_ask_undelivered": "intros.services.undelivered_ask_context",
+    "introduction_undelivered": "intros.services.undelivered_introduction_context",
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

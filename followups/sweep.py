@@ -25,11 +25,14 @@ from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from contacts import policy
-from intros import services as intro_services
 from intros.guidance import FINISHED_KINDS, NO_OUTREACH, OutreachLog, decide_for, guidance_for, outreach_logs
 from intros.models import IntroRequest
-from intros.states import Status
+from intros.states import WAITING_ON_TARGET, Status
 from lib.outbox.services import Pending, outbox_enqueue, outbox_enqueue_many
+
+# The beat's sweep is an entry point, like a view: it runs the workflows of what came due.
+from workflows import intros as actions
+from workflows.digests import DIGESTS
 
 from . import digests, numbers
 from .models import NUDGE_SPACING, DigestSchedule, FollowUp, Offer, ReminderLog
@@ -104,7 +107,7 @@ def _followup(item: FollowUp, now: dt.datetime, outreaches: Mapping[int, Outreac
 
 
 def reminder_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Renders a reminder written by the sweep, when it is sent (registered in apps.py)."""
+    """Renders a reminder written by the sweep, when it is sent (settings.OUTBOX_CONTEXT_BUILDERS)."""
     item = (
         FollowUp.objects.select_related("owner", "intro__target", "intro__connector")
         .filter(pk=refs["followup"])
@@ -128,7 +131,7 @@ def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> Decision:
     if at is not None and ReminderLog.objects.record_once(
         kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, recipient=item.intro.target.email, at=now
     ):
-        intro_services.intro_ask_feedback(intro=item.intro)
+        actions.do_ask_feedback(intro=item.intro)
     item.mark_done(when=now)
     return Decision("feedback_asked")
 
@@ -269,14 +272,14 @@ def _offer(offer: Offer, now: dt.datetime) -> str:
 
 
 def _intro(intro: IntroRequest, now: dt.datetime) -> str:
-    if intro.status not in {Status.DEFERRED, Status.AWAITING_TARGET}:
+    if intro.status not in WAITING_ON_TARGET:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
         return "cleared"
     if intro.status == Status.AWAITING_TARGET and intro.reask_count >= settings.TARGET_MAX_REASKS:
         if ReminderLog.objects.record_once(
             kind=ReminderLog.Kind.EXPIRE, object_id=intro.pk, sequence=1, recipient=intro.seeker.email, at=now
         ):
-            intro_services.intro_expire(intro=intro)
+            actions.do_expire(intro=intro)
         return "expired"
     # Re-ask inside the target's own days and hours (the deferral date itself is the wanted time).
     window = intro.target.window()
@@ -297,9 +300,9 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
         return "cleared"
     if intro.status == Status.DEFERRED:
-        intro_services.intro_reask(intro=intro)
+        actions.do_reask(intro=intro)
     else:
-        intro_services.intro_remind_target(intro=intro)
+        actions.do_remind_target(intro=intro)
     return "reasked"
 
 
@@ -307,7 +310,7 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
 
 
 def _digest(schedule: DigestSchedule, now: dt.datetime) -> str:
-    return digests.send_due(schedule=schedule, now=now)
+    return digests.send_due(schedule=schedule, now=now, handler=DIGESTS.get(schedule.kind))
 
 
 # --- the loop -------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -89,13 +90,13 @@ def _target(jill, name: str):
 def _submit(seeker, target, when) -> IntroRequest:
     with travel(when):
         intro = IntroRequestFactory(seeker=seeker, target=target)
-        services.intro_submit(intro=intro, seeker=seeker)
+        actions.do_submit(intro=intro, seeker=seeker)
     return intro
 
 
 def _approve(intro, when, mode=Mode.DOUBLE_OPT_IN) -> None:
     with travel(when):
-        services.intro_approve(
+        actions.do_approve(
             intro=intro, connector=intro.connector, vouch_strength="close", vouch_note="I vouch for them.", mode=mode
         )
 
@@ -103,7 +104,7 @@ def _approve(intro, when, mode=Mode.DOUBLE_OPT_IN) -> None:
 def _accept(intro, when) -> None:
     with travel(when):
         link = intro.target_links.filter(purpose=TargetLink.Purpose.ANSWER).latest("pk")
-        services.target_accept(link=link, terms=services.TargetTerms())
+        actions.do_target_accept(link=link, terms=services.TargetTerms())
 
 
 def _outreach(intro, when, *, confirmed=False) -> Outreach:
@@ -140,10 +141,10 @@ def story():
     _done(a1, FollowUp.Kind.THANK_CONNECTOR, at(5))
     _outreach(a1, at(6))
     with travel(at(10, 16)):
-        services.intro_record_meeting(intro=a1, seeker=ann, met_on=dt.date(2026, 3, 10))
+        actions.do_record_meeting(intro=a1, seeker=ann, met_on=dt.date(2026, 3, 10))
     _done(a1, FollowUp.Kind.THANK_TARGET, at(11))
     with travel(at(16)):
-        services.intro_record_outcome(intro=a1, seeker=ann, outcome=Outcome.HIRED)
+        actions.do_record_outcome(intro=a1, seeker=ann, outcome=Outcome.HIRED)
     a2 = _submit(ann, _target(jill, "Bea Stone"), at(9))
     _approve(a2, at(10), mode=Mode.MENTION_NAME)
     _outreach(a2, at(13))
@@ -164,7 +165,7 @@ def story():
     _outreach(b1, at(9, 22), confirmed=True)  # after hours
     _outreach(b1, at(10))
     with travel(at(11)):
-        services.target_step_back(link=b1.target_links.filter(purpose=TargetLink.Purpose.STEP_BACK).latest("pk"))
+        actions.do_target_step_back(link=b1.target_links.filter(purpose=TargetLink.Purpose.STEP_BACK).latest("pk"))
     b2 = _submit(ben, _target(jill, "Gia Ford"), at(20))
     with travel(at(1, month=2)):
         offer = followup_services.offer_create(seeker=ben, offered_by_name="Sam Lee", contact_name="Hal Quinn")
@@ -177,7 +178,7 @@ def story():
     _accept(c1, at(9))
     c2 = _submit(cat, _target(jill, "Joy Nash"), at(6))
     with travel(at(7)):
-        services.intro_decline(intro=c2, connector=jill, note="Not the right person for this, sorry.")
+        actions.do_decline(intro=c2, connector=jill, note="Not the right person for this, sorry.")
 
     # Olive, outside the cohort
     _submit(olive, _target(jill, "Kim Ward"), at(10))
@@ -783,7 +784,7 @@ def _bulk_cohort(size: int):
                 target=contact,
                 status=Status.MET,
                 mode=Mode.DOUBLE_OPT_IN,
-                # The stamps the transitions below would set (intros.services._transition).
+                # The stamps the transitions below would set (intros.services.transition).
                 first_submitted_at=at(2),
                 approved_at=at(3),
                 accepted_at=at(5),

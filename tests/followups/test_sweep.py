@@ -167,12 +167,13 @@ def test_a_request_without_answer_is_reasked_once_then_expires_kindly(settings):
 
 
 def test_a_deferred_request_is_reasked_at_the_date_inside_the_targets_hours():
-    from intros import services
+
+    from workflows import intros as actions
 
     with time_machine.travel(NOON, tick=False):
         intro = awaiting_target()
         link, _ = last_link_token(intro)
-        services.target_defer(link=link, until=dt.date(2026, 12, 1))
+        actions.do_target_defer(link=link, until=dt.date(2026, 12, 1))
     intro.refresh_from_db()
     assert intro.next_action_at == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)  # target's hours start (UTC)
     early = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)

@@ -9,20 +9,21 @@ from intros.models import IntroRequest, TargetLink
 from intros.states import Mode
 from lib.outbox.models import OutboxMessage
 from tests.factories import IntroRequestFactory
+from workflows import intros as actions
 
 LINK_RE = re.compile(r"/r/(\d+)/([^/\s\"]+)/")
 
 
 def submitted(**kwargs) -> IntroRequest:
     intro = IntroRequestFactory(**kwargs)
-    services.intro_submit(intro=intro, seeker=intro.seeker)
+    actions.do_submit(intro=intro, seeker=intro.seeker)
     intro.refresh_from_db()
     return intro
 
 
 def awaiting_target(**kwargs) -> IntroRequest:
     intro = submitted(**kwargs)
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="acquainted",
@@ -50,6 +51,6 @@ def last_link_token(intro: IntroRequest, purpose: str = TargetLink.Purpose.ANSWE
 def accepted(terms: services.TargetTerms | None = None, **kwargs) -> IntroRequest:
     intro = awaiting_target(**kwargs)
     link, _ = last_link_token(intro)
-    services.target_accept(link=link, terms=terms or services.TargetTerms())
+    actions.do_target_accept(link=link, terms=terms or services.TargetTerms())
     intro.refresh_from_db()
     return intro
