@@ -5,7 +5,7 @@ state table in `intros.states` says from where, to where and who may; each trans
 names its action here), then, in the open: who is told (an email in the outbox, in the same
 transaction), which follow-ups are created, done or skipped (`followups.services`), and what
 else changes. Kept answers about the people involved (`lib.freshness`) are dropped by the
-writes themselves (the one kind of signal the app uses).
+writes themselves: cache invalidation is what signals are for here.
 
 Views, tasks, the sweep and the demo call these; no domain app's own logic imports this
 package (tests/test_architecture.py).
@@ -460,8 +460,6 @@ def do_mention_name(intro: IntroRequest) -> None:
     Told: the seeker (when they may write) and the connector. Follow-ups: as for `do_introduce`."""
     result = transition(intro_id=intro.pk, name="mention_name", role=Actor.SYSTEM)
     i = result.intro
-    if result.changed:
-        followups.followups_for_introduction(intro=i, now=result.event.created_at)
     terms = _seeker_terms(i)
     guidance = terms["seeker_guidance"]
     outbox_enqueue(
@@ -476,6 +474,8 @@ def do_mention_name(intro: IntroRequest) -> None:
         template="intro_mention_name_connector",
         context={"intro": i, "url": settings.SITE_URL + i.get_absolute_url()},
     )
+    if result.changed:
+        followups.followups_for_introduction(intro=i, now=result.event.created_at)
 
 
 def _mention_subject(intro: IntroRequest, guidance) -> str:
@@ -575,8 +575,6 @@ def do_introduce(intro: IntroRequest) -> None:
     """
     result = transition(intro_id=intro.pk, name="introduce", role=Actor.SYSTEM)
     i = result.intro
-    if result.changed:
-        followups.followups_for_introduction(intro=i, now=result.event.created_at)
     # The shared email introduces both, copying the connector: it carries no link that acts
     # for anyone. The target's step-back link is a key, so it goes to them alone.
     outbox_enqueue(
@@ -604,6 +602,8 @@ def do_introduce(intro: IntroRequest) -> None:
         context={"intro": i, "url": target_link_url(intro=i, token=step_back_token)},
         key=f"intro:{i.pk}:step-back-link",
     )
+    if result.changed:
+        followups.followups_for_introduction(intro=i, now=result.event.created_at)
 
 
 def _seeker_terms(intro: IntroRequest) -> dict[str, Any]:
