@@ -2,7 +2,7 @@
 
 A large account's file is tens of megabytes and takes seconds to write, longer than a web
 request may hold a worker. So the settings page asks for it (`data_export_request`, a row
-that says "requested"), a Celery task writes it (`data_export_build`: the JSON streamed
+that says "requested"), a Celery task writes it (`workflows.personal_data.do_build_data_export`: the JSON streamed
 record by record into a temporary file, then saved to the "data_exports" storage), the page
 polls until it is ready, and an email says so with a link to that page, which needs a log-in.
 The owner downloads it from there for DATA_EXPORT_KEPT_DAYS; then the beat sweep deletes it
@@ -17,6 +17,7 @@ import logging
 import secrets
 import tempfile
 import zoneinfo
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files import File
@@ -28,7 +29,6 @@ from django.utils import timezone
 
 from lib.outbox.services import outbox_enqueue
 
-from . import personal_data
 from .models import DataExport, User
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,11 @@ def _enqueue_build(export_id: int) -> None:
         log.warning("Data export %s waits for the sweep: broker unreachable", export_id, exc_info=True)
 
 
-def data_export_build(*, export_id: int) -> DataExport | None:
-    """Write the file and mark it ready, then email its owner. Returns None, doing nothing,
-    when it is already being prepared, ready, or gone (a task delivered twice)."""
+def data_export_build(*, export_id: int, write: Callable[..., None]) -> DataExport | None:
+    """Write the file with `write(user=…, out=…)` and mark it ready, then email its owner.
+    Returns None, doing nothing, when it is already being prepared, ready, or gone (a task
+    delivered twice). The worker runs it as `workflows.personal_data.do_build_data_export`,
+    which gives the writer of every app's parts."""
     claimed = DataExport.objects.filter(pk=export_id, status=Status.REQUESTED).update(
         status=Status.BUILDING, started_at=timezone.now()
     )
@@ -95,7 +97,7 @@ def data_export_build(*, export_id: int) -> DataExport | None:
     export = DataExport.objects.select_related("user").get(pk=export_id)
     name = f"{export.user_id}/{secrets.token_hex(16)}.json"
     try:
-        name, size = _write(export.user, name)
+        name, size = _write(export.user, name, write)
     except Exception:
         log.exception("Data export %s failed", export_id)
         DataExport.objects.filter(pk=export_id, status=Status.BUILDING).update(
@@ -121,11 +123,11 @@ def data_export_build(*, export_id: int) -> DataExport | None:
     return export
 
 
-def _write(user: User, name: str) -> tuple[str, int]:
+def _write(user: User, name: str, write: Callable[..., None]) -> tuple[str, int]:
     """The JSON into a temporary file (on disk, never whole in memory), then into the storage."""
     with tempfile.TemporaryFile() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        personal_data.write_account_export(user=user, out=text)
+        write(user=user, out=text)
         text.flush()
         text.detach()  # the file stays open for the copy below
         size = raw.tell()

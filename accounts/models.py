@@ -192,6 +192,15 @@ class DataExport(models.Model):
     def in_progress(self) -> bool:
         return self.status in self.IN_PROGRESS
 
+    @property
+    def is_built(self) -> bool:
+        """Its file was written (whether or not it is still kept: `is_ready`)."""
+        return self.status == self.Status.READY
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
     def is_ready(self, *, now: dt.datetime) -> bool:
         return self.status == self.Status.READY and self.expires_at is not None and self.expires_at > now
 

@@ -1,7 +1,8 @@
 """What is a person's own: "Download all my data" gathers it, "Delete my account" removes it.
 
-Each app above `accounts` adds its part from its AppConfig.ready (as `intros.track_record`
-and `followups.digests` do), so no import runs the wrong way. A part has:
+Each app has a `personal_data` module with its part; `workflows.personal_data` lists the parts,
+in the one order they are written and (reversed) erased, and runs the deletion. This module
+holds what a part is, how the download is written, and `accounts`' own share. A part has:
 
 - `export(user)`: sections of the download, holding only what is the user's to see (a
   target's email only once the target accepted; never another member's notes). A section is
@@ -14,23 +15,19 @@ and `followups.digests` do), so no import runs the wrong way. A part has:
 - `blocker(user)`: why the account cannot be deleted yet (a coach's cohorts), or None.
 
 Deleting erases the app furthest to the right first, since it may still read what the
-apps to its left hold, and `accounts` last: the user row stays as an anonymous tombstone
-(`User.make_tombstone`) so the requests, events and cohorts of other people keep pointing
-at something, which every page, email and CSV then names "A former member".
+apps to its left hold, and `accounts` last (`erase_account`): the user row stays as an
+anonymous tombstone (`User.make_tombstone`) so the requests, events and cohorts of other
+people keep pointing at something, which every page, email and CSV then names "A former member".
 """
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -52,19 +49,6 @@ class Part:
     export: Callable[[User], dict[str, Any]]
     erase: Callable[[User], None]
     blocker: Callable[[User], str | None] | None = None
-
-
-_PARTS: dict[str, Part] = {}
-
-
-def register(part: Part) -> None:
-    _PARTS[part.app] = part
-
-
-def _parts() -> list[Part]:
-    """In the order the apps depend on each other: accounts ← contacts ← … ← cohorts."""
-    order = [config.label for config in apps.get_app_configs()]
-    return sorted(_PARTS.values(), key=lambda part: order.index(part.app))
 
 
 class AccountNotDeletable(Exception):
@@ -104,10 +88,11 @@ def _records(value: Any) -> bool:
     return isinstance(value, (list, tuple, Iterator))
 
 
-def write_account_export(*, user: User, out: TextIO) -> None:
+def write_export(*, user: User, out: TextIO, parts: Sequence[Part]) -> None:
     """Everything that is the user's, as one JSON document written to `out` as it is read:
-    each section's records one per line, each encoded on its own, so memory stays flat
-    whatever the account holds (`accounts.data_exports` runs this in a worker)."""
+    their profile, then each part's sections in order, each section's records one per line,
+    each encoded on its own, so memory stays flat whatever the account holds
+    (`workflows.personal_data.write_account_export` gives the parts)."""
     encode = DjangoJSONEncoder(ensure_ascii=False).encode
     sections: list[tuple[str, Any]] = [
         ("format", FORMAT),
@@ -118,7 +103,7 @@ def write_account_export(*, user: User, out: TextIO) -> None:
     ]
     out.write("{")
     separator = "\n"
-    for key, value in itertools.chain(sections, *(part.export(user).items() for part in _parts())):
+    for key, value in itertools.chain(sections, *(part.export(user).items() for part in parts)):
         out.write(f"{separator}{encode(key)}: ")
         separator = ",\n"
         if not _records(value):
@@ -134,18 +119,7 @@ def write_account_export(*, user: User, out: TextIO) -> None:
     out.write("\n}\n")
 
 
-def account_export(*, user: User) -> dict[str, Any]:
-    """The same document as a dict (for the tests and the shell; the download streams)."""
-    out = io.StringIO()
-    write_account_export(user=user, out=out)
-    return json.loads(out.getvalue())
-
-
 # --- deleting ---------------------------------------------------------------------------------
-
-
-def account_blockers(*, user: User) -> list[str]:
-    return [reason for part in _parts() if part.blocker and (reason := part.blocker(user))]
 
 
 def _erase_outbox(user: User) -> None:
@@ -191,24 +165,14 @@ def _erase_admin_history(user: User) -> None:
     )
 
 
-def account_delete(*, user: User) -> User:
-    """Delete a person's account, in one transaction: every app erases its part (closing what
-    waits on them, so others hear), their prepared downloads go (the files after commit), then
-    the row becomes a tombstone. Safe to call twice."""
+def erase_account(user: User) -> None:
+    """`accounts`' own share, last, inside the deletion's transaction: mail to and about them,
+    the admin's history, their prepared downloads (the files after commit), then the row
+    becomes a tombstone."""
     from . import data_exports  # which writes its files with this module
 
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.is_deleted:
-            return locked
-        reasons = account_blockers(user=locked)
-        if reasons:
-            raise AccountNotDeletable(reasons)
-        for part in reversed(_parts()):
-            part.erase(locked)
-        _erase_outbox(locked)
-        _erase_admin_history(locked)
-        AccessToken.objects.owned_by(locked).delete()  # the API no longer answers to them
-        data_exports.data_export_erase(user=locked)
-        locked.make_tombstone(now=timezone.now())
-    return locked
+    _erase_outbox(user)
+    _erase_admin_history(user)
+    AccessToken.objects.owned_by(user).delete()  # the API no longer answers to them
+    data_exports.data_export_erase(user=user)
+    user.make_tombstone(now=timezone.now())

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lib import ratelimit
 from lib.htmx import HtmxHttpRequest, redirect_after_write
+from workflows import personal_data as workflow
 
 from . import data_exports, personal_data
 from .forms import AccessTokenForm, AccountDeleteForm, ProfileForm
@@ -184,7 +185,7 @@ def account_delete(request: HtmxHttpRequest) -> HttpResponse:
     """GET explains what deleting does and asks for the password; POST deletes and logs out."""
     user = request.user
     form = AccountDeleteForm(user, request.POST if request.method == "POST" else None)
-    context = {"form": form, "blockers": personal_data.account_blockers(user=user), "nav": "profile"}
+    context = {"form": form, "blockers": workflow.account_blockers(user=user), "nav": "profile"}
     template = "accounts/account_delete.html"
     if request.method == "GET":
         return render(request, template, context)
@@ -200,7 +201,7 @@ def account_delete(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, template, context, status=422)
     attempt.succeeded()
     try:
-        personal_data.account_delete(user=user)
+        workflow.do_account_delete(user=user)
     except personal_data.AccountNotDeletable as refusal:  # a cohort made in another tab meanwhile
         context["blockers"] = refusal.reasons
         return render(request, template, context, status=409)

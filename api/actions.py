@@ -26,14 +26,14 @@ from intros.services import (
     PreparationIncomplete,
     Result,
     asked_before,
-    intro_approve,
     intro_create_draft,
-    intro_decline,
-    intro_request_changes,
-    intro_submit,
-    intro_withdraw,
     open_request_to,
 )
+from workflows.intros import do_approve as intro_approve
+from workflows.intros import do_decline as intro_decline
+from workflows.intros import do_request_changes as intro_request_changes
+from workflows.intros import do_submit as intro_submit
+from workflows.intros import do_withdraw as intro_withdraw
 
 __all__ = [
     "AlreadyOpen",

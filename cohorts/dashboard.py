@@ -60,6 +60,7 @@ from intros import numbers as request_numbers
 from intros.models import LIST_FIELDS, IntroEvent, IntroRequest
 from intros.states import OPEN_STATES, Status
 from lib.search import search_key
+from lib.spreadsheet import neutralise
 
 from . import snapshots
 from .models import Cohort, Membership
@@ -494,12 +495,10 @@ def member_detail(
 
 # --- CSV --------------------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def csv_cell(value) -> str:
     """A value as a spreadsheet cell that can never run as a formula."""
     if value is None:
         return ""
     text = value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return neutralise(text)

@@ -1,7 +1,8 @@
 """The coach's weekly cohort summary: last week's funnel and who needs attention.
 
 `followups.digests` schedules and sends it (once per coach and week, in the coach's
-own hours); this module, which may read every app, writes what it says.
+own hours; `workflows.digests` names it); this module, which may read every app, writes what
+it says.
 """
 
 from __future__ import annotations
@@ -48,9 +49,6 @@ def weekly_summary(schedule: DigestSchedule, now: dt.datetime) -> bool:
         context={"coach": coach, "sections": sections},
     )
     return True
-
-
-digests.register(DigestSchedule.Kind.COACH_WEEKLY, weekly_summary)
 
 
 @receiver(post_save, sender=Cohort)

@@ -216,6 +216,13 @@ SHORT_LABELS = {
 NUMBER_COLUMNS = frozenset({"open", "median", "thanks", "outcomes", "overdue", "breaches", "stale"})
 
 
+def _member_id(value: str) -> int:
+    """A member's id as a URL or a form gives it; anything that is not one is a 404."""
+    if not value.isdecimal() or len(value) > 18:  # a number the database can hold
+        raise Http404("No such member.")
+    return int(value)
+
+
 def _member_params(words: str) -> dict[str, str]:
     """The member table's name filter, for its own links (sorting, paging); only when set."""
     return {"q": words} if words else {}
@@ -352,10 +359,8 @@ def cohort_dashboard_drill(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     }
     member, stage = request.GET.get("member", ""), request.GET.get("stage", "")
     if member:
-        if not member.isdecimal() or len(member) > 18:  # a number the database can hold
-            raise Http404("No such member.")
         detail = dashboard.member_detail(
-            cohort=cohort, user_id=int(member), start=period.start, end=period.end, now=now
+            cohort=cohort, user_id=_member_id(member), start=period.start, end=period.end, now=now
         )
         if detail is None:
             raise Http404("No such member.")
@@ -455,9 +460,10 @@ def cohort_export_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requests = dashboard.stage_requests(cohort, "requested", period.start, period.end)
     member = request.GET.get("member", "")
     if member:
-        if not member.isdecimal() or len(member) > 18 or not cohort.memberships.filter(user_id=int(member)).exists():
+        member_id = _member_id(member)
+        if not cohort.memberships.filter(user_id=member_id).exists():
             raise Http404("No such member.")
-        requests = requests.filter(seeker_id=int(member))
+        requests = requests.filter(seeker_id=member_id)
     header = [
         "Member",
         "Connector",
@@ -500,10 +506,9 @@ def cohort_export_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def cohort_nudge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Email a member a note from the coach."""
     cohort = _coached(request, pk)
-    member_id = request.POST.get("member", "")
-    if not member_id.isdecimal() or len(member_id) > 18:
-        raise Http404("No such member.")
-    membership = get_object_or_404(cohort.memberships.select_related("user"), user_id=int(member_id))
+    membership = get_object_or_404(
+        cohort.memberships.select_related("user"), user_id=_member_id(request.POST.get("member", ""))
+    )
     member = membership.user
     form = NudgeForm(request.POST)
     context = {

@@ -367,6 +367,14 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 # Like an email's claim: outlives the send task's hard time limit.
 WEBHOOK_CLAIM_SECONDS = OUTBOX_TASK_TIME_LIMIT + 60
 
+# Messages written in bulk (`outbox_enqueue_many`: reminders, notices of undelivered mail) are
+# rendered when sent, from the ids they carry, by their app's builder: template → builder.
+# The outbox sits below every app, so the project names them here, as it names the beat's tasks.
+OUTBOX_CONTEXT_BUILDERS = {
+    "followup_reminder": "followups.sweep.reminder_context",
+    "target_ask_undelivered": "intros.services.undelivered_ask_context",
+    "introduction_undelivered": "intros.services.undelivered_introduction_context",
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Warm Intros <hello@warm-intros.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

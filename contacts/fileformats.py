@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from lib import dates
 from lib.addresses import sendable, unusable_reason
+from lib.spreadsheet import FORMULA_START, neutralise, unneutralise
 from lib.timezones import all_time_zones
 
 from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, Contact, Strength, mask_to_weekdays, weekdays_to_mask
@@ -82,9 +83,7 @@ VCARD_EXTRA = {
 # Google Contacts puts every card in this system group; it is not a tag anyone chose.
 IGNORED_CATEGORIES = {"mycontacts"}
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _RISKY_FIRST = frozenset([*FORMULA_START, "'"])  # a cell starting otherwise is never changed
-_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 _MONTHS = {
     name: n
     for n, name in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
@@ -770,21 +769,6 @@ def contact_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- Writing ------------------------------------------------------------------------
-
-
-def neutralise(value: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe.
-
-    A cell that already starts with apostrophes before such a character gets one
-    more, so that `unneutralise` (which removes exactly one) gives back the original.
-    """
-    if value.startswith(FORMULA_START) or (value.startswith("'") and _NEUTRALISED.match(value)):
-        return "'" + value
-    return value
-
-
-def unneutralise(value: str) -> str:
-    return value[1:] if _NEUTRALISED.match(value) else value
 
 
 @functools.cache

@@ -412,6 +412,8 @@ class ImportBatch(models.Model):
     the owner confirms; nothing touches Contact before then. Once the import is done only
     the rows that were skipped or changed stay, for the owner's list of them."""
 
+    Status = ImportStatus  # so that a template compares with the enum
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_imports")
     source = models.CharField(max_length=20, choices=ImportSource.choices, blank=True)  # known once read
     filename = models.CharField(max_length=255)

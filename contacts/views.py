@@ -21,9 +21,10 @@ from django_htmx.http import HttpResponseClientRefresh
 from lib import ratelimit
 from lib.htmx import HtmxHttpRequest, redirect_after_write
 from lib.pagination import MatchedIds
+from lib.spreadsheet import neutralise
 
 from . import services
-from .fileformats import EXPORT_FIELDS, iter_csv, iter_vcard, neutralise
+from .fileformats import EXPORT_FIELDS, iter_csv, iter_vcard
 from .forms import ContactFilterForm, ContactForm, ImportUploadForm
 from .models import WEEKDAY_NAMES, WEEKDAYS_ALL, WEEKDAYS_WORK, Contact, ImportBatch, ImportStatus, RowKind
 

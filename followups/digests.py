@@ -1,5 +1,5 @@
-"""Scheduled summaries: each user's daily digest at their own local hour, and (registered
-by `cohorts`, which sits above this app) the coach's weekly cohort summary.
+"""Scheduled summaries: each user's daily digest at their own local hour, and the coach's
+weekly cohort summary (written by `cohorts.summary`; `workflows.digests` says which is which).
 
 A `DigestSchedule` row per user and kind holds `next_at`; the sweep claims due rows
 like any reminder, and a `ReminderLog` key per user and local date (or week) makes a
@@ -15,31 +15,21 @@ from collections.abc import Callable
 from django.conf import settings
 
 from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
+from lib.dates import end_of_today, local_moment
 from lib.outbox.services import outbox_enqueue
 
 from .models import DigestSchedule, FollowUp, ReminderLog
 
-# kind -> handler(schedule, now) -> bool (whether there was anything to send)
-_HANDLERS: dict[str, Callable[[DigestSchedule, dt.datetime], bool]] = {}
-
-
-def register(kind: str, handler: Callable[[DigestSchedule, dt.datetime], bool]) -> None:
-    _HANDLERS[kind] = handler
-
-
-def _local_moment(day: dt.date, hour: int, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    """`hour`:00 local on `day`, as a real instant even on a DST change day."""
-    naive = dt.datetime.combine(day, dt.time(hour))
-    # Round-trip through UTC: a wall time inside a spring-forward gap lands just after it.
-    return naive.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
+# Writes one digest: handler(schedule, now) -> whether there was anything to send.
+Handler = Callable[[DigestSchedule, dt.datetime], bool]
 
 
 def next_daily_at(user, after: dt.datetime) -> dt.datetime:
     zone = zoneinfo.ZoneInfo(user.time_zone)
     local = after.astimezone(zone)
-    candidate = _local_moment(local.date(), user.digest_hour, zone)
+    candidate = local_moment(local.date(), user.digest_hour, zone)
     if candidate <= after:
-        candidate = _local_moment(local.date() + dt.timedelta(days=1), user.digest_hour, zone)
+        candidate = local_moment(local.date() + dt.timedelta(days=1), user.digest_hour, zone)
     return candidate.astimezone(dt.UTC)
 
 
@@ -50,7 +40,7 @@ def next_weekly_at(user, after: dt.datetime, *, weekday: int = 0) -> dt.datetime
     for offset in range(8):
         day = local.date() + dt.timedelta(days=offset)
         if day.weekday() == weekday:
-            candidate = _local_moment(day, user.digest_hour, zone)
+            candidate = local_moment(day, user.digest_hour, zone)
             if candidate > after:
                 return candidate.astimezone(dt.UTC)
     raise AssertionError("a weekday recurs within eight days")
@@ -66,7 +56,7 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     """Open follow-ups: overdue, due today, and the next few; nothing to say, nothing sent."""
     user = schedule.user
     zone = zoneinfo.ZoneInfo(user.time_zone)
-    end_of_today = _local_moment(now.astimezone(zone).date() + dt.timedelta(days=1), 0, zone)
+    tomorrow = end_of_today(now, zone)
     mine = FollowUp.objects.owned_by(user)
     open_items = list(
         mine.open()
@@ -86,10 +76,10 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     waiting = []
     for followup in open_items:
         followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
-        if followup.guidance is not None and not followup.guidance.tells_to_write and followup.due_at < end_of_today:
+        if followup.guidance is not None and not followup.guidance.tells_to_write and followup.due_at < tomorrow:
             waiting.append(followup)
     actionable = [f for f in open_items if f not in waiting]
-    due = [f for f in actionable if f.due_at < end_of_today]
+    due = [f for f in actionable if f.due_at < tomorrow]
     # Never two nudges about one thing within a day: the digest does not name a follow-up that
     # was reminded (or named in a digest) less than a day ago, nor one whose own reminder is still
     # to come (the sweep times that one for the person's hours and the target's window).
@@ -99,14 +89,14 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     named = [f for f in due if f.pk not in recent and f.next_action_at is None]
     overdue = [f for f in named if f.due_at < now]
     today = [f for f in named if f.due_at >= now]
-    upcoming = [f for f in actionable if f.due_at >= end_of_today][:5]
+    upcoming = [f for f in actionable if f.due_at >= tomorrow][:5]
     if not overdue and not today:
         return False
     # The counts in the subject are the app's own (followups.numbers), named or not, less the
     # follow-ups that are not yet to be done (the "Not yet: wait" section).
     mine = mine.exclude(pk__in=[f.pk for f in waiting])
     overdue_count = mine.overdue(now).count()
-    today_count = mine.open().filter(due_at__gte=now, due_at__lt=end_of_today).count()
+    today_count = mine.open().filter(due_at__gte=now, due_at__lt=tomorrow).count()
     outbox_enqueue(
         to=[user.email],
         subject=f"Today: {today_count} follow-up{'s' if today_count != 1 else ''} due, {overdue_count} overdue",
@@ -135,13 +125,10 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     return True
 
 
-register(DigestSchedule.Kind.DAILY, daily_digest)
-
-
-def send_due(*, schedule: DigestSchedule, now: dt.datetime) -> str:
-    """Called by the sweep with the row locked. One digest per user, kind and local day."""
+def send_due(*, schedule: DigestSchedule, now: dt.datetime, handler: Handler | None) -> str:
+    """Called by the sweep with the row locked, with the kind's handler (workflows.digests).
+    One digest per user, kind and local day."""
     user = schedule.user
-    handler = _HANDLERS.get(schedule.kind)
     local_day = schedule.next_at.astimezone(zoneinfo.ZoneInfo(user.time_zone)).date()
     kind = ReminderLog.Kind.DIGEST if schedule.kind == DigestSchedule.Kind.DAILY else ReminderLog.Kind.COACH_SUMMARY
     outcome = "skipped"

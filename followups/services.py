@@ -12,18 +12,15 @@ from contacts import policy
 from contacts.models import Contact, Strength
 from contacts.windows import Window
 from intros import services as intro_services
-from intros.guidance import gentle_note_for
+from intros.guidance import gentle_note_for, gentle_note_from
 from intros.models import IntroRequest
-from intros.states import Status
+from lib import freshness
 
 from .models import FollowUp, Offer, Outreach
 
 # An offer nudges its seeker this long after it was recorded, then goes stale: defined with
 # the other numbers in followups.numbers (and still importable from here).
 from .numbers import OFFER_NUDGE_AFTER, OFFER_STALE_AFTER  # noqa: F401
-from .signals import outreach_breached
-
-OUTREACH_STATES = {Status.INTRODUCED, Status.MET, Status.OUTCOME}
 
 
 def user_window(user) -> Window:
@@ -72,7 +69,7 @@ def outreach_record(
     intro = IntroRequest.objects.with_people().get(pk=intro.pk)  # decide on the current state, not a stale copy
     if intro.seeker_id != seeker.pk:
         raise intro_services.NotAllowed("Only the person introduced can log outreach.")
-    if intro.status not in OUTREACH_STATES:
+    if not intro.outreach_allowed:
         raise intro_services.NotAllowed("Outreach can be logged once you have been introduced.")
     if at > timezone.now() + dt.timedelta(minutes=5):
         raise intro_services.NotAllowed("Log an attempt once it has happened: the time is in the future.")
@@ -102,8 +99,6 @@ def outreach_record(
         # The first attempt fulfils the promise to reach out (a breach does not count as waiting).
         for followup in intro.followups.open().filter(kind=FollowUp.Kind.REACH_OUT):
             followup.mark_done(when=at)
-        if outreach.is_breach:
-            outreach_breached.send(sender=Outreach, outreach=outreach)
     return outreach
 
 
@@ -221,3 +216,75 @@ def offer_dismiss(*, offer: Offer, seeker) -> Offer:
         offer.save(update_fields=["status", "next_action_at"])
         offer.followups.open().update(status=FollowUp.Status.SKIPPED, next_action_at=None)
     return offer
+
+
+# --- what an introduction's transitions do to follow-ups (called by workflows.intros) -----------
+
+DAY = dt.timedelta(days=1)
+
+
+def _not_before_window(intro: IntroRequest, wanted: dt.datetime) -> dt.datetime:
+    opens = intro.target.unavailable_until_moment()
+    return max(wanted, opens) if opens else wanted
+
+
+def _create(intro: IntroRequest, specs: list[tuple[str, object, str, dt.datetime]]) -> None:
+    """In bulk (one INSERT; no post_save), so their owners' kept answers are dropped here."""
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(owner=owner, intro=intro, kind=kind, counterpart=who, due_at=due, next_action_at=due)
+            for kind, owner, who, due in specs
+        ],
+        ignore_conflicts=True,
+    )
+    freshness.users_changed(*{owner.pk for _, owner, _, _ in specs if owner is not None})
+
+
+def followups_for_introduction(*, intro: IntroRequest, now: dt.datetime) -> None:
+    """On introduced (DESIGN.md, "Follow-ups and reminders"): the seeker reaches out to the target
+    (due in 2 days, never before the target's window opens) — or, when the target said they would
+    write first, waits, with one gentle note only some days after their date — and thanks the
+    connector (1 day)."""
+    target_name, connector_name = intro.target.name, intro.connector.full_name
+    if intro.target_writes_first:
+        gentle = gentle_note_from(introduced_at=now, busy_until=intro.target.unavailable_until_moment())
+        first = (FollowUp.Kind.WAIT_FOR_TARGET, intro.seeker, target_name, gentle)
+    else:
+        first = (FollowUp.Kind.REACH_OUT, intro.seeker, target_name, _not_before_window(intro, now + 2 * DAY))
+    _create(intro, [first, (FollowUp.Kind.THANK_CONNECTOR, intro.seeker, connector_name, now + DAY)])
+
+
+def followups_for_meeting(*, intro: IntroRequest, now: dt.datetime) -> None:
+    """On met: the seeker thanks the target (1 day) and reports the outcome to the connector
+    (7 days), the connector checks in with both (3 days), and the target is asked (through a
+    link, by the sweep) for feedback on the match (2 days); nobody owns that one."""
+    target_name = intro.target.name
+    _create(
+        intro,
+        [
+            (FollowUp.Kind.THANK_TARGET, intro.seeker, target_name, now + DAY),
+            (FollowUp.Kind.REPORT_OUTCOME, intro.seeker, intro.connector.full_name, now + 7 * DAY),
+            (
+                FollowUp.Kind.CONNECTOR_CHECK_IN,
+                intro.connector,
+                f"{intro.seeker.full_name} and {target_name}",
+                now + 3 * DAY,
+            ),
+            (FollowUp.Kind.TARGET_FEEDBACK, None, target_name, now + 2 * DAY),
+        ],
+    )
+
+
+def followups_skip_open(*, intro: IntroRequest) -> None:
+    """The introduction ended (withdrawn, the target stepped back, closed): what was still open
+    about it is skipped, and no reminder about it goes out."""
+    FollowUp.objects.filter(intro=intro, status=FollowUp.Status.OPEN).update(
+        status=FollowUp.Status.SKIPPED, next_action_at=None
+    )
+
+
+def followup_outcome_reported(*, intro: IntroRequest, now: dt.datetime) -> None:
+    """The seeker reported the outcome: their "report the outcome" follow-up is done."""
+    FollowUp.objects.filter(intro=intro, kind=FollowUp.Kind.REPORT_OUTCOME, status=FollowUp.Status.OPEN).update(
+        status=FollowUp.Status.DONE, done_at=now, next_action_at=None
+    )

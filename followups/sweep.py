@@ -25,16 +25,19 @@ from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from contacts import policy
-from intros import services as intro_services
 from intros.guidance import FINISHED_KINDS, NO_OUTREACH, OutreachLog, decide_for, guidance_for, outreach_logs
 from intros.models import IntroRequest
-from intros.states import Status
+from intros.states import WAITING_ON_TARGET, Status
 from lib.outbox.services import Pending, outbox_enqueue, outbox_enqueue_many
+
+# The beat's sweep is an entry point, like a view: it runs the workflows of what came due.
+from workflows import intros as actions
+from workflows.digests import DIGESTS
+from workflows.followups import announce_due, announce_stale_offer
 
 from . import digests, numbers
 from .models import NUDGE_SPACING, DigestSchedule, FollowUp, Offer, ReminderLog
 from .services import user_window
-from .signals import followups_fell_due, offer_went_stale
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +108,7 @@ def _followup(item: FollowUp, now: dt.datetime, outreaches: Mapping[int, Outreac
 
 
 def reminder_context(refs: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Renders a reminder written by the sweep, when it is sent (registered in apps.py)."""
+    """Renders a reminder written by the sweep, when it is sent (settings.OUTBOX_CONTEXT_BUILDERS)."""
     item = (
         FollowUp.objects.select_related("owner", "intro__target", "intro__connector")
         .filter(pk=refs["followup"])
@@ -129,7 +132,7 @@ def _ask_target_feedback(item: FollowUp, now: dt.datetime) -> Decision:
     if at is not None and ReminderLog.objects.record_once(
         kind=ReminderLog.Kind.FOLLOWUP, object_id=item.pk, sequence=1, recipient=item.intro.target.email, at=now
     ):
-        intro_services.intro_ask_feedback(intro=item.intro)
+        actions.do_ask_feedback(intro=item.intro)
     item.mark_done(when=now)
     return Decision("feedback_asked")
 
@@ -179,7 +182,7 @@ def _write_followups(decided: list[tuple[FollowUp, Decision]], now: dt.datetime)
     outbox_enqueue_many(d.email for _, d in fresh)
     # Due, whether or not a recent nudge spared the email (webhooks: once per due date, keyed by
     # the reminder's number, which the items still hold from before the update below).
-    followups_fell_due.send(sender=FollowUp, followups=[item for item, _ in reminded], now=now)
+    announce_due(reminded=[item for item, _ in reminded], now=now)
     # One reminder per follow-up per due date; after that it lives in the daily digest.
     FollowUp.objects.filter(pk__in=ids).update(reminders_sent=F("reminders_sent") + 1, next_action_at=None)
     return set(recent)
@@ -236,7 +239,7 @@ def _offer(offer: Offer, now: dt.datetime) -> str:
     if numbers.offer_is_stale(offer, now=now):
         offer.status, offer.next_action_at = Offer.Status.STALE, None
         offer.save(update_fields=["status", "next_action_at"])
-        offer_went_stale.send(sender=Offer, offer=offer, now=now)
+        announce_stale_offer(offer=offer, now=now)
         return "stale"
     sequence = numbers.offer_nudge_due(offer, now=now)
     if sequence is None:  # nothing due yet (a nudge was sent already, or the clock moved back)
@@ -274,14 +277,14 @@ def _offer(offer: Offer, now: dt.datetime) -> str:
 
 
 def _intro(intro: IntroRequest, now: dt.datetime) -> str:
-    if intro.status not in {Status.DEFERRED, Status.AWAITING_TARGET}:
+    if intro.status not in WAITING_ON_TARGET:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
         return "cleared"
     if intro.status == Status.AWAITING_TARGET and intro.reask_count >= settings.TARGET_MAX_REASKS:
         if ReminderLog.objects.record_once(
             kind=ReminderLog.Kind.EXPIRE, object_id=intro.pk, sequence=1, recipient=intro.seeker.email, at=now
         ):
-            intro_services.intro_expire(intro=intro)
+            actions.do_expire(intro=intro)
         return "expired"
     # Re-ask inside the target's own days and hours (the deferral date itself is the wanted time).
     window = intro.target.window()
@@ -302,9 +305,9 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
         IntroRequest.objects.filter(pk=intro.pk).update(next_action_at=None)
         return "cleared"
     if intro.status == Status.DEFERRED:
-        intro_services.intro_reask(intro=intro)
+        actions.do_reask(intro=intro)
     else:
-        intro_services.intro_remind_target(intro=intro)
+        actions.do_remind_target(intro=intro)
     return "reasked"
 
 
@@ -312,7 +315,7 @@ def _intro(intro: IntroRequest, now: dt.datetime) -> str:
 
 
 def _digest(schedule: DigestSchedule, now: dt.datetime) -> str:
-    return digests.send_due(schedule=schedule, now=now)
+    return digests.send_due(schedule=schedule, now=now, handler=DIGESTS.get(schedule.kind))
 
 
 # --- the loop -------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from accounts.models import User
 from intros import services as intro_services
 from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
 from intros.models import IntroRequest
+from lib.dates import end_of_today
 from lib.htmx import redirect_after_write
+from workflows.followups import do_record_outreach
 
 from . import numbers, services
 from .calendar import feed_for
@@ -39,7 +41,7 @@ ALL_ROWS = 300
 @login_required
 def followup_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    tomorrow = end_of_today(now)
     mine = FollowUp.objects.owned_by(request.user)
     # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
     # whose introduction, target and outreach log come folded into the same query.
@@ -48,8 +50,8 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     )
     sections = {
         "overdue": Q(due_at__lt=now),
-        "today": Q(due_at__gte=now, due_at__lte=end_of_today),
-        "upcoming": Q(due_at__gt=end_of_today),
+        "today": Q(due_at__gte=now, due_at__lt=tomorrow),
+        "upcoming": Q(due_at__gte=tomorrow),
     }
     counts = mine.open().aggregate(**{name: Count("pk", filter=where) for name, where in sections.items()})
     show_all = request.GET.get("all", "")
@@ -139,7 +141,7 @@ def outreach_log(request: HttpRequest, intro_pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                outreach = services.outreach_record(
+                outreach = do_record_outreach(
                     intro=intro,
                     seeker=request.user,
                     at=data["at"],

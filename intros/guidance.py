@@ -30,14 +30,11 @@ from django.db.models.functions import Coalesce
 from contacts import policy
 from contacts.windows import Window, day_in_words, days_in_words, zone_in_words
 
-from .states import Mode, Status
+from .states import GUIDED_STATES, Mode
 
 # "I'll write first": one gentle note is fine this long after the introduction, or after the date
 # they are busy through, if the seeker has heard nothing (DESIGN.md, the introduction step by step).
 GENTLE_NOTE_AFTER = dt.timedelta(days=3)
-
-# The states in which the seeker is to make (or hold back) the first contact with the target.
-GUIDED_STATES = frozenset({Status.INTRODUCED})
 
 
 class Kind(StrEnum):

@@ -11,12 +11,22 @@ from django.utils import timezone
 from contacts.models import Contact, Strength
 from lib.outbox.models import DeliveryReport, OutboxMessage
 
-from .guidance import GUIDED_STATES, Guidance
-from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, TARGET_DETAILS_VISIBLE, Actor, Mode, Outcome, Status
-
-# What counts against a connector's capacity.
-CARRIED_STATES = frozenset(
-    {Status.APPROVED, Status.AWAITING_TARGET, Status.DEFERRED, Status.ACCEPTED, Status.INTRODUCED}
+from .guidance import Guidance
+from .states import (
+    CARRIED_STATES,
+    EDITABLE_STATES,
+    FINAL_STATES,
+    GUIDED_STATES,
+    MET_OR_LATER,
+    OPEN_STATES,
+    OUTREACH_STATES,
+    SAID_NO_STATES,
+    TARGET_DETAILS_VISIBLE,
+    Actor,
+    LinkPurpose,
+    Mode,
+    Outcome,
+    Status,
 )
 
 # A request cannot be submitted until each of these says something real.
@@ -171,6 +181,8 @@ STAGE_STAMP_FIELDS = tuple(sorted({stamp for stamps in STAGE_STAMPS.values() for
 class IntroRequest(models.Model):
     """A seeker's request that a connector introduce them to one of the connector's contacts."""
 
+    Status = Status  # so that a template compares with the enum: intro.status == intro.Status.MET
+
     seeker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_made")
     connector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_received")
     target = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="intro_requests")
@@ -314,6 +326,20 @@ class IntroRequest(models.Model):
     def target_details_visible_to_seeker(self) -> bool:
         return self.status in TARGET_DETAILS_VISIBLE
 
+    @property
+    def is_editable(self) -> bool:
+        """The seeker may edit the preparation (a draft, or changes asked)."""
+        return self.status in EDITABLE_STATES
+
+    @property
+    def outreach_allowed(self) -> bool:
+        """The seeker may log an outreach to the target."""
+        return self.status in OUTREACH_STATES
+
+    @property
+    def is_met_or_later(self) -> bool:
+        return self.status in MET_OR_LATER
+
     def undelivered_ask(self) -> OutboxMessage | None:
         """While the target should be answering: our latest email asking them, if it failed for
         good or bounced (a wrong address, most likely). Nobody will answer until the connector
@@ -404,10 +430,7 @@ class IntroEvent(models.Model):
 class TargetLink(models.Model):
     """A signed, expiring, single-use link emailed to a target (who has no login)."""
 
-    class Purpose(models.TextChoices):
-        ANSWER = "answer", "Answer the request"
-        STEP_BACK = "step_back", "Step back"
-        FEEDBACK = "feedback", "Feedback on the match"
+    Purpose = LinkPurpose  # which state each purpose is open in: intros.states.STATE_RULES
 
     intro = models.ForeignKey(IntroRequest, on_delete=models.CASCADE, related_name="target_links")
     purpose = models.CharField(max_length=12, choices=Purpose.choices)

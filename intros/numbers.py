@@ -9,7 +9,7 @@ catalogue of every number and points here for these.
 
 A request's history is read from its stage stamps (`first_submitted_at`, `approved_at`,
 `accepted_at`, `introduced_at`, `met_at`, `outcome_recorded_at`), set once, the first time
-the request reaches the stage (`intros.services._transition`, from `STAGE_STAMPS`). A stamp
+the request reaches the stage (`intros.services.transition`, from `STAGE_STAMPS`). A stamp
 means "it got this far", whatever happened after: a target who stepped back after the
 introduction does not undo the introduction, a request sent back for changes and submitted
 again is one request, and a target who said "not now" and accepted later has accepted. The

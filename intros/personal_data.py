@@ -1,5 +1,5 @@
 """The introductions part of "Download all my data" and "Delete my account"
-(accounts.personal_data)."""
+(listed in workflows.personal_data, which closes what is still open before `erase`)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ from typing import Any
 from django.db.models import Prefetch
 
 from accounts.models import FORMER_MEMBER
-from accounts.personal_data import CHUNK, Part
+from accounts.personal_data import CHUNK
 from contacts.models import Contact
 
-from . import services
 from .models import REVIEWED_FIELDS, IntroEvent, IntroRequest
-from .states import TARGET_DETAILS_VISIBLE, TRANSITIONS, Actor
-
-SEEKER_LEFT_NOTE = "Closed because they deleted their Warm Intros account."
-CONNECTOR_LEFT_NOTE = "The connector deleted their Warm Intros account, so they can't make this introduction."
+from .states import TARGET_DETAILS_VISIBLE, Actor
 
 
 def _who(event: IntroEvent, intro: IntroRequest) -> str:
@@ -116,13 +112,8 @@ def export(user) -> dict[str, Any]:
 
 
 def erase(user) -> None:
-    """Close what is open through the state machine, so the other person hears; then keep,
-    for them, each request without the departed person's own writing."""
-    for intro in IntroRequest.objects.of_seeker(user).open().order_by("pk"):
-        services.intro_withdraw(intro=intro, seeker=user, note=SEEKER_LEFT_NOTE)
-    waiting = IntroRequest.objects.filter(connector=user, status__in=TRANSITIONS["connector_left"].sources)
-    for intro in waiting.order_by("pk"):
-        services.intro_connector_left(intro=intro, connector=user, note=CONNECTOR_LEFT_NOTE)
+    """Keep, for the other person, each request without the departed person's own writing
+    (what was open is closed before, by its workflow, so that the other person is told)."""
     # Their preparation is about them; the connector keeps the request's status, dates and vouch.
     IntroRequest.objects.filter(seeker=user).update(**dict.fromkeys(REVIEWED_FIELDS, ""), outcome_note="")
     # …and so are the versions of it a connector sent back (kept on the "asked for changes" events).
@@ -135,6 +126,3 @@ def erase(user) -> None:
     )
     for contact in Contact.objects.owned_by(user).filter(intro_requests__isnull=False).distinct():
         contact.strip_private(keep_email=contact.pk in shared_email)
-
-
-PART = Part(app="intros", export=export, erase=erase)

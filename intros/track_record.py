@@ -1,13 +1,10 @@
-"""A seeker's track record, for the connector deciding whether to vouch.
-
-`intros` knows requests and the targets' feedback; follow-through, thank-yous and
-boundary breaches live in `followups`, which sits above this app and adds its lines
-through `register` (in its AppConfig.ready), so no import runs the wrong way.
+"""A seeker's track record, for the connector deciding whether to vouch: the lines about
+their requests and the targets' feedback. Follow-through, thank-yous and boundary breaches
+live in `followups` (`followups.track_record`); `workflows.track_record` puts both together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import numbers
@@ -20,19 +17,11 @@ class Line:
     concern: bool = False  # shown with a warning mark
 
 
-_PROVIDERS: list[Callable[[object], list[Line]]] = []
-
-
-def register(provider: Callable[[object], list[Line]]) -> None:
-    if provider not in _PROVIDERS:
-        _PROVIDERS.append(provider)
-
-
 def rate(part: int, whole: int) -> str:
     return f"{part} of {whole} ({round(100 * part / whole)}%)" if whole else "—"
 
 
-def _requests(seeker) -> list[Line]:
+def request_lines(seeker) -> list[Line]:
     """The seeker's requests, as `intros.numbers` defines each number."""
     record = numbers.seeker_record(seeker)
     rated, average = record["feedback_count"], record["feedback_average"]
@@ -49,10 +38,3 @@ def _requests(seeker) -> list[Line]:
             concern=bool(rated) and average < 3,
         ),
     ]
-
-
-def track_record(seeker) -> list[Line]:
-    lines = _requests(seeker)
-    for provider in _PROVIDERS:
-        lines.extend(provider(seeker))
-    return lines

@@ -14,8 +14,11 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import Contact
 from lib import ratelimit
+from lib.dates import end_of_today
 from lib.htmx import redirect_after_write
 from lib.pagination import MatchedIds
+from workflows import intros as actions
+from workflows.track_record import track_record
 
 from . import numbers, services
 from .chains import chain_tree, credits
@@ -38,8 +41,7 @@ from .guidance import (
     terms_in_words,
 )
 from .models import PREPARATION_FIELDS, REVIEWED_FIELDS, IntroRequest, TargetLink, next_step
-from .states import FINAL_STATES, OPEN_STATES, SAID_NO_STATES, Actor, Status
-from .track_record import track_record
+from .states import OPEN_STATES, PAST_FOR_CONNECTOR, PAST_FOR_SEEKER, SAID_NO_STATES, Actor, Status, allows, link_open
 
 
 def _done(request: HttpRequest, intro: IntroRequest, result: services.Result, success: str) -> HttpResponse:
@@ -79,11 +81,12 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     for intro in intros:
         intro.seeker = user
-    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    tomorrow = end_of_today(now)
     # Related by name: follow-ups live in `followups`, which sits above this app. Those about the
     # first contact come with their introduction, to say what its guidance says.
     due = list(
-        user.followups.filter(status="open", due_at__lte=end_of_today)
+        user.followups.open()
+        .filter(due_at__lt=tomorrow)
         .select_related("intro__target", "intro__connector")
         .annotate(**outreach_log_annotations("intro_id"))
         .order_by("due_at")[:20]
@@ -105,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
         followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None
     recent = list(
         IntroRequest.objects.of_seeker(user)
-        .filter(status__in=[*FINAL_STATES, Status.OUTCOME])
+        .filter(status__in=PAST_FOR_SEEKER)
         .listed(mine="seeker")
         .order_by("-updated_at")[:5]
     )
@@ -165,7 +168,7 @@ def _mark_asked_before(seeker, contacts) -> None:
     by_target: dict[int, IntroRequest] = {}
     mine = (
         IntroRequest.objects.of_seeker(seeker)
-        .filter(target_id__in=[c.pk for c in contacts], status__in=[*OPEN_STATES, *SAID_NO_STATES])
+        .filter(target_id__in=[c.pk for c in contacts], status__in=OPEN_STATES | SAID_NO_STATES)
         .with_ending()
         .only("pk", "target_id", "status")
         .order_by("ended_at", "pk")  # the latest ending last, so it is the one kept
@@ -235,7 +238,7 @@ def _submit_or_explain(request: HttpRequest, intro: IntroRequest, *, counted: bo
         context = _form_context(form, intro.target, history, intro)
         return ratelimit.too_many(render(request, "intros/intro_form.html", context), blocked)
     try:
-        result = services.intro_submit(intro=intro, seeker=request.user)
+        result = actions.do_submit(intro=intro, seeker=request.user)
     except services.PreparationIncomplete as incomplete:
         history = services.asked_before(seeker=intro.seeker, target=intro.target)
         form = _saved_form(intro, history)
@@ -260,7 +263,7 @@ def _submit_or_explain(request: HttpRequest, intro: IntroRequest, *, counted: bo
 @login_required
 def intro_edit(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user).with_people(), pk=pk)
-    if intro.status not in {Status.DRAFT, Status.NEEDS_CHANGES}:
+    if not intro.is_editable:
         messages.info(request, "This request can no longer be edited.")
         return redirect_after_write(request, intro.get_absolute_url())
     history = services.asked_before(seeker=intro.seeker, target=intro.target)
@@ -287,7 +290,7 @@ def intro_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def intro_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.of_seeker(request.user), pk=pk)
     try:
-        result = services.intro_withdraw(intro=intro, seeker=request.user, note=request.POST.get("note", "")[:2000])
+        result = actions.do_withdraw(intro=intro, seeker=request.user, note=request.POST.get("note", "")[:2000])
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
         return redirect_after_write(request, intro.get_absolute_url())
@@ -302,7 +305,7 @@ def intro_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, intro, status=422, meeting_form=form)
     try:
-        result = services.intro_record_meeting(intro=intro, seeker=request.user, met_on=form.cleaned_data["met_on"])
+        result = actions.do_record_meeting(intro=intro, seeker=request.user, met_on=form.cleaned_data["met_on"])
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
         return redirect_after_write(request, intro.get_absolute_url())
@@ -318,7 +321,7 @@ def intro_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, intro, status=422, outcome_form=form)
     data = form.cleaned_data
     try:
-        result = services.intro_record_outcome(
+        result = actions.do_record_outcome(
             intro=intro,
             seeker=request.user,
             outcome=data["outcome"],
@@ -340,7 +343,7 @@ def intro_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 def intro_close(request: HttpRequest, pk: int) -> HttpResponse:
     intro = get_object_or_404(IntroRequest.objects.visible_to(request.user), pk=pk)
     try:
-        result = services.intro_close(intro=intro, user=request.user)
+        result = actions.do_close(intro=intro, user=request.user)
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
         return redirect_after_write(request, intro.get_absolute_url())
@@ -364,7 +367,6 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         "followups": intro.followups.select_related("owner").order_by("due_at"),
         # Related by name: the outreach log lives in `followups`, which sits above this app.
         "outreaches": intro.outreaches.order_by("at"),
-        "outreach_states": [Status.INTRODUCED, Status.MET, Status.OUTCOME],
         "show_target_email": role is Actor.CONNECTOR or intro.target_details_visible_to_seeker,
         # What the target asked for: the seeker learns it with their email, once they accept.
         "target_terms": terms_in_words(
@@ -402,13 +404,13 @@ def _detail(request: HttpRequest, intro: IntroRequest, *, status: int = 200, **f
         context["changes_form"] = forms.get("changes_form") or ConnectorNoteForm(prefix="changes")
         context["decline_form"] = forms.get("decline_form") or ConnectorNoteForm(prefix="decline")
     if role is Actor.SEEKER:
-        if intro.status in {Status.DRAFT, Status.NEEDS_CHANGES}:
+        if intro.is_editable:
             context["missing"] = intro.missing_preparation()
-        if intro.status == Status.INTRODUCED:
+        if allows("record_meeting", intro.status):
             context["meeting_form"] = forms.get("meeting_form") or MeetingForm(
                 intro=intro, initial={"met_on": timezone.localdate()}
             )
-        if intro.status == Status.MET:
+        if allows("record_outcome", intro.status):
             context["outcome_form"] = forms.get("outcome_form") or OutcomeForm()
     template = "intros/intro_detail.html"
     if request.htmx and status == 422:
@@ -438,7 +440,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         intro.next_step = next_step(intro, Actor.CONNECTOR)
     past = list(
         IntroRequest.objects.of_connector(user)
-        .filter(status__in=[*FINAL_STATES, Status.MET, Status.OUTCOME])
+        .filter(status__in=PAST_FOR_CONNECTOR)
         .listed(mine="connector")
         .order_by("-updated_at")[:10]
     )
@@ -496,7 +498,7 @@ def intro_approve(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, intro, status=422, vouch_form=form)
     try:
-        result = services.intro_approve(
+        result = actions.do_approve(
             intro=intro,
             connector=request.user,
             vouch_strength=form.cleaned_data["vouch_strength"],
@@ -535,7 +537,7 @@ def intro_request_changes(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         prefix="changes",
-        action=services.intro_request_changes,
+        action=actions.do_request_changes,
         success="Your note was sent; the request comes back to you when it is improved.",
     )
 
@@ -547,7 +549,7 @@ def intro_decline(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         prefix="decline",
-        action=services.intro_decline,
+        action=actions.do_decline,
         success="Declined. Your note was sent to the seeker.",
     )
 
@@ -558,7 +560,7 @@ def intro_ask_again(request: HttpRequest, pk: int) -> HttpResponse:
     """Our email asking the target was not delivered; the connector has checked the address."""
     intro = get_object_or_404(IntroRequest.objects.of_connector(request.user), pk=pk)
     try:
-        result = services.intro_ask_again(intro=intro, connector=request.user)
+        result = actions.do_ask_target_again(intro=intro, connector=request.user)
     except services.NotAllowed as problem:
         messages.error(request, str(problem))
         return redirect_after_write(request, intro.get_absolute_url())
@@ -582,12 +584,7 @@ def target_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             {"problem": services.LinkProblem("used", "You have already answered.", link), "intro": intro},
             status=410,
         )
-    still_open = {
-        TargetLink.Purpose.ANSWER: intro.status == Status.AWAITING_TARGET,
-        TargetLink.Purpose.STEP_BACK: intro.status in {Status.ACCEPTED, Status.INTRODUCED},
-        TargetLink.Purpose.FEEDBACK: intro.status in {Status.MET, Status.OUTCOME, Status.CLOSED},
-    }[link.purpose]
-    if not still_open:
+    if not link_open(link.purpose, intro.status):
         closed = {
             TargetLink.Purpose.ANSWER: "This introduction is no longer waiting for an answer.",
             TargetLink.Purpose.STEP_BACK: "Stepping back is possible until you meet; this introduction has moved on.",
@@ -677,26 +674,28 @@ def _target_answer(request: HttpRequest, link: TargetLink, action: str, forms: d
             time_zone=d["time_zone"] or None,
             target_writes_first=d["writes_first"] == "target",
         )
-        return services.target_accept(link=link, terms=terms)
+        return actions.do_target_accept(link=link, terms=terms)
     if link.purpose == TargetLink.Purpose.ANSWER and action == "defer":
         form = forms["defer_form"] = DeferForm(request.POST, prefix="defer", contact=contact)
         if not form.is_valid():
             return None
-        return services.target_defer(link=link, until=form.cleaned_data["until"], note=form.cleaned_data["note"])
+        return actions.do_target_defer(link=link, until=form.cleaned_data["until"], note=form.cleaned_data["note"])
     if link.purpose == TargetLink.Purpose.ANSWER and action == "decline":
         form = forms["decline_form"] = TargetNoteForm(request.POST, prefix="decline")
         if not form.is_valid():
             return None
-        return services.target_decline(link=link, note=form.cleaned_data["note"])
+        return actions.do_target_decline(link=link, note=form.cleaned_data["note"])
     if link.purpose == TargetLink.Purpose.STEP_BACK and action == "step_back":
         form = forms["step_back_form"] = TargetNoteForm(request.POST, prefix="step_back")
         if not form.is_valid():
             return None
-        return services.target_step_back(link=link, note=form.cleaned_data["note"])
+        return actions.do_target_step_back(link=link, note=form.cleaned_data["note"])
     if link.purpose == TargetLink.Purpose.FEEDBACK and action == "feedback":
         form = forms["feedback_form"] = FeedbackForm(request.POST, prefix="feedback")
         if not form.is_valid():
             return None
-        intro = services.target_feedback(link=link, rating=form.cleaned_data["rating"], note=form.cleaned_data["note"])
+        intro = actions.do_target_feedback(
+            link=link, rating=form.cleaned_data["rating"], note=form.cleaned_data["note"]
+        )
         return services.Result(intro, True, "feedback")
     raise services.NotAllowed("Choose one of the answers below.")

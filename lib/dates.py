@@ -54,6 +54,20 @@ class DateTimeLocalInput(forms.DateTimeInput):
         return value.strftime(self.format)
 
 
+def local_moment(day: dt.date, hour: int, zone: dt.tzinfo) -> dt.datetime:
+    """`hour`:00 local on `day`, as a real instant even on a DST change day."""
+    naive = dt.datetime.combine(day, dt.time(hour))
+    # Round-trip through UTC: a wall time inside a spring-forward gap lands just after it.
+    return naive.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
+
+
+def end_of_today(now: dt.datetime, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """The first instant of tomorrow in `zone` (the active time zone by default): what is due
+    "today" is due before it. The one definition for home, the follow-up list and the digest."""
+    zone = zone or timezone.get_current_timezone()
+    return local_moment(now.astimezone(zone).date() + dt.timedelta(days=1), 0, zone)
+
+
 def in_words(value: dt.date) -> str:
     """5 December 2026 (and 14:30 for a moment, in the active zone)."""
     if isinstance(value, dt.datetime):

@@ -6,7 +6,7 @@
   not theirs — the admin's address says nothing to them.
 - Every route has a name (no catch-all), so the permission matrix can hold every one.
 - `ReadOnlyAdmin` is the default for the domain's models: an operator looks, and changes happen
-  through the app's workflows (a request's status only through `intros.services._transition`).
+  through the app's workflows (a request's status only through `intros.services.transition`).
   Private words (notes, preparation, a target's address) are left out of lists, forms and
   searches entirely, not folded away: a collapsed fieldset is still sent to the browser.
 """

@@ -29,6 +29,7 @@ from intros.models import IntroRequest, TargetLink
 from intros.states import Mode
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, PASSWORD, IntroRequestFactory
+from workflows import intros as actions
 
 if TYPE_CHECKING:
     from django.http import HttpResponse
@@ -95,7 +96,7 @@ def mail(to: str, subject_part: str) -> list[OutboxMessage]:
 def submitted(**kwargs) -> IntroRequest:
     """A request (IntroRequestFactory's fields) the seeker has submitted to the connector."""
     intro = IntroRequestFactory(**kwargs)
-    services.intro_submit(intro=intro, seeker=intro.seeker)
+    actions.do_submit(intro=intro, seeker=intro.seeker)
     intro.refresh_from_db()
     return intro
 
@@ -103,7 +104,7 @@ def submitted(**kwargs) -> IntroRequest:
 def awaiting_target(**kwargs) -> IntroRequest:
     """Submitted, approved by the connector (double opt-in), and asked of the target by email."""
     intro = submitted(**kwargs)
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="acquainted",
@@ -132,7 +133,7 @@ def accepted(terms: services.TargetTerms | None = None, **kwargs) -> IntroReques
     """Awaiting the target, then accepted by her through the link in her email (with `terms`)."""
     intro = awaiting_target(**kwargs)
     link, _ = last_link_token(intro)
-    services.target_accept(link=link, terms=terms or services.TargetTerms())
+    actions.do_target_accept(link=link, terms=terms or services.TargetTerms())
     intro.refresh_from_db()
     return intro
 

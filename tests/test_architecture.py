@@ -6,9 +6,13 @@
   package; a part of it is an app only where a model needs one (the outbox).
 - Domain apps depend one way, `accounts ← contacts ← intros ← followups ← cohorts ← webhooks`: an
   app imports from those to its left (and from `lib`), never from one to its right, nor `config`.
-  `webhooks` sits at the top: it hears every app's events (through their signals, for now).
-- `api` (the JSON API) sits on top: it may import every domain app and `lib`, never `config`,
-  and nothing imports it.
+- `workflows/` stands above every domain app: the actions whose effects cross apps (an
+  introduction's transitions with the webhook event each announces, an outreach logged,
+  deleting an account). It may import every domain app and `lib`; no domain app imports it,
+  except its entry points (`ENTRY_POINTS`: views, Celery tasks, management commands and the
+  beat's sweep), which call its actions as a person or the clock would. Nothing imports `config`.
+- `api` (the JSON API) sits on top: it may import `workflows`, every domain app and `lib`, never
+  `config`, and nothing imports it.
 
 Dependencies are read from the source (ast), so an import inside a function counts as much as
 one at the top, and so does a relation to another app's model named by a string
@@ -25,7 +29,20 @@ from django.conf import settings
 
 BASE = pathlib.Path(settings.BASE_DIR)
 DOMAIN = ("accounts", "contacts", "intros", "followups", "cohorts", "webhooks")  # left to right
-TOP = "api"  # above every domain app: imports them all, imported by none
+WORKFLOWS = "workflows"
+TOP = "api"  # above the workflows and every domain app: imports them all, imported by none
+
+
+def is_entry_point(module: str) -> bool:
+    """Where a request, a task or a command comes in: these may call the workflows."""
+    parts = module.split(".")
+    return (
+        parts[-1] in {"views", "tasks"}
+        or parts[1:3] == ["management", "commands"]
+        or module == "followups.sweep"  # the beat's sweep: re-asks, expiries, feedback asks, digests
+    )
+
+
 # App labels that are not their package's name.
 PACKAGE_OF_LABEL = {"outbox": "lib"}
 
@@ -89,16 +106,20 @@ def _package_of(dependency: str) -> str:
 
 
 def violation(importer: str, dependency: str) -> str | None:
-    """Why `importer` (a module of lib or a domain app) may not depend on `dependency`."""
+    """Why `importer` (a module of lib, a domain app or workflows) may not depend on `dependency`."""
     source, target = _package_of(importer), _package_of(dependency)
-    if target == source or target not in {"lib", "config", TOP, *DOMAIN}:
+    if target == source or target not in {"lib", "config", WORKFLOWS, TOP, *DOMAIN}:
         return None
     if target == "config":
         return "config wires the project together; nothing below it imports it"
     if target == TOP:
         return "api sits on top of every app: nothing imports it"
-    if source == TOP:
-        return None
+    if source in (TOP, WORKFLOWS):
+        return None  # above every app
+    if target == WORKFLOWS:
+        if source in DOMAIN and is_entry_point(importer):
+            return None
+        return "workflows stand above the apps: only their entry points (views, tasks, commands, the sweep) call them"
     if source == "lib":
         return "lib stands below every domain app"
     if target in DOMAIN and DOMAIN.index(target) > DOMAIN.index(source):
@@ -107,7 +128,7 @@ def violation(importer: str, dependency: str) -> str | None:
 
 
 def project_modules() -> Iterator[tuple[str, pathlib.Path]]:
-    for package in ("lib", *DOMAIN, TOP):
+    for package in ("lib", *DOMAIN, WORKFLOWS, TOP):
         for path in sorted((BASE / package).rglob("*.py")):
             if "migrations" not in path.parts:  # history: they name what was, not what is
                 yield _module_name(path), path
@@ -177,6 +198,15 @@ def test_the_rule_catches_each_way_of_depending_on_an_app_to_the_right():
     found = {dep for dep in dependencies(source, module) if violation(module, dep)}
     assert found == {"cohorts.models", "followups.services", "contacts", "config.settings"}
     assert violation("lib.outbox.services", "accounts.models")
+    assert violation("intros.services", "workflows.intros")
+    assert violation("followups.models", "workflows.intros")
+    assert violation("lib.outbox.services", "workflows.intros")
+    assert violation("intros.views", "workflows.intros") is None
+    assert violation("accounts.tasks", "workflows.personal_data") is None
+    assert violation("cohorts.management.commands.load_demo", "workflows.intros") is None
+    assert violation("followups.sweep", "workflows.digests") is None
+    assert violation("workflows.intros", "cohorts.models") is None
+    assert violation("workflows.intros", "config.settings")
     assert violation("cohorts.views", "intros.models") is None
     assert violation("intros.models", "lib.outbox.models") is None
     assert set(dependencies("last_ask = ForeignKey(to='outbox.OutboxMessage')", "intros.models")) == {"lib"}
@@ -185,3 +215,33 @@ def test_the_rule_catches_each_way_of_depending_on_an_app_to_the_right():
     assert violation("cohorts.views", "api.main")
     assert violation("lib.pagination", "api.pagination")
     assert violation("api.main", "config.settings")
+
+
+def test_workflows_is_a_plain_package_above_the_apps():
+    """No models, no app config: a layer of functions the entry points call."""
+    workflows = BASE / WORKFLOWS
+    assert (workflows / "__init__.py").exists()
+    assert not (workflows / "apps.py").exists() and not (workflows / "models.py").exists()
+    assert WORKFLOWS not in settings.INSTALLED_APPS
+
+
+def test_no_app_registers_into_another_at_start_up():
+    """Effects are plain calls: no app fills another's registry from AppConfig.ready()."""
+    for package in DOMAIN:
+        apps_py = BASE / package / "apps.py"
+        names = {
+            node.attr if isinstance(node, ast.Attribute) else node.id
+            for node in ast.walk(ast.parse(apps_py.read_text()))
+            if isinstance(node, ast.Attribute | ast.Name)
+        }
+        assert not {"register", "register_context_builder", "PART"} & names, package
+
+
+def test_every_transition_names_the_action_that_makes_it():
+    import importlib
+
+    from intros.states import TRANSITIONS
+
+    for transition in TRANSITIONS.values():
+        module, _, function = transition.action.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), function)), transition.name

@@ -15,7 +15,7 @@ once per reported event, and tells the same people a refusal would have.
 
 `outbox_enqueue_many` is the bulk form for the reminder sweep: one INSERT for a batch,
 one task for the batch, and each body rendered when it is sent (by the context builder
-the owning app registered for that template), so the sweep pays for deciding and
+settings.OUTBOX_CONTEXT_BUILDERS names for that template), so the sweep pays for deciding and
 recording, not for thousands of template renders.
 """
 
@@ -37,6 +37,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from lib.addresses import DELETED_EMAIL_DOMAIN, sendable, unusable_reason
 
@@ -79,15 +80,15 @@ def _render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
     return render_to_string(f"emails/{template}.txt", ctx), render_to_string(f"emails/{template}.html", ctx)
 
 
-# template name → builds the render context from the row's JSON `context` (ids, not objects);
-# returns None when what the message was about no longer exists.
+# Builds the render context from the row's JSON `context` (ids, not objects); returns None when
+# what the message was about no longer exists. One per template, named in OUTBOX_CONTEXT_BUILDERS.
 ContextBuilder = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
-_BUILDERS: dict[str, ContextBuilder] = {}
 
 
-def register_context_builder(template: str, build: ContextBuilder) -> None:
-    """Let messages written with `outbox_enqueue_many` for `template` be rendered at send time."""
-    _BUILDERS[template] = build
+def context_builder(template: str) -> ContextBuilder | None:
+    """The builder settings.OUTBOX_CONTEXT_BUILDERS names for `template` (None: not rendered later)."""
+    path = settings.OUTBOX_CONTEXT_BUILDERS.get(template)
+    return import_string(path) if path else None
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ def outbox_enqueue_many(messages: Iterable[Pending]) -> list[int]:
     for message in messages:
         if not _deliverable([message.to]):
             continue
-        if message.template not in _BUILDERS:
-            raise LookupError(f"No context builder is registered for the email template {message.template!r}.")
+        if message.template not in settings.OUTBOX_CONTEXT_BUILDERS:
+            raise LookupError(f"No context builder is named for the email template {message.template!r}.")
         rows.append(
             OutboxMessage(
                 to=[message.to],
@@ -133,7 +134,7 @@ def render_pending(message: OutboxMessage) -> bool:
     then there is nothing to send."""
     if message.body_text or not message.template:
         return True
-    context = _BUILDERS[message.template](message.context)
+    context = context_builder(message.template)(message.context)
     if context is None:
         return False
     if "subject" in context:
@@ -440,7 +441,7 @@ class Undelivered:
     """Whose copy of a message from one template not arriving matters, to whom, and how."""
 
     recipient: str  # the recipient, by role, whose copy not arriving matters ("target")
-    notice: str  # the notice's template, rendered when sent by the builder its app registered
+    notice: str  # the notice's template, rendered when sent by its builder (OUTBOX_CONTEXT_BUILDERS)
     tell: tuple[str, ...]  # the people to tell, by role
 
     @property

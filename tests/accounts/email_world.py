@@ -16,8 +16,7 @@ from django.db.models.signals import post_save
 from django.test import override_settings
 from django.urls import reverse
 
-from accounts.data_exports import data_export_build, data_export_request
-from accounts.personal_data import account_delete
+from accounts.data_exports import data_export_request
 from cohorts import services as cohort_services
 from cohorts.summary import weekly_summary
 from followups import digests
@@ -33,6 +32,8 @@ from tests import mailgun
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
 from tests.stories import last_link_token, submitted
+from workflows import intros as actions
+from workflows.personal_data import do_account_delete, do_build_data_export
 
 # A Tuesday noon (UTC): inside everyone's hours, so the sweep reminds rather than reschedules.
 T0 = dt.datetime(2027, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -85,7 +86,7 @@ class TemplateRecorder:
 
 
 def _approve(intro, mode=Mode.DOUBLE_OPT_IN):
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="acquainted",
@@ -120,17 +121,17 @@ def send_every_email(client) -> World:
 
     # Janet → Carol: changes asked, approved, reminded, deferred, re-asked, accepted, stepped back.
     a = submitted(seeker=janet, target=carol)
-    services.intro_request_changes(intro=a, connector=jill, note=MARKED_UP_NOTE)
+    actions.do_request_changes(intro=a, connector=jill, note=MARKED_UP_NOTE)
     a.refresh_from_db()
-    services.intro_submit(intro=a, seeker=janet)
+    actions.do_submit(intro=a, seeker=janet)
     a = _approve(a)
-    services.intro_remind_target(intro=a)
+    actions.do_remind_target(intro=a)
     link, _ = last_link_token(a)
-    services.target_defer(link=link, until=T0.date() + dt.timedelta(days=10), note="Travelling until then.")
+    actions.do_target_defer(link=link, until=T0.date() + dt.timedelta(days=10), note="Travelling until then.")
     a.refresh_from_db()
-    services.intro_reask(intro=a)
+    actions.do_reask(intro=a)
     link, _ = last_link_token(a)
-    services.target_accept(
+    actions.do_target_accept(
         link=link,
         terms=services.TargetTerms(busy_until=T0.date() + dt.timedelta(days=4), target_writes_first=True),
     )
@@ -138,31 +139,31 @@ def send_every_email(client) -> World:
         intro=a, seeker=janet, at=T0 - dt.timedelta(minutes=5), channel="email", confirmed=True
     )
     link, _ = last_link_token(a, purpose=TargetLink.Purpose.STEP_BACK)
-    services.target_step_back(link=link, note="I asked for four days.")
+    actions.do_target_step_back(link=link, note="I asked for four days.")
 
     # Omar → Priya: accepted, met, hired, and Priya says how good the match was.
     b = _approve(submitted(seeker=omar, target=priya))
     link, _ = last_link_token(b)
-    services.target_accept(link=link, terms=services.TargetTerms())
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
     b.refresh_from_db()
-    services.intro_record_meeting(intro=b, seeker=omar, met_on=T0.date() - dt.timedelta(days=1))
+    actions.do_record_meeting(intro=b, seeker=omar, met_on=T0.date() - dt.timedelta(days=1))
     b.refresh_from_db()
-    services.intro_record_outcome(intro=b, seeker=omar, outcome=Outcome.HIRED, note="I start in <May> & can't wait")
+    actions.do_record_outcome(intro=b, seeker=omar, outcome=Outcome.HIRED, note="I start in <May> & can't wait")
     b.refresh_from_db()
-    services.intro_ask_feedback(intro=b)
+    actions.do_ask_feedback(intro=b)
     link, _ = last_link_token(b, purpose=TargetLink.Purpose.FEEDBACK)
-    services.target_feedback(link=link, rating=5, note="Sharp questions.")
+    actions.do_target_feedback(link=link, rating=5, note="Sharp questions.")
 
     # Natalie → Dave: the connector declines; Natalie → Erin: the target declines.
     c = submitted(seeker=natalie, target=dave)
-    services.intro_decline(intro=c, connector=jill, note="Dave has just left; let's find someone closer.")
+    actions.do_decline(intro=c, connector=jill, note="Dave has just left; let's find someone closer.")
     d = _approve(submitted(seeker=natalie, target=erin))
     link, _ = last_link_token(d)
-    services.target_decline(link=link, note="Too much on my plate.")
+    actions.do_target_decline(link=link, note="Too much on my plate.")
 
     # Omar → Frank: no answer, closed. Natalie → Gina: "mention my name".
     e = _approve(submitted(seeker=omar, target=frank))
-    services.intro_expire(intro=e)
+    actions.do_expire(intro=e)
     _approve(submitted(seeker=natalie, target=gina), mode=Mode.MENTION_NAME)
 
     # Natalie → Lena: the address on Jill's contact is refused for good (the server below), so
@@ -174,7 +175,7 @@ def send_every_email(client) -> World:
     mona = contact("Mona Moved", "mona@hooli.example.org")
     m = _approve(submitted(seeker=omar, target=mona))
     link, _ = last_link_token(m)
-    services.target_accept(link=link, terms=services.TargetTerms())
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
 
     # Jill is at capacity (one request still waits on its target): Janet's next request waits in
     # the queue, then she withdraws it.
@@ -182,7 +183,7 @@ def send_every_email(client) -> World:
     jill.intro_capacity = 1
     jill.save(update_fields=["intro_capacity"])
     g = submitted(seeker=janet, target=harry)
-    services.intro_withdraw(intro=g, seeker=janet, note="I found another way in.")
+    actions.do_withdraw(intro=g, seeker=janet, note="I found another way in.")
 
     # The cohort: an invitation, a coach's nudge, and the coach's weekly summary.
     cohort_services.invitations_send(cohort=cohort, emails=["newcomer@example.org"], invited_by=coach)
@@ -215,11 +216,11 @@ def send_every_email(client) -> World:
     MembershipFactory(cohort=cohort, user=kim)
     kate = ContactFactory(owner=kim, shareable=True, name="Kate Left", email="kate@initrode.example.org")
     submitted(seeker=natalie, target=kate)
-    account_delete(user=kim)
+    do_account_delete(user=kim)
 
     # Janet asks for all her data; a worker prepares the file and tells her where to download it.
     requested, _ = data_export_request(user=janet)
-    data_export_build(export_id=requested.pk)
+    do_build_data_export(export_id=requested.pk)
 
     # The password-reset form, as a person uses it.
     response = client.post(reverse("accounts:password_reset"), {"email": janet.email})

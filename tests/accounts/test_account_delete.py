@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import FORMER_MEMBER, User
-from accounts.personal_data import AccountNotDeletable, account_delete
+from accounts.personal_data import AccountNotDeletable
 from cohorts.models import Cohort, Membership
 from contacts import services as contact_services
 from contacts.fileformats import parse_upload
@@ -30,6 +30,8 @@ from lib.outbox.services import outbox_enqueue
 from tests.conftest import login
 from tests.factories import PASSWORD, ContactFactory, IntroRequestFactory
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
+from workflows import intros as actions
+from workflows.personal_data import do_account_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +60,7 @@ def seekers_world(cohort, seeker, connector, member):
     waiting = submitted(seeker=seeker, target=ContactFactory(owner=connector, name="Sue Submitted"))
     introduced = accepted(seeker=seeker, target=ContactFactory(owner=connector, name="Ivy Introduced"))
     met = accepted(seeker=seeker, target=ContactFactory(owner=connector, name="Meg Met"))
-    services.intro_record_meeting(intro=met, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=met, seeker=seeker, met_on=timezone.localdate())
     followup_services.outreach_record(
         intro=introduced, seeker=seeker, at=timezone.now(), channel="email", note="Wrote to Ivy", confirmed=True
     )
@@ -131,7 +133,7 @@ def test_a_coach_is_asked_to_hand_the_cohort_over_first(client, cohort):
     assert not coach.is_deleted
     assert Cohort.objects.filter(pk=cohort.pk, coach=coach).exists()
     with pytest.raises(AccountNotDeletable):
-        account_delete(user=coach)
+        do_account_delete(user=coach)
 
 
 # --- the seeker leaves -----------------------------------------------------------------------------
@@ -283,8 +285,8 @@ def test_another_members_data_is_untouched(client, seekers_world, seeker, member
 
 
 def test_deleting_twice_is_harmless(seeker):
-    account_delete(user=seeker)
-    again = account_delete(user=seeker)
+    do_account_delete(user=seeker)
+    again = do_account_delete(user=seeker)
     assert again.is_deleted
 
 
@@ -376,11 +378,9 @@ def test_a_referral_through_a_connector_who_left_records_the_outcome_without_a_n
     connectors_world, seeker, connector
 ):
     intro = connectors_world["introduced"]
-    account_delete(user=connector)
-    services.intro_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
-    result = services.intro_record_outcome(
-        intro=intro, seeker=seeker, outcome="referred_on", referred_to={"name": "Rita"}
-    )
+    do_account_delete(user=connector)
+    actions.do_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
+    result = actions.do_record_outcome(intro=intro, seeker=seeker, outcome="referred_on", referred_to={"name": "Rita"})
     assert result.intro.status == Status.OUTCOME
     assert not IntroRequest.objects.filter(parent=intro).exists()
 
@@ -389,7 +389,7 @@ def test_a_member_offered_by_someone_who_left_can_no_longer_ask_them(client, see
     offer = followup_services.offer_create(
         seeker=seeker, offered_by_name="Jill Connector", contact_name="Pat", offered_by=connector
     )
-    account_delete(user=connector)
+    do_account_delete(user=connector)
     offer.refresh_from_db()
     assert offer.offered_by is None and offer.offered_by_name == FORMER_MEMBER
     with pytest.raises(services.NotAllowed):

@@ -14,19 +14,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import data_exports, personal_data
-from accounts.data_exports import data_export_build, data_export_request, data_export_sweep
+from accounts.data_exports import data_export_request, data_export_sweep
 from accounts.models import DataExport
-from accounts.personal_data import account_delete
 from contacts import services as contact_services
 from contacts.fileformats import parse_upload
 from contacts.models import Tag
 from followups import services as followup_services
 from followups.models import CalendarFeed, ReminderLog
-from intros import services
 from lib.outbox.models import OutboxMessage
 from tests.conftest import login
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.stories import accepted, awaiting_target, submitted
+from workflows import intros as actions
+from workflows.personal_data import do_account_delete, do_build_data_export
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def _download_url(export: DataExport) -> str:
 def _prepare(user) -> DataExport:
     """What the page's button and the worker do, without the broker."""
     export, _ = data_export_request(user=user)
-    return data_export_build(export_id=export.pk)
+    return do_build_data_export(export_id=export.pk)
 
 
 def _download(client, user) -> dict:
@@ -52,7 +52,7 @@ def _download(client, user) -> dict:
     client.post(URL)
     export = DataExport.objects.get(user=user)
     if export.status == Status.REQUESTED:  # the test's transaction never commits: run the task here
-        data_export_build(export_id=export.pk)
+        do_build_data_export(export_id=export.pk)
         export.refresh_from_db()
     response = client.get(_download_url(export))
     assert response.status_code == 200
@@ -95,7 +95,7 @@ def test_htmx_polls_the_fragment_until_the_link_is_there(client, seeker):
     export = DataExport.objects.get(user=seeker)
 
     waiting = client.get(URL, **HTMX).content.decode()
-    data_export_build(export_id=export.pk)
+    do_build_data_export(export_id=export.pk)
     ready = client.get(URL, **HTMX).content.decode()
 
     assert waiting.lstrip().startswith('<div id="data-export"') and "hx-trigger" in waiting
@@ -137,7 +137,7 @@ def test_asking_too_often_is_refused_with_a_message_and_the_last_file_stays(clie
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "data_export": (1, 86400)}
     login(client, seeker)
     client.post(URL)
-    export = data_export_build(export_id=DataExport.objects.get(user=seeker).pk)
+    export = do_build_data_export(export_id=DataExport.objects.get(user=seeker).pk)
 
     refused = client.post(URL, **HTMX)
 
@@ -152,8 +152,8 @@ def test_a_task_delivered_twice_writes_one_file(seeker, data_export_dir):
     before = set(_stored_files(data_export_dir))
     export, _ = data_export_request(user=seeker)
 
-    first = data_export_build(export_id=export.pk)
-    second = data_export_build(export_id=export.pk)
+    first = do_build_data_export(export_id=export.pk)
+    second = do_build_data_export(export_id=export.pk)
 
     assert first is not None and second is None
     assert set(_stored_files(data_export_dir)) - before == {first.path}
@@ -177,7 +177,7 @@ def test_a_failed_preparation_says_so_and_can_be_tried_again(client, seeker, mon
     monkeypatch.setattr(personal_data, "write_account_export", broken)
     export, _ = data_export_request(user=seeker)
 
-    assert data_export_build(export_id=export.pk) is None
+    assert do_build_data_export(export_id=export.pk) is None
 
     export.refresh_from_db()
     assert export.status == Status.FAILED
@@ -288,7 +288,7 @@ def test_nothing_that_is_someone_elses(client, cohort, seeker, connector, member
     target.how_we_know = "Jill's old colleague"
     target.save()
     waiting = awaiting_target(seeker=seeker, target=target)
-    services.intro_remind_target(intro=waiting)  # a re-ask: still not accepted
+    actions.do_remind_target(intro=waiting)  # a re-ask: still not accepted
     shared = ContactFactory(
         owner=member, name="Maxine Shared", shareable=True, notes="Max's note", email="maxine@x.org"
     )
@@ -384,7 +384,7 @@ def test_deleting_the_account_deletes_its_files(seeker, connector, data_export_d
     data_exports.storage().save(f"{seeker.pk}/orphan.json", ContentFile(b"{}"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_delete(user=seeker)
+        do_account_delete(user=seeker)
 
     assert not DataExport.objects.filter(user=seeker).exists()
     assert [f for f in _stored_files(data_export_dir) if f.startswith(f"{seeker.pk}/")] == []
@@ -406,7 +406,7 @@ def test_a_file_finished_after_its_request_was_deleted_is_not_kept(
 
     monkeypatch.setattr(personal_data, "write_account_export", while_deleting)
     with django_capture_on_commit_callbacks(execute=True):
-        assert data_export_build(export_id=export.pk) is None
+        assert do_build_data_export(export_id=export.pk) is None
 
     assert set(_stored_files(data_export_dir)) == before
     assert not OutboxMessage.objects.filter(subject__contains="ready to download").exists()
@@ -416,7 +416,7 @@ def test_a_deleted_account_s_download_is_gone_for_everyone(client, seeker):
     export = _prepare(seeker)
     other = UserFactory()
 
-    account_delete(user=seeker)
+    do_account_delete(user=seeker)
 
     assert login(client, other).get(_download_url(export)).status_code == 404
 

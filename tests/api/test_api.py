@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessToken
-from accounts.personal_data import account_delete
 from contacts.models import Contact
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.stories import accepted
+from workflows.personal_data import do_account_delete
 
 from .helpers import ApiClient, ok
 
@@ -72,7 +72,7 @@ def test_a_token_records_its_last_use_and_stores_only_a_hash():
 def test_a_deleted_account_takes_its_tokens_with_it():
     user = UserFactory()
     _, secret = AccessToken.issue(user=user, name="Sheet", scope="write")
-    account_delete(user=user)
+    do_account_delete(user=user)
     assert not AccessToken.objects.filter(user=user).exists()
     _problem(ApiClient(secret=secret).get("/contacts"), 401)
 

@@ -15,6 +15,7 @@ from intros import services
 from lib.outbox.models import OutboxMessage
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.stories import awaiting_target, last_link_token, log_in
+from workflows import intros as actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +30,7 @@ def test_coach_sees_attention_drills_down_exports_and_nudges(new_page, check):
     # Story 1: the CAO accepts but is busy for four days and writes first; Janet writes anyway.
     intro = awaiting_target(seeker=janet, target=ContactFactory(owner=jill, name="Carol CAO", organisation="City Hall"))
     link, _ = last_link_token(intro)
-    services.target_accept(
+    actions.do_target_accept(
         link=link,
         terms=services.TargetTerms(busy_until=timezone.localdate() + dt.timedelta(days=4), target_writes_first=True),
     )

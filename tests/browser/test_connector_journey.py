@@ -14,6 +14,7 @@ from intros.models import IntroRequest
 from intros.states import Status
 from tests.factories import GOOD_PREPARATION, ContactFactory, UserFactory
 from tests.stories import last_link_token, log_in, submitted
+from workflows import intros as actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +62,7 @@ def test_connector_vets_asks_for_changes_approves_and_sees_capacity_and_record(n
         seeker=omar,
         preparation={"goal": GOOD_PREPARATION["goal"] + " I want to join the platform team now."},
     )
-    services.intro_submit(intro=omars, seeker=omar)
+    actions.do_submit(intro=omars, seeker=omar)
 
     # --- set a capacity of one -------------------------------------------------------------------
     page.get_by_role("link", name="Jill").first.click()
@@ -113,11 +114,11 @@ def test_connector_vets_asks_for_changes_approves_and_sees_capacity_and_record(n
 
     # --- the introduction leads to a hire; the record shows it -------------------------------------
     link, _ = last_link_token(omars)
-    services.target_accept(link=link, terms=services.TargetTerms())
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
     omars.refresh_from_db()
-    services.intro_record_meeting(intro=omars, seeker=omar, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=omars, seeker=omar, met_on=timezone.localdate())
     omars.refresh_from_db()
-    services.intro_record_outcome(intro=omars, seeker=omar, outcome="hired", note="I start in March!")
+    actions.do_record_outcome(intro=omars, seeker=omar, outcome="hired", note="I start in March!")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
     page.get_by_role("link", name="Introductions you made").click()

@@ -13,6 +13,7 @@ from accounts import data_exports
 from accounts.models import DataExport
 from tests.factories import ContactFactory, UserFactory
 from tests.stories import log_in
+from workflows.personal_data import do_build_data_export
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def test_my_data_is_prepared_while_the_page_waits_then_downloaded(page, check, m
     check(page, "data-export-preparing")
 
     # The worker writes the file; the page, polling, shows the link without a reload.
-    data_exports.data_export_build(export_id=DataExport.objects.get(user=janet).pk)
+    do_build_data_export(export_id=DataExport.objects.get(user=janet).pk)
     link = page.get_by_role("link", name=re.compile(r"Download all my data \(JSON, \d+(\.\d)? (bytes|KB)\)"))
     expect(link).to_be_visible(timeout=10_000)
     expect(page.get_by_text("Preparing your download…")).to_have_count(0)

@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 
 from cohorts import services as cohort_services
 from followups import services as followup_services
-from intros import services
 from intros.models import IntroRequest, TargetLink
 from intros.states import Status
 from lib.outbox import services as outbox
@@ -31,6 +30,7 @@ from tests.factories import (
 )
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
 from tests.stories import accepted, awaiting_target, last_link_token, log_in
+from workflows import intros as actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -80,9 +80,9 @@ def test_pages_without_an_account_pass_the_audit(new_page, check):
     expect(page.get_by_role("heading", name="You have already answered")).to_be_visible()
     check(page, "target-link-used")
     intro.refresh_from_db()
-    services.intro_record_meeting(intro=intro, seeker=janet, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=intro, seeker=janet, met_on=timezone.localdate())
     intro.refresh_from_db()
-    services.intro_ask_feedback(intro=intro)
+    actions.do_ask_feedback(intro=intro)
     _, feedback = last_link_token(intro, purpose=TargetLink.Purpose.FEEDBACK)
     page.goto(f"/r/{intro.pk}/{feedback}/")
     expect(page.get_by_role("heading", name="How was meeting Janet Seeker?")).to_be_visible()
@@ -342,7 +342,7 @@ def test_asking_twice_and_asking_again_pages_pass_the_audit(new_page, check):
     contact("Olga Other", "olga@northwind.example.org")
     declined = awaiting_target(seeker=janet, target=carol)
     link, _ = last_link_token(declined)
-    services.target_decline(link=link, note="Too much on my plate this spring.")
+    actions.do_target_decline(link=link, note="Too much on my plate this spring.")
     draft = IntroRequestFactory(seeker=janet, target=priya)
 
     page = new_page("seeker", phone=True)

@@ -21,6 +21,7 @@ from lib.outbox.models import OutboxMessage
 from tests.browser.audit import focus_is_visible
 from tests.factories import GOOD_PREPARATION, CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.stories import last_link_token
+from workflows import intros as actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,7 +144,7 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
     intro = IntroRequest.objects.get(seeker=seeker)
 
     # --- the connector asks for changes; the seeker fixes them ----------------------------------
-    services.intro_request_changes(
+    actions.do_request_changes(
         intro=intro, connector=connector, note="Name the CAO's current project in your questions, please."
     )
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
@@ -162,7 +163,7 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
 
     # --- approved and accepted off-page; the seeker meets and reports ---------------------------
     intro.refresh_from_db()
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=connector,
         vouch_strength="acquainted",
@@ -173,7 +174,7 @@ def test_seeker_signs_up_asks_fixes_meets_and_follows_up(new_page, check):
     # Carol is busy for three more days and takes messages 09:00–17:00 in Chicago: nothing may tell
     # Natalie to write before then, and the pages say until when, on both clocks.
     busy = timezone.localdate(timezone=CHICAGO) + dt.timedelta(days=3)
-    services.target_accept(
+    actions.do_target_accept(
         link=link,
         terms=services.TargetTerms(
             busy_until=busy,

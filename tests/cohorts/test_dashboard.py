@@ -51,6 +51,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.stories import at, dashboard_cells
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -85,13 +86,13 @@ def _target(jill, name: str):
 def _submit(seeker, target, when) -> IntroRequest:
     with at(when):
         intro = IntroRequestFactory(seeker=seeker, target=target)
-        services.intro_submit(intro=intro, seeker=seeker)
+        actions.do_submit(intro=intro, seeker=seeker)
     return intro
 
 
 def _approve(intro, when, mode=Mode.DOUBLE_OPT_IN) -> None:
     with at(when):
-        services.intro_approve(
+        actions.do_approve(
             intro=intro, connector=intro.connector, vouch_strength="close", vouch_note="I vouch for them.", mode=mode
         )
 
@@ -99,7 +100,7 @@ def _approve(intro, when, mode=Mode.DOUBLE_OPT_IN) -> None:
 def _accept(intro, when) -> None:
     with at(when):
         link = intro.target_links.filter(purpose=TargetLink.Purpose.ANSWER).latest("pk")
-        services.target_accept(link=link, terms=services.TargetTerms())
+        actions.do_target_accept(link=link, terms=services.TargetTerms())
 
 
 def _outreach(intro, when, *, confirmed=False) -> Outreach:
@@ -136,10 +137,10 @@ def story():
     _done(a1, FollowUp.Kind.THANK_CONNECTOR, on(5))
     _outreach(a1, on(6))
     with at(on(10, 16)):
-        services.intro_record_meeting(intro=a1, seeker=ann, met_on=dt.date(2026, 3, 10))
+        actions.do_record_meeting(intro=a1, seeker=ann, met_on=dt.date(2026, 3, 10))
     _done(a1, FollowUp.Kind.THANK_TARGET, on(11))
     with at(on(16)):
-        services.intro_record_outcome(intro=a1, seeker=ann, outcome=Outcome.HIRED)
+        actions.do_record_outcome(intro=a1, seeker=ann, outcome=Outcome.HIRED)
     a2 = _submit(ann, _target(jill, "Bea Stone"), on(9))
     _approve(a2, on(10), mode=Mode.MENTION_NAME)
     _outreach(a2, on(13))
@@ -160,7 +161,7 @@ def story():
     _outreach(b1, on(9, 22), confirmed=True)  # after hours
     _outreach(b1, on(10))
     with at(on(11)):
-        services.target_step_back(link=b1.target_links.filter(purpose=TargetLink.Purpose.STEP_BACK).latest("pk"))
+        actions.do_target_step_back(link=b1.target_links.filter(purpose=TargetLink.Purpose.STEP_BACK).latest("pk"))
     b2 = _submit(ben, _target(jill, "Gia Ford"), on(20))
     with at(on(1, month=2)):
         offer = followup_services.offer_create(seeker=ben, offered_by_name="Sam Lee", contact_name="Hal Quinn")
@@ -173,7 +174,7 @@ def story():
     _accept(c1, on(9))
     c2 = _submit(cat, _target(jill, "Joy Nash"), on(6))
     with at(on(7)):
-        services.intro_decline(intro=c2, connector=jill, note="Not the right person for this, sorry.")
+        actions.do_decline(intro=c2, connector=jill, note="Not the right person for this, sorry.")
 
     # Olive, outside the cohort
     _submit(olive, _target(jill, "Kim Ward"), on(10))
@@ -771,7 +772,7 @@ def _bulk_cohort(size: int):
                 target=contact,
                 status=Status.MET,
                 mode=Mode.DOUBLE_OPT_IN,
-                # The stamps the transitions below would set (intros.services._transition).
+                # The stamps the transitions below would set (intros.services.transition).
                 first_submitted_at=on(2),
                 approved_at=on(3),
                 accepted_at=on(5),

@@ -48,6 +48,7 @@ from intros.states import Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import CohortFactory, ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
 from tests.stories import at, dashboard_cells, words
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -82,15 +83,15 @@ def play(client) -> History:
     sid, jill = h.sid, h.jill
 
     def submit(intro):
-        services.intro_submit(intro=intro, seeker=intro.seeker)
+        actions.do_submit(intro=intro, seeker=intro.seeker)
 
     def approve(intro, mode=Mode.DOUBLE_OPT_IN):
-        services.intro_approve(
+        actions.do_approve(
             intro=intro, connector=intro.connector, vouch_strength="close", vouch_note="I vouch for them.", mode=mode
         )
 
     def accept(intro, **terms):
-        services.target_accept(link=_answer_link(intro), terms=services.TargetTerms(**terms))
+        actions.do_target_accept(link=_answer_link(intro), terms=services.TargetTerms(**terms))
 
     def thank_connector(intro):
         FollowUp.objects.get(intro=intro, kind=FollowUp.Kind.THANK_CONNECTOR).mark_done()
@@ -161,23 +162,23 @@ def play(client) -> History:
         (d(2), lambda: approve(h.r1)),
         (d(2, 11), r2_new),
         (d(3), lambda: accept(h.r1, busy_until=dt.date(2026, 6, 5))),
-        (d(3, 11), lambda: services.intro_request_changes(intro=h.r2, connector=jill, note="Say what you'd ask.")),
+        (d(3, 11), lambda: actions.do_request_changes(intro=h.r2, connector=jill, note="Say what you'd ask.")),
         (d(3, 15), lambda: thank_connector(h.r1)),  # early: due the 4th
         (d(4), lambda: submit(h.r2)),  # again, after the changes
         (d(4, 11), lambda: outreach(h.r1, confirmed=True)),  # inside the target's busy days: a breach
         (d(5), lambda: approve(h.r2, mode=Mode.MENTION_NAME)),
-        (d(6), lambda: services.target_step_back(link=_answer_link(h.r1, TargetLink.Purpose.STEP_BACK))),
+        (d(6), lambda: actions.do_target_step_back(link=_answer_link(h.r1, TargetLink.Purpose.STEP_BACK))),
         (d(6, 11), r3_new),
         (d(7), lambda: approve(h.r3)),
         (d(8), lambda: thank_connector(h.r2)),  # late: due the 6th
-        (d(8, 11), lambda: services.target_defer(link=_answer_link(h.r3), until=dt.date(2026, 6, 11))),
+        (d(8, 11), lambda: actions.do_target_defer(link=_answer_link(h.r3), until=dt.date(2026, 6, 11))),
         (d(9), lambda: outreach(h.r2)),  # late: due the 7th
         (d(10), r4_new),
-        (d(11), lambda: services.intro_withdraw(intro=h.r4, seeker=sid)),
+        (d(11), lambda: actions.do_withdraw(intro=h.r4, seeker=sid)),
         (d(12), lambda: accept(h.r3)),  # re-asked by the sweep on the 11th
-        (d(12, 14), lambda: services.intro_record_meeting(intro=h.r2, seeker=sid, met_on=dt.date(2026, 6, 12))),
+        (d(12, 14), lambda: actions.do_record_meeting(intro=h.r2, seeker=sid, met_on=dt.date(2026, 6, 12))),
         (d(13, 9), lambda: FollowUp.objects.get(intro=h.r2, kind=FollowUp.Kind.THANK_TARGET).skip()),
-        (d(15), lambda: services.intro_record_outcome(intro=h.r2, seeker=sid, outcome=Outcome.HIRED)),
+        (d(15), lambda: actions.do_record_outcome(intro=h.r2, seeker=sid, outcome=Outcome.HIRED)),
         (d(15, 12), offers_at("Fifteen")),
         (d(15, 12, 1), offers_at("Dismissed", lambda o: followup_services.offer_dismiss(offer=o, seeker=sid))),
         (d(15, 12, 2), offers_at("Contacted", lambda o: followup_services.offer_contacted(offer=o, seeker=sid))),

@@ -19,13 +19,13 @@ from contacts.fileformats import parse_upload
 from contacts.models import Contact, ImportBatch, search_keys
 from contacts.views import ORGANISATION_SUGGESTIONS
 from followups import services as followup_services
-from intros import services as intro_services
 from intros.states import Outcome
 from lib.search import search_key
 from tests.conftest import login
 from tests.contacts.import_samples import linkedin_csv
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.stories import accepted
+from workflows import intros as actions
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -379,8 +379,8 @@ def test_every_way_a_contact_is_written_keeps_its_search_keys(client, connector,
     # A target's acceptance (it writes the window), the referral chain's next person, and an
     # offer the seeker asks to be introduced through.
     intro = accepted(seeker=seeker, target=ContactFactory(owner=connector, name="Carol Target"))
-    intro_services.intro_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
-    intro_services.intro_record_outcome(
+    actions.do_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(
         intro=intro,
         seeker=seeker,
         outcome=Outcome.REFERRED_ON,

@@ -25,6 +25,7 @@ from lib.outbox.services import Pending, UnsendableAddress, outbox_enqueue
 from tests.conftest import login
 from tests.factories import ContactFactory
 from tests.stories import awaiting_target, last_link_token, submitted
+from workflows import intros as actions
 
 ACCENTED = "léa.müller@example.fr"
 IDNA = "juergen@bücher.de"
@@ -182,11 +183,11 @@ def test_a_target_whose_address_became_unusable_gets_nothing_from_any_workflow(c
     assert (target.email, target.email_unusable) == ("", ACCENTED)
     before = OutboxMessage.objects.count()
 
-    intro_services.intro_remind_target(intro=intro)
-    intro_services.target_accept(link=link, terms=intro_services.TargetTerms())
+    actions.do_remind_target(intro=intro)
+    actions.do_target_accept(link=link, terms=intro_services.TargetTerms())
     intro.refresh_from_db()
-    intro_services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
-    intro_services.intro_ask_feedback(intro=intro)
+    actions.do_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
+    actions.do_ask_feedback(intro=intro)
 
     assert OutboxMessage.objects.count() > before  # the seeker and the connector still hear
     for message in OutboxMessage.objects.all():
@@ -218,7 +219,7 @@ def test_approving_an_introduction_to_an_unusable_address_says_it_needs_fixing(c
 def test_an_introduction_to_an_idna_address_is_asked():
     intro = submitted(target=ContactFactory(email=IDNA))
 
-    intro_services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="close",

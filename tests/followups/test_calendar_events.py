@@ -13,9 +13,9 @@ from icalendar import Calendar
 from followups import calendar as calendar_module
 from followups import services
 from followups.models import CalendarFeed, FollowUp
-from intros import services as intro_services
 from lib import freshness
 from tests.stories import accepted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_the_first_poll_after_a_change_builds_only_the_changed_event(client, see
 
 def test_a_feed_of_kept_events_is_the_feed_icalendar_builds(client, seeker, connector, target):
     intro = accepted(seeker=seeker, connector=connector, target=target)
-    intro_services.intro_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
     _followups(seeker, 3)
     now = timezone.now().replace(second=0, microsecond=0)
     fresh = calendar_module.calendar_for(seeker, now=now)

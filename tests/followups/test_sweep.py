@@ -13,6 +13,7 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.stories import awaiting_target, last_link_token
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -167,12 +168,11 @@ def test_a_request_without_answer_is_reasked_once_then_expires_kindly(settings):
 
 
 def test_a_deferred_request_is_reasked_at_the_date_inside_the_targets_hours():
-    from intros import services
 
     with time_machine.travel(NOON, tick=False):
         intro = awaiting_target()
         link, _ = last_link_token(intro)
-        services.target_defer(link=link, until=dt.date(2026, 12, 1))
+        actions.do_target_defer(link=link, until=dt.date(2026, 12, 1))
     intro.refresh_from_db()
     assert intro.next_action_at == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)  # target's hours start (UTC)
     early = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)

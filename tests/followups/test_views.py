@@ -15,10 +15,10 @@ from django.utils import timezone
 from followups import services
 from followups.models import CalendarFeed, FollowUp, Offer, ReminderLog
 from followups.sweep import sweep
-from intros import services as intro_services
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
 from tests.stories import accepted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -364,7 +364,7 @@ def test_calendar_feed_shows_a_new_meeting_at_once(client, seeker, connector, ta
     feed = CalendarFeed.objects.create(user=connector)
     url = reverse("followups:calendar", args=[feed.token])
     assert f"meeting-{intro.pk}@" not in client.get(url).content.decode()
-    intro_services.intro_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
     assert f"meeting-{intro.pk}@" in unfold(client.get(url).content)
 
 

@@ -22,6 +22,7 @@ from intros.states import OPEN_STATES, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION, ContactFactory, IntroRequestFactory
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +33,18 @@ def _said_no(status: str, seeker, target) -> IntroRequest:
     """A request of `seeker` to `target` that ended in `status`."""
     if status == Status.DECLINED_BY_CONNECTOR:
         intro = submitted(seeker=seeker, target=target)
-        services.intro_decline(intro=intro, connector=intro.connector, note="Not the right moment for her.")
+        actions.do_decline(intro=intro, connector=intro.connector, note="Not the right moment for her.")
     elif status == Status.DECLINED_BY_TARGET:
         intro = awaiting_target(seeker=seeker, target=target)
         link, _ = last_link_token(intro)
-        services.target_decline(link=link, note="Too much on my plate this spring.")
+        actions.do_target_decline(link=link, note="Too much on my plate this spring.")
     elif status == Status.EXPIRED:
         intro = awaiting_target(seeker=seeker, target=target)
-        services.intro_expire(intro=intro)
+        actions.do_expire(intro=intro)
     else:
         intro = accepted(seeker=seeker, target=target)
         link, _ = last_link_token(intro, purpose="step_back")
-        services.target_step_back(link=link, note="I asked for four days.")
+        actions.do_target_step_back(link=link, note="I asked for four days.")
     intro.refresh_from_db()
     assert intro.status == status
     return intro
@@ -135,7 +136,7 @@ def test_the_database_holds_one_open_request_per_seeker_and_person(seeker, targe
 
 def test_a_new_request_is_possible_once_the_last_one_ended(seeker, target):
     intro = submitted(seeker=seeker, target=target)
-    services.intro_withdraw(intro=intro, seeker=seeker)
+    actions.do_withdraw(intro=intro, seeker=seeker)
     again = services.intro_create_draft(seeker=seeker, target=target, **GOOD_PREPARATION)
     assert again.status == Status.DRAFT
 
@@ -209,7 +210,7 @@ def test_the_history_shows_what_they_said(client, cohort, seeker, target):
 
 def test_a_request_that_did_not_end_in_a_no_needs_no_reason(client, cohort, seeker, target):
     intro = submitted(seeker=seeker, target=target)
-    services.intro_withdraw(intro=intro, seeker=seeker)
+    actions.do_withdraw(intro=intro, seeker=seeker)
     client.force_login(seeker)
     html = client.get(reverse("intros:create", args=[target.pk])).content.decode()
     assert "asked to meet Carol Target before" not in html and 'name="why_now"' not in html
@@ -236,10 +237,10 @@ def test_the_service_will_not_submit_without_why_now(seeker, target):
     _said_no(Status.EXPIRED, seeker, target)
     draft = services.intro_create_draft(seeker=seeker, target=target, **GOOD_PREPARATION)
     with pytest.raises(services.PreparationIncomplete) as raised:
-        services.intro_submit(intro=draft, seeker=seeker)
+        actions.do_submit(intro=draft, seeker=seeker)
     assert set(raised.value.problems) == {"why_now"}
     services.intro_update_preparation(intro=draft, seeker=seeker, preparation={"why_now": WHY_NOW})
-    assert services.intro_submit(intro=draft, seeker=seeker).changed
+    assert actions.do_submit(intro=draft, seeker=seeker).changed
 
 
 def test_a_thin_why_now_is_refused_beside_the_field(client, cohort, seeker, target):
@@ -253,6 +254,6 @@ def test_a_thin_why_now_is_refused_beside_the_field(client, cohort, seeker, targ
 
 def test_an_outcome_does_not_count_as_a_no(seeker, target):
     intro = accepted(seeker=seeker, target=target)
-    services.intro_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(intro=intro, seeker=seeker, outcome=Outcome.ADVICE)
+    actions.do_record_meeting(intro=intro, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(intro=intro, seeker=seeker, outcome=Outcome.ADVICE)
     assert services.asked_before(seeker=seeker, target=target) == []

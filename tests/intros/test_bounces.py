@@ -9,14 +9,14 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.personal_data import account_delete
-from intros import services
 from intros.models import IntroRequest
 from lib.outbox import services as outbox
 from lib.outbox.models import DeliveryReport, OutboxMessage
 from tests import mailgun
 from tests.mail_backends import mailer
 from tests.stories import accepted, awaiting_target, last_link_token
+from workflows import intros as actions
+from workflows.personal_data import do_account_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +152,7 @@ def test_nobody_is_told_of_a_bounced_introduction_once_the_request_has_ended(cli
     outbox.outbox_flush()
     bounce(client, OutboxMessage.objects.get(template="intro_introduction"), "carol@example.org")
     link, _ = last_link_token(intro, purpose="step_back")
-    services.target_step_back(link=link, note="Not a good time after all.")
+    actions.do_target_step_back(link=link, note="Not a good time after all.")
     assert IntroRequest.objects.get(pk=intro.pk).is_final
     outbox.outbox_flush()
     assert not OutboxMessage.objects.filter(template="introduction_undelivered").exists()
@@ -174,5 +174,5 @@ def test_someone_who_deletes_their_account_leaves_no_reports_behind(client, coho
     outbox.outbox_flush()
     bounce(client, OutboxMessage.objects.get(template="intro_introduction"), seeker.email)
     assert DeliveryReport.objects.filter(recipient=seeker.email).exists()
-    account_delete(user=seeker)
+    do_account_delete(user=seeker)
     assert not DeliveryReport.objects.filter(recipient=seeker.email).exists()

@@ -9,12 +9,13 @@ from intros.states import Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
 
 def approve(intro):
-    return services.intro_approve(
+    return actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="close",
@@ -28,8 +29,8 @@ def test_a_request_beyond_capacity_waits_in_the_queue_and_the_seeker_is_told(cli
     carried = awaiting_target(target=ContactFactory(owner=connector))
     assert carried.status == Status.AWAITING_TARGET
     first, second = (IntroRequestFactory(target=ContactFactory(owner=connector)) for _ in range(2))
-    r1 = services.intro_submit(intro=first, seeker=first.seeker)
-    r2 = services.intro_submit(intro=second, seeker=second.seeker)
+    r1 = actions.do_submit(intro=first, seeker=first.seeker)
+    r2 = actions.do_submit(intro=second, seeker=second.seeker)
     assert "number 1 in their queue" in r1.warning and "number 2 in their queue" in r2.warning
     told = OutboxMessage.objects.get(to=[second.seeker.email], subject__contains="at capacity")
     assert "number 2" in told.body_text
@@ -38,7 +39,7 @@ def test_a_request_beyond_capacity_waits_in_the_queue_and_the_seeker_is_told(cli
     first.refresh_from_db()
     assert first.status == Status.SUBMITTED
     # The carried introduction ends: there is room again, and the queue's head can be approved.
-    services.intro_withdraw(intro=carried, seeker=carried.seeker)
+    actions.do_withdraw(intro=carried, seeker=carried.seeker)
     assert approve(first).intro.status == Status.AWAITING_TARGET
 
 
@@ -60,10 +61,10 @@ def test_vetting_page_shows_follow_through_thanks_breaches_and_feedback(client):
     seeker = UserFactory()
     earlier = accepted(seeker=seeker)
     Outreach.objects.create(intro=earlier, seeker=seeker, contact=earlier.target, at=timezone.now(), is_breach=True)
-    services.intro_record_meeting(intro=earlier, seeker=seeker, met_on=timezone.localdate())
-    services.intro_ask_feedback(intro=earlier)
+    actions.do_record_meeting(intro=earlier, seeker=seeker, met_on=timezone.localdate())
+    actions.do_ask_feedback(intro=earlier)
     link, _ = last_link_token(earlier, "feedback")
-    services.target_feedback(link=link, rating=2, note="Came unprepared.")
+    actions.do_target_feedback(link=link, rating=2, note="Came unprepared.")
     pending = submitted(seeker=seeker)
     client.force_login(pending.connector)
     page = client.get(reverse("intros:detail", args=[pending.pk])).content.decode()
@@ -76,8 +77,8 @@ def test_vetting_page_shows_follow_through_thanks_breaches_and_feedback(client):
 
 def test_the_connector_sees_the_targets_feedback_on_the_introduction(client):
     intro = accepted()
-    services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
-    services.intro_ask_feedback(intro=intro)
+    actions.do_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
+    actions.do_ask_feedback(intro=intro)
     _link, token = last_link_token(intro, "feedback")
     url = reverse("intros:target", args=[intro.pk, token])
     assert "How good was the match?" in client.get(url).content.decode()
@@ -96,8 +97,8 @@ def test_the_connector_sees_the_targets_feedback_on_the_introduction(client):
 def test_connector_record_counts_outcomes_and_chains(client):
     kevin = UserFactory()
     first = accepted(target=ContactFactory(owner=kevin))
-    services.intro_record_meeting(intro=first, seeker=first.seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(
+    actions.do_record_meeting(intro=first, seeker=first.seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(
         intro=first, seeker=first.seeker, outcome=Outcome.REFERRED_ON, referred_to={"name": "Next Person"}
     )
     awaiting_target(target=ContactFactory(owner=kevin))
@@ -114,10 +115,10 @@ def test_connector_record_counts_outcomes_and_chains(client):
 def test_chain_view_credits_each_connector_and_hides_from_outsiders(client, outsider):
     kevin, michael = UserFactory(full_name="Kevin Walsh"), UserFactory(full_name="Michael Byrne")
     first = accepted(seeker=michael, target=ContactFactory(owner=kevin))
-    services.intro_record_meeting(intro=first, seeker=michael, met_on=timezone.localdate())
-    services.intro_record_outcome(intro=first, seeker=michael, outcome=Outcome.HIRED)
+    actions.do_record_meeting(intro=first, seeker=michael, met_on=timezone.localdate())
+    actions.do_record_outcome(intro=first, seeker=michael, outcome=Outcome.HIRED)
     second = submitted(target=ContactFactory(owner=michael))
-    services.intro_approve(
+    actions.do_approve(
         intro=second,
         connector=michael,
         vouch_strength="close",
@@ -126,9 +127,9 @@ def test_chain_view_credits_each_connector_and_hides_from_outsiders(client, outs
         parent=first,
     )
     link, _ = last_link_token(second)
-    services.target_accept(link=link, terms=services.TargetTerms())
-    services.intro_record_meeting(intro=second, seeker=second.seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(intro=second, seeker=second.seeker, outcome=Outcome.HIRED)
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
+    actions.do_record_meeting(intro=second, seeker=second.seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(intro=second, seeker=second.seeker, outcome=Outcome.HIRED)
     client.force_login(second.seeker)
     page = client.get(reverse("intros:chain", args=[second.pk])).content.decode()
     assert page.index(first.target.name) < page.index(second.target.name)
@@ -141,8 +142,8 @@ def test_chain_view_credits_each_connector_and_hides_from_outsiders(client, outs
 
 def test_chain_view_query_count_follows_generations_not_size(client, django_assert_max_num_queries):
     root = accepted()
-    services.intro_record_meeting(intro=root, seeker=root.seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(intro=root, seeker=root.seeker, outcome=Outcome.HIRED)
+    actions.do_record_meeting(intro=root, seeker=root.seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(intro=root, seeker=root.seeker, outcome=Outcome.HIRED)
     IntroRequestFactory(parent=root)
     client.force_login(root.seeker)
     with django_assert_max_num_queries(12) as one_child:

@@ -12,6 +12,7 @@ from intros.states import OPEN_STATES, TRANSITIONS, Actor, Mode, Outcome, Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_every_transition_in_the_table_names_known_states():
 def test_submit_refuses_thin_preparation_and_says_what_is_missing():
     intro = IntroRequestFactory(goal="", research_company="tbd", questions="What do you do?")
     with pytest.raises(services.PreparationIncomplete) as raised:
-        services.intro_submit(intro=intro, seeker=intro.seeker)
+        actions.do_submit(intro=intro, seeker=intro.seeker)
     assert set(raised.value.problems) == {"goal", "research_company", "questions"}
     assert "Missing" in raised.value.problems["goal"]
     intro.refresh_from_db()
@@ -37,7 +38,7 @@ def test_submit_refuses_thin_preparation_and_says_what_is_missing():
 
 def test_submit_moves_to_submitted_writes_event_and_tells_connector():
     intro = IntroRequestFactory()
-    result = services.intro_submit(intro=intro, seeker=intro.seeker)
+    result = actions.do_submit(intro=intro, seeker=intro.seeker)
     assert result.changed
     assert result.intro.status == Status.SUBMITTED
     event = IntroEvent.objects.get(intro=intro, transition="submit")
@@ -54,7 +55,7 @@ def test_submit_moves_to_submitted_writes_event_and_tells_connector():
 
 def test_submit_twice_is_idempotent():
     intro = submitted()
-    again = services.intro_submit(intro=intro, seeker=intro.seeker)
+    again = actions.do_submit(intro=intro, seeker=intro.seeker)
     assert not again.changed
     assert "already" in again.message
     assert IntroEvent.objects.filter(intro=intro, transition="submit").count() == 1
@@ -66,7 +67,7 @@ def test_only_the_seeker_submits(who):
     intro = IntroRequestFactory()
     user = intro.connector if who == "connector" else UserFactory()
     with pytest.raises(services.NotAllowed):
-        services.intro_submit(intro=intro, seeker=user)
+        actions.do_submit(intro=intro, seeker=user)
     intro.refresh_from_db()
     assert intro.status == Status.DRAFT
 
@@ -76,7 +77,7 @@ def test_only_the_connector_approves(who):
     intro = submitted()
     user = intro.seeker if who == "seeker" else UserFactory()
     with pytest.raises(services.NotAllowed):
-        services.intro_approve(
+        actions.do_approve(
             intro=intro,
             connector=user,
             vouch_strength="close",
@@ -101,7 +102,7 @@ def test_approve_double_opt_in_asks_the_target_with_a_signed_link():
 
 def test_approve_twice_changes_nothing():
     intro = awaiting_target()
-    again = services.intro_approve(
+    again = actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="close",
@@ -117,7 +118,7 @@ def test_approve_twice_changes_nothing():
 def test_approve_needs_the_target_email_for_double_opt_in():
     intro = submitted(target=ContactFactory(email=""))
     with pytest.raises(services.NotAllowed, match="email address"):
-        services.intro_approve(
+        actions.do_approve(
             intro=intro,
             connector=intro.connector,
             vouch_strength="close",
@@ -131,7 +132,7 @@ def test_approve_needs_the_target_email_for_double_opt_in():
 
 def test_mention_name_mode_lets_the_seeker_write_and_tells_the_connector():
     intro = submitted()
-    result = services.intro_approve(
+    result = actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="close",
@@ -147,11 +148,11 @@ def test_mention_name_mode_lets_the_seeker_write_and_tells_the_connector():
 
 def test_request_changes_keeps_the_note_and_the_seeker_can_submit_again():
     intro = submitted()
-    services.intro_request_changes(intro=intro, connector=intro.connector, note="Add the questions you will ask.")
+    actions.do_request_changes(intro=intro, connector=intro.connector, note="Add the questions you will ask.")
     intro.refresh_from_db()
     assert intro.status == Status.NEEDS_CHANGES
     assert intro.connector_message == "Add the questions you will ask."
-    result = services.intro_submit(intro=intro, seeker=intro.seeker)
+    result = actions.do_submit(intro=intro, seeker=intro.seeker)
     assert result.changed and result.intro.status == Status.SUBMITTED
     assert intro.events.filter(transition="submit").count() == 2
 
@@ -159,8 +160,8 @@ def test_request_changes_keeps_the_note_and_the_seeker_can_submit_again():
 def test_decline_needs_a_note_and_tells_the_seeker_kindly():
     intro = submitted()
     with pytest.raises(services.NotAllowed):
-        services.intro_decline(intro=intro, connector=intro.connector, note="  ")
-    services.intro_decline(intro=intro, connector=intro.connector, note="She is not hiring this year, sorry.")
+        actions.do_decline(intro=intro, connector=intro.connector, note="  ")
+    actions.do_decline(intro=intro, connector=intro.connector, note="She is not hiring this year, sorry.")
     intro.refresh_from_db()
     assert intro.status == Status.DECLINED_BY_CONNECTOR
     assert OutboxMessage.objects.filter(to=[intro.seeker.email], body_text__contains="not hiring").exists()
@@ -169,11 +170,11 @@ def test_decline_needs_a_note_and_tells_the_seeker_kindly():
 @pytest.mark.parametrize(
     "action",
     [
-        lambda i: services.intro_request_changes(intro=i, connector=i.connector, note="x y z"),
-        lambda i: services.intro_decline(intro=i, connector=i.connector, note="x y z"),
-        lambda i: services.intro_record_meeting(intro=i, seeker=i.seeker, met_on=dt.date(2020, 1, 1)),
-        lambda i: services.intro_record_outcome(intro=i, seeker=i.seeker, outcome=Outcome.ADVICE),
-        lambda i: services.intro_close(intro=i, user=i.seeker),
+        lambda i: actions.do_request_changes(intro=i, connector=i.connector, note="x y z"),
+        lambda i: actions.do_decline(intro=i, connector=i.connector, note="x y z"),
+        lambda i: actions.do_record_meeting(intro=i, seeker=i.seeker, met_on=dt.date(2020, 1, 1)),
+        lambda i: actions.do_record_outcome(intro=i, seeker=i.seeker, outcome=Outcome.ADVICE),
+        lambda i: actions.do_close(intro=i, user=i.seeker),
     ],
 )
 def test_transitions_from_the_wrong_state_are_refused(action):
@@ -218,11 +219,11 @@ def test_target_accept_with_terms_updates_the_window_and_introduces_both():
 def test_a_link_works_once():
     intro = awaiting_target()
     link, token = last_link_token(intro)
-    services.target_decline(link=link)
+    actions.do_target_decline(link=link)
     resolved = services.target_link_resolve(intro_id=intro.pk, token=token)
     assert resolved.used_at is not None
     with pytest.raises(services.LinkProblem) as raised:
-        services.target_accept(link=resolved, terms=services.TargetTerms())
+        actions.do_target_accept(link=resolved, terms=services.TargetTerms())
     assert raised.value.kind == "used"
     intro.refresh_from_db()
     assert intro.status == Status.DECLINED_BY_TARGET
@@ -268,13 +269,13 @@ def test_defer_waits_and_reask_sends_one_new_link():
     intro = awaiting_target()
     link, _ = last_link_token(intro)
     until = timezone.localdate() + dt.timedelta(days=10)
-    services.target_defer(link=link, until=until)
+    actions.do_target_defer(link=link, until=until)
     intro.refresh_from_db()
     assert intro.status == Status.DEFERRED
     assert intro.deferred_until == until
     assert timezone.localtime(intro.next_action_at, intro.target.zone).date() == until
-    first = services.intro_reask(intro=intro)
-    second = services.intro_reask(intro=intro)
+    first = actions.do_reask(intro=intro)
+    second = actions.do_reask(intro=intro)
     assert first.changed and not second.changed
     intro.refresh_from_db()
     assert intro.status == Status.AWAITING_TARGET and intro.reask_count == 1
@@ -288,7 +289,7 @@ def test_defer_refuses_a_date_in_the_past():
     intro = awaiting_target()
     link, _ = last_link_token(intro)
     with pytest.raises(services.NotAllowed):
-        services.target_defer(link=link, until=timezone.localdate())
+        actions.do_target_defer(link=link, until=timezone.localdate())
     link.refresh_from_db()
     assert link.used_at is None
 
@@ -296,7 +297,7 @@ def test_defer_refuses_a_date_in_the_past():
 def test_step_back_after_introduction_tells_the_connector():
     intro = accepted()
     link, _ = last_link_token(intro, TargetLink.Purpose.STEP_BACK)
-    services.target_step_back(link=link, note="Too much on my plate.")
+    actions.do_target_step_back(link=link, note="Too much on my plate.")
     intro.refresh_from_db()
     assert intro.status == Status.DROPPED_BY_TARGET
     told = OutboxMessage.objects.get(to=[intro.connector.email], subject__contains="stepped back")
@@ -309,9 +310,9 @@ def test_withdraw_from_any_open_state_but_not_after_the_end():
     # …and the seeker withdraws from each state a request can wait in.
     draft = IntroRequestFactory()
     needs_changes = submitted()
-    services.intro_request_changes(intro=needs_changes, connector=needs_changes.connector, note="Add questions.")
+    actions.do_request_changes(intro=needs_changes, connector=needs_changes.connector, note="Add questions.")
     deferred = awaiting_target()
-    services.target_defer(link=last_link_token(deferred)[0], until=timezone.localdate() + dt.timedelta(days=9))
+    actions.do_target_defer(link=last_link_token(deferred)[0], until=timezone.localdate() + dt.timedelta(days=9))
     waiting = {
         Status.DRAFT: draft,
         Status.SUBMITTED: submitted(),
@@ -323,23 +324,23 @@ def test_withdraw_from_any_open_state_but_not_after_the_end():
     for status, intro in waiting.items():
         intro.refresh_from_db()
         assert intro.status == status
-        assert services.intro_withdraw(intro=intro, seeker=intro.seeker, note="Found a job").changed
+        assert actions.do_withdraw(intro=intro, seeker=intro.seeker, note="Found a job").changed
         intro.refresh_from_db()
         assert intro.status == Status.WITHDRAWN, status
     intro = waiting[Status.AWAITING_TARGET]
-    again = services.intro_withdraw(intro=intro, seeker=intro.seeker)
+    again = actions.do_withdraw(intro=intro, seeker=intro.seeker)
     assert not again.changed
     declined = submitted()
-    services.intro_decline(intro=declined, connector=declined.connector, note="Not this time, sorry.")
+    actions.do_decline(intro=declined, connector=declined.connector, note="Not this time, sorry.")
     with pytest.raises(services.NotAllowed):
-        services.intro_withdraw(intro=declined, seeker=declined.seeker)
+        actions.do_withdraw(intro=declined, seeker=declined.seeker)
 
 
 def test_meeting_then_outcome_then_close_tells_the_connector_the_outcome():
     intro = accepted()
-    services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.OFFER, note="An offer!")
-    services.intro_close(intro=intro, user=intro.connector)
+    actions.do_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.OFFER, note="An offer!")
+    actions.do_close(intro=intro, user=intro.connector)
     intro.refresh_from_db()
     assert intro.status == Status.CLOSED and intro.outcome == Outcome.OFFER
     assert OutboxMessage.objects.filter(to=[intro.connector.email], subject__contains="Job offer").exists()
@@ -348,10 +349,10 @@ def test_meeting_then_outcome_then_close_tells_the_connector_the_outcome():
 
 def test_referred_on_starts_the_next_request_in_the_chain():
     intro = accepted()
-    services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate())
     with pytest.raises(services.NotAllowed):
-        services.intro_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.REFERRED_ON)
-    services.intro_record_outcome(
+        actions.do_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.REFERRED_ON)
+    actions.do_record_outcome(
         intro=intro,
         seeker=intro.seeker,
         outcome=Outcome.REFERRED_ON,

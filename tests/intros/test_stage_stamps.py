@@ -9,11 +9,11 @@ import pytest
 import time_machine
 from django.apps import apps
 
-from intros import services
 from intros.models import STAGE_STAMP_FIELDS as STAMPS
 from intros.models import IntroEvent, IntroRequest
 from intros.states import Mode, Outcome
 from tests.stories import accepted, submitted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +33,9 @@ def _double_opt_in_to_outcome() -> IntroRequest:
     with time_machine.travel(at(0), tick=False):
         intro = accepted()  # submit, approve, ask_target, target_accept, introduce
     with time_machine.travel(at(30), tick=False):
-        services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=at(30).date())
+        actions.do_record_meeting(intro=intro, seeker=intro.seeker, met_on=at(30).date())
     with time_machine.travel(at(50), tick=False):
-        services.intro_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.OFFER)
+        actions.do_record_outcome(intro=intro, seeker=intro.seeker, outcome=Outcome.OFFER)
     intro.refresh_from_db()
     return intro
 
@@ -54,9 +54,9 @@ def test_a_second_submit_keeps_the_first_submission_and_moves_the_queue_time():
     with time_machine.travel(at(0), tick=False):
         intro = submitted()
     with time_machine.travel(at(5), tick=False):
-        services.intro_request_changes(intro=intro, connector=intro.connector, note="Add your questions.")
+        actions.do_request_changes(intro=intro, connector=intro.connector, note="Add your questions.")
     with time_machine.travel(at(20), tick=False):
-        services.intro_submit(intro=intro, seeker=intro.seeker)
+        actions.do_submit(intro=intro, seeker=intro.seeker)
     intro.refresh_from_db()
     assert intro.events.filter(transition="submit").count() == 2
     assert intro.first_submitted_at == at(0)
@@ -67,7 +67,7 @@ def test_mention_my_name_counts_as_accepted_and_introduced():
     with time_machine.travel(at(0), tick=False):
         intro = submitted()
     with time_machine.travel(at(3), tick=False):
-        services.intro_approve(
+        actions.do_approve(
             intro=intro,
             connector=intro.connector,
             vouch_strength="close",

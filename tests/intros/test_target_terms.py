@@ -12,11 +12,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from intros import services
 from intros.states import Mode
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, UserFactory
 from tests.stories import awaiting_target, last_link_token, submitted, words
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,7 @@ def test_a_mention_my_name_approval_does_not_say_write_while_the_target_is_busy(
     )
     with time_machine.travel(ANSWERED, tick=False):
         intro = submitted(seeker=janet, target=marcus)
-        services.intro_approve(
+        actions.do_approve(
             intro=intro, connector=jill, vouch_strength="close", vouch_note="Janet is ready.", mode=Mode.MENTION_NAME
         )
     mail = OutboxMessage.objects.get(to=[janet.email])

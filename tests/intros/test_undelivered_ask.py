@@ -8,7 +8,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.personal_data import account_delete
 from intros import services
 from intros.models import IntroRequest
 from intros.states import Status
@@ -17,6 +16,8 @@ from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
 from tests.stories import awaiting_target, last_link_token, submitted
+from workflows import intros as actions
+from workflows.personal_data import do_account_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_asking_again_goes_to_the_corrected_address_with_a_fresh_link(client, co
     assert len(asks) == 1 and "would like to introduce you" in asks[0].subject
     # The fresh link in it works, and the notices about the old ask are not sent any more.
     link, _ = last_link_token(intro)
-    services.target_accept(link=link, terms=services.TargetTerms())
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
     assert IntroRequest.objects.get(pk=intro.pk).status == Status.INTRODUCED
     assert not OutboxMessage.objects.filter(template=NOTICE).exists()
     page = client.get(intro.get_absolute_url()).content.decode()
@@ -123,16 +124,16 @@ def test_asking_again_goes_to_the_corrected_address_with_a_fresh_link(client, co
 def test_ask_again_when_the_ask_was_delivered_sends_nothing(cohort, seeker, connector, target):
     intro = awaiting_target(seeker=seeker, target=target)
     outbox.outbox_flush()
-    result = services.intro_ask_again(intro=intro, connector=connector)
+    result = actions.do_ask_target_again(intro=intro, connector=connector)
     assert not result.changed and "Nothing to send again" in result.message
     with pytest.raises(services.NotAllowed):
-        services.intro_ask_again(intro=intro, connector=seeker)
+        actions.do_ask_target_again(intro=intro, connector=seeker)
     assert OutboxMessage.objects.filter(template="target_ask").count() == 1
 
 
 def test_nobody_is_told_when_the_request_moved_on_before_the_notices_went(cohort, seeker, connector, lost_target):
     intro = ask_never_left(seeker, lost_target)
-    services.intro_withdraw(intro=intro, seeker=seeker, note="Found another way in.")
+    actions.do_withdraw(intro=intro, seeker=seeker, note="Found another way in.")
     mail.outbox.clear()
     outbox.outbox_flush()
     assert not OutboxMessage.objects.filter(template=NOTICE).exists()
@@ -145,13 +146,13 @@ def test_a_later_ask_that_is_refused_is_told_too(cohort, seeker, connector, targ
     outbox.outbox_flush()  # the first ask arrives
     if ask == "reask":
         link, _ = last_link_token(intro)
-        services.target_defer(link=link, until=dt.date.today() + dt.timedelta(days=10))
+        actions.do_target_defer(link=link, until=dt.date.today() + dt.timedelta(days=10))
     target.email = LOST  # the target's address changed meanwhile
     target.save(update_fields=["email"])
     if ask == "reask":
-        services.intro_reask(intro=intro)
+        actions.do_reask(intro=intro)
     else:
-        services.intro_remind_target(intro=intro)
+        actions.do_remind_target(intro=intro)
     outbox.outbox_flush()
     intro.refresh_from_db()
     assert intro.undelivered_ask() is not None
@@ -160,7 +161,7 @@ def test_a_later_ask_that_is_refused_is_told_too(cohort, seeker, connector, targ
 
 def test_someone_who_deletes_their_account_is_no_longer_told(cohort, seeker, connector, lost_target):
     intro = submitted(seeker=seeker, target=lost_target)
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=connector,
         vouch_strength="acquainted",
@@ -169,7 +170,7 @@ def test_someone_who_deletes_their_account_is_no_longer_told(cohort, seeker, con
     )
     ask = OutboxMessage.objects.get(template="target_ask")
     assert ask.context["tell"] == {"connector": connector.email, "seeker": seeker.email}
-    account_delete(user=seeker)
+    do_account_delete(user=seeker)
     ask.refresh_from_db()
     assert ask.context["tell"] == {"connector": connector.email}
     assert seeker.email not in str(ask.context)

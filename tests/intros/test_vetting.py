@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.personal_data import account_delete
 from intros import services
 from intros.diffs import Piece, field_change, word_diff
 from intros.models import IntroEvent
@@ -16,6 +15,8 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import GOOD_PREPARATION
 from tests.stories import submitted
+from workflows import intros as actions
+from workflows.personal_data import do_account_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +25,9 @@ NEW_GOAL = "Learn how the operations team plans its year, and whether my vendor 
 
 def _sent_back_and_improved(seeker, target, **changes):
     intro = submitted(seeker=seeker, target=target)
-    services.intro_request_changes(intro=intro, connector=intro.connector, note="Make the goal about the role.")
+    actions.do_request_changes(intro=intro, connector=intro.connector, note="Make the goal about the role.")
     services.intro_update_preparation(intro=intro, seeker=seeker, preparation=changes)
-    services.intro_submit(intro=intro, seeker=seeker)
+    actions.do_submit(intro=intro, seeker=seeker)
     intro.refresh_from_db()
     return intro
 
@@ -44,7 +45,7 @@ def test_the_vetting_page_reads_who_then_preparation_then_track_record_then_deci
 
 def test_the_seeker_s_page_keeps_what_to_do_first(client, seeker, target):
     intro = submitted(seeker=seeker, target=target)
-    services.intro_request_changes(intro=intro, connector=intro.connector, note="Say more.")
+    actions.do_request_changes(intro=intro, connector=intro.connector, note="Say more.")
     client.force_login(seeker)
     html = client.get(intro.get_absolute_url()).content.decode()
     assert html.index('id="prep-heading"') < html.index('id="people-heading"') < html.index('id="preparation-heading"')
@@ -93,11 +94,11 @@ def test_the_first_submission_email_is_unchanged(seeker, target):
 
 def test_the_sent_back_version_is_the_latest_one(seeker, target):
     intro = _sent_back_and_improved(seeker, target, goal=NEW_GOAL)
-    services.intro_request_changes(intro=intro, connector=intro.connector, note="Closer, one more pass.")
+    actions.do_request_changes(intro=intro, connector=intro.connector, note="Closer, one more pass.")
     services.intro_update_preparation(
         intro=intro, seeker=seeker, preparation={"fit": GOOD_PREPARATION["fit"] + " Also."}
     )
-    services.intro_submit(intro=intro, seeker=seeker)
+    actions.do_submit(intro=intro, seeker=seeker)
     intro.refresh_from_db()
     changed = [c.name for c in services.preparation_changes(intro, services.sent_back_version(intro)) if c.changed]
     assert changed == ["fit"]  # the goal changed before the last note, not since
@@ -149,8 +150,8 @@ def test_the_vetting_page_s_queries_do_not_grow_with_history(client, seeker, tar
     with django_assert_max_num_queries(16) as few:
         client.get(intro.get_absolute_url())
     for _ in range(3):
-        services.intro_request_changes(intro=intro, connector=intro.connector, note="Once more.")
-        services.intro_submit(intro=intro, seeker=seeker)
+        actions.do_request_changes(intro=intro, connector=intro.connector, note="Once more.")
+        actions.do_submit(intro=intro, seeker=seeker)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(intro.get_absolute_url())
 
@@ -158,5 +159,5 @@ def test_the_vetting_page_s_queries_do_not_grow_with_history(client, seeker, tar
 def test_deleting_the_account_erases_the_versions_sent_back(seeker, target):
     _sent_back_and_improved(seeker, target, goal=NEW_GOAL)
     assert IntroEvent.objects.filter(preparation__isnull=False).exists()
-    account_delete(user=seeker)
+    do_account_delete(user=seeker)
     assert not IntroEvent.objects.filter(preparation__isnull=False).exists()

@@ -12,6 +12,7 @@ from intros.states import Status
 from lib.outbox.models import OutboxMessage
 from tests.factories import ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -164,9 +165,8 @@ def test_target_email_is_hidden_from_the_seeker_until_acceptance(client, cohort,
     for message in to_seeker:
         assert target.email not in message.body_text + message.body_html
     link, _ = last_link_token(intro)
-    from intros import services
 
-    services.target_accept(link=link, terms=services.TargetTerms())
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
     page = client.get(reverse("intros:detail", args=[intro.pk])).content.decode()
     assert target.email in page
 
@@ -205,9 +205,8 @@ def test_submitting_thin_preparation_keeps_the_draft_and_names_each_gap(client, 
 
 
 def test_target_page_shows_blurb_and_vouch_and_three_answers(client, intro):
-    from intros import services
 
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="acquainted",
@@ -226,9 +225,8 @@ def test_target_page_shows_blurb_and_vouch_and_three_answers(client, intro):
 
 
 def test_target_accepts_through_the_page_with_terms(client, intro):
-    from intros import services
 
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="close",
@@ -249,9 +247,8 @@ def test_target_accepts_through_the_page_with_terms(client, intro):
 
 
 def test_target_form_errors_keep_the_panel_open(client, intro):
-    from intros import services
 
-    services.intro_approve(
+    actions.do_approve(
         intro=intro,
         connector=intro.connector,
         vouch_strength="close",
@@ -311,7 +308,7 @@ def test_step_back_link_keeps_its_promise_after_the_answer_links_would_expire_an
         assert client.get(reverse("intros:target", args=[waiting.pk, answer])).status_code == 410
     met = accepted()
     _, met_token = last_link_token(met, TargetLink.Purpose.STEP_BACK)
-    services.intro_record_meeting(intro=met, seeker=met.seeker, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=met, seeker=met.seeker, met_on=timezone.localdate())
     response = client.post(reverse("intros:target", args=[met.pk, met_token]), {"action": "step_back"})
     met.refresh_from_db()
     assert met.status == Status.MET
@@ -402,10 +399,9 @@ def test_home_and_inbox_queries_do_not_grow_with_requests(
 
 
 def test_a_draft_withdrawn_unsubmitted_never_reaches_the_connector(client, seeker, connector, target):
-    from intros import services
 
     draft = IntroRequestFactory(seeker=seeker, target=target)
-    services.intro_withdraw(intro=draft, seeker=seeker)
+    actions.do_withdraw(intro=draft, seeker=seeker)
     client.force_login(connector)
     assert target.name not in client.get(reverse("intros:inbox")).content.decode()
     assert client.get(reverse("intros:detail", args=[draft.pk])).status_code == 404

@@ -19,6 +19,7 @@ from lib.timezones import TimeZoneField, all_time_zones, canonical_time_zones, t
 from tests.conftest import login
 from tests.factories import ContactFactory
 from tests.stories import awaiting_target, last_link_token
+from workflows import intros as actions
 
 ALIASES = ["Zulu", "W-SU", "localtime", "US/Eastern", "Etc/GMT+5", "GMT", "Asia/Calcutta", "Europe/Kiev", "Factory"]
 
@@ -121,7 +122,7 @@ def test_already_answered_says_when_in_the_targets_zone_and_in_words(client):
     intro = awaiting_target(target=ContactFactory(time_zone="Asia/Tokyo"))
     link, token = last_link_token(intro)
     with time_machine.travel(dt.datetime(2026, 3, 10, 12, 5, tzinfo=dt.UTC), tick=False):
-        services.target_accept(link=link, terms=services.TargetTerms())
+        actions.do_target_accept(link=link, terms=services.TargetTerms())
     again = client.get(reverse("intros:target", args=[intro.pk, token]))
     assert again.status_code == 410
     text = re.sub(r"\s+", " ", again.content.decode())

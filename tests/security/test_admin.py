@@ -22,7 +22,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.personal_data import account_delete
 from contacts.models import Contact
 from intros.admin import PRIVATE as INTRO_PRIVATE
 from intros.models import IntroRequest
@@ -30,6 +29,7 @@ from lib.outbox import services as outbox
 from lib.outbox.models import DeliveryReport, OutboxMessage
 from tests.factories import PASSWORD, UserFactory
 from tests.mail_backends import BOUNCING_DOMAIN, mailer
+from workflows.personal_data import do_account_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -249,7 +249,7 @@ def test_the_admin_history_keeps_no_name_of_someone_who_deleted_their_account(wo
     ops.post(url("accounts_user_change", member.pk), {"is_active": "on"})
     entry = LogEntry.objects.get(object_id=str(member.pk), content_type__model="user")
     assert entry.object_repr == "Max Member"
-    account_delete(user=member)
+    do_account_delete(user=member)
     entry.refresh_from_db()
     assert entry.object_repr == "A former member"
 

@@ -27,6 +27,7 @@ from lib.outbox.services import outbox_enqueue
 from tests.accounts.email_world import SITE_URL, T0, TemplateRecorder, send_every_email
 from tests.mail_keys import Mail, check_mail_dir, key_links, key_url_names, keys, problems
 from tests.stories import awaiting_target, last_link_token
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -110,8 +111,8 @@ def test_every_kind_of_email_with_a_key_goes_to_one_recipient(client, settings, 
 
 
 def _old_introduce(intro):
-    """`intros.services._introduce` as it was: the step-back link inside the shared email."""
-    result = services._transition(intro_id=intro.pk, name="introduce", role=Actor.SYSTEM)
+    """`do_introduce` (then `intros.services._introduce`) as it was: the step-back link inside the shared email."""
+    result = services.transition(intro_id=intro.pk, name="introduce", role=Actor.SYSTEM)
     i = result.intro
     _, token = services.target_link_create(intro=i, purpose=TargetLink.Purpose.STEP_BACK)
     outbox_enqueue(
@@ -127,12 +128,12 @@ def _old_introduce(intro):
 def test_the_check_catches_the_step_back_link_in_the_shared_introduction(
     seeker, target, monkeypatch, _mail_key_recorder, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "_introduce", _old_introduce)
+    monkeypatch.setattr(actions, "do_introduce", _old_introduce)
     intro = awaiting_target(seeker=seeker, target=target)
     link, _ = last_link_token(intro)
     _mail_key_recorder.drain()
     with django_capture_on_commit_callbacks(execute=True):  # and send it, as a worker would
-        services.target_accept(link=link, terms=services.TargetTerms())
+        actions.do_target_accept(link=link, terms=services.TargetTerms())
     found = _mail_key_recorder.drain()  # taken here, so this test's own teardown check passes
     assert len(found) == 2, found  # the outbox row, and the message the backend was handed
     assert all("Introduction: Janet Seeker ↔ Carol Target" in f and "intros:target" in f for f in found)
@@ -156,7 +157,7 @@ def test_the_mail_files_a_real_worker_writes_are_checked_the_same_way(tmp_path, 
 def test_a_step_back_link_reaches_only_the_target(seeker, target):
     intro = awaiting_target(seeker=seeker, target=target)
     link, _ = last_link_token(intro)
-    services.target_accept(link=link, terms=services.TargetTerms())
+    actions.do_target_accept(link=link, terms=services.TargetTerms())
     _, token = last_link_token(intro, purpose=TargetLink.Purpose.STEP_BACK)
     carrying = [m for m in OutboxMessage.objects.all() if token in m.body_text or token in m.body_html]
     assert [(m.to, m.cc) for m in carrying] == [([target.email], [])]

@@ -28,6 +28,7 @@ from intros.models import IntroRequest
 from intros.states import Outcome, Status
 from tests.factories import GOOD_PREPARATION, ContactFactory, IntroRequestFactory
 from tests.stories import accepted, awaiting_target, last_link_token, submitted
+from workflows import intros as actions
 
 from .world import World, diff, snapshot
 
@@ -55,28 +56,28 @@ def every_state(world: World, django_db_blocker) -> dict[str, IntroRequest]:
             return IntroRequestFactory(seeker=seeker, target=target(name))
 
         needs_changes = submitted(seeker=seeker, target=target("Nina Changes"))
-        services.intro_request_changes(intro=needs_changes, connector=connector, note="Say more.")
+        actions.do_request_changes(intro=needs_changes, connector=connector, note="Say more.")
         declined = submitted(seeker=seeker, target=target("Dora Declined"))
-        services.intro_decline(intro=declined, connector=connector, note="Not now, sorry.")
+        actions.do_decline(intro=declined, connector=connector, note="Not now, sorry.")
         withdrawn = submitted(seeker=seeker, target=target("Will Withdrawn"))
-        services.intro_withdraw(intro=withdrawn, seeker=seeker)
+        actions.do_withdraw(intro=withdrawn, seeker=seeker)
         deferred = awaiting_target(seeker=seeker, target=target("Del Deferred"))
         link, _ = last_link_token(deferred)
-        services.target_defer(link=link, until=timezone.localdate() + timezone.timedelta(days=9))
+        actions.do_target_defer(link=link, until=timezone.localdate() + timezone.timedelta(days=9))
         target_declined = awaiting_target(seeker=seeker, target=target("Tess Declines"))
         link, _ = last_link_token(target_declined)
-        services.target_decline(link=link)
+        actions.do_target_decline(link=link)
         expired = awaiting_target(seeker=seeker, target=target("Ezra Expired"))
-        services.intro_expire(intro=expired)
+        actions.do_expire(intro=expired)
         dropped = accepted(seeker=seeker, target=target("Drew Dropped"))
         link, _ = last_link_token(dropped, purpose="step_back")
-        services.target_step_back(link=link)
+        actions.do_target_step_back(link=link)
         closed = accepted(seeker=seeker, target=target("Cleo Closed"))
-        services.intro_record_meeting(intro=closed, seeker=seeker, met_on=timezone.localdate())
-        services.intro_record_outcome(intro=closed, seeker=seeker, outcome=Outcome.ADVICE)
-        services.intro_close(intro=closed, user=seeker)
+        actions.do_record_meeting(intro=closed, seeker=seeker, met_on=timezone.localdate())
+        actions.do_record_outcome(intro=closed, seeker=seeker, outcome=Outcome.ADVICE)
+        actions.do_close(intro=closed, user=seeker)
         left_draft = fresh("Lena Leftdraft")  # the connector left while it was a draft
-        services.intro_connector_left(intro=left_draft, connector=connector, note="Left.")
+        actions.do_connector_left(intro=left_draft, connector=connector, note="Left.")
         by_label = {
             "draft": world.draft,
             "withdrawn-draft": world.withdrawn_draft,
@@ -161,8 +162,8 @@ def test_a_chain_never_shows_another_person_s_draft(client, world):
     """Referred on: the next request starts as the seeker's draft, under the same connector. The
     connector's chain page shows the introduction, not the draft, until it is submitted."""
     met = accepted(seeker=world.seeker, target=ContactFactory(owner=world.connector, name="Rhea Referrer"))
-    services.intro_record_meeting(intro=met, seeker=world.seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(
+    actions.do_record_meeting(intro=met, seeker=world.seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(
         intro=met, seeker=world.seeker, outcome=Outcome.REFERRED_ON, referred_to={"name": "Nora Nextperson"}
     )
     draft = IntroRequest.objects.get(parent=met)
@@ -172,7 +173,7 @@ def test_a_chain_never_shows_another_person_s_draft(client, world):
     client.force_login(world.seeker)
     assert "Nora Nextperson" in client.get(url).content.decode()
     services.intro_update_preparation(intro=draft, seeker=world.seeker, preparation=GOOD_PREPARATION)
-    services.intro_submit(intro=draft, seeker=world.seeker)
+    actions.do_submit(intro=draft, seeker=world.seeker)
     client.force_login(world.connector)
     assert "Nora Nextperson" in client.get(url).content.decode()
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.data_exports import data_export_build, data_export_request
+from accounts.data_exports import data_export_request
 from accounts.models import AccessToken, DataExport, User
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Invitation
@@ -25,6 +25,8 @@ from intros.models import IntroRequest, TargetLink
 from tests.factories import CohortFactory, ContactFactory, MembershipFactory, UserFactory
 from tests.stories import accepted, awaiting_target, submitted
 from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from workflows import intros as actions
+from workflows.personal_data import do_build_data_export
 
 ROLES = ("anonymous", "owner", "member", "connector", "coach", "other_coach", "outsider")
 APPS = ("outbox", "accounts", "contacts", "intros", "followups", "cohorts", "webhooks")
@@ -111,7 +113,7 @@ def build_world() -> World:
 
     draft = IntroRequestFactory(seeker=seeker, target=target)
     withdrawn_draft = IntroRequestFactory(seeker=seeker, target=fresh_target("Wanda Withdrawn"))
-    services.intro_withdraw(intro=withdrawn_draft, seeker=seeker)
+    actions.do_withdraw(intro=withdrawn_draft, seeker=seeker)
     withdrawn_draft.refresh_from_db()
     sub = submitted(seeker=seeker, target=fresh_target("Sue Submitted"))
     awaiting = awaiting_target(seeker=seeker, target=fresh_target("Ann Awaiting"))
@@ -121,12 +123,12 @@ def build_world() -> World:
         intro=introduced, purpose=TargetLink.Purpose.STEP_BACK
     )
     met = accepted(seeker=seeker, target=fresh_target("Meg Met"))
-    services.intro_record_meeting(intro=met, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_meeting(intro=met, seeker=seeker, met_on=timezone.localdate())
     met.refresh_from_db()
     feedback_link, feedback_token = services.target_link_create(intro=met, purpose=TargetLink.Purpose.FEEDBACK)
     outcome = accepted(seeker=seeker, target=fresh_target("Olga Outcome"))
-    services.intro_record_meeting(intro=outcome, seeker=seeker, met_on=timezone.localdate())
-    services.intro_record_outcome(intro=outcome, seeker=seeker, outcome="advice", note="Good advice.")
+    actions.do_record_meeting(intro=outcome, seeker=seeker, met_on=timezone.localdate())
+    actions.do_record_outcome(intro=outcome, seeker=seeker, outcome="advice", note="Good advice.")
     outcome.refresh_from_db()
 
     followup = FollowUp.objects.filter(owner=seeker, intro=introduced, status=FollowUp.Status.OPEN).first()
@@ -144,7 +146,7 @@ def build_world() -> World:
     invitation = cohort_services.invitation_create(cohort=cohort, email="newbie@example.com", invited_by=coach)
     feed, _ = CalendarFeed.objects.get_or_create(user=seeker)
     requested, _ = data_export_request(user=seeker)
-    data_export = data_export_build(export_id=requested.pk)
+    data_export = do_build_data_export(export_id=requested.pk)
     access_token, _ = AccessToken.issue(user=seeker, name="World token", scope=AccessToken.Scope.READ)
     # Made after the transitions above, so none of them was written for these endpoints.
     endpoint = WebhookEndpoint.objects.create(

@@ -14,11 +14,11 @@ from django.utils import timezone
 from followups import services as followup_services
 from followups.models import FollowUp, Offer
 from followups.sweep import sweep
-from intros import services as intro_services
 from tests.factories import CohortFactory, ContactFactory, IntroRequestFactory, MembershipFactory, UserFactory
 from tests.stories import accepted, submitted
 from webhooks.events import emit
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from workflows import intros as actions
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_once_the_target_accepts_the_seekers_payload_carries_their_email_and_the
 
 def test_a_draft_withdrawn_unsubmitted_is_the_seekers_alone(people):
     draft = IntroRequestFactory(seeker=people["seeker"], connector=people["connector"], target=people["target"])
-    intro_services.intro_withdraw(intro=draft, seeker=people["seeker"])
+    actions.do_withdraw(intro=draft, seeker=people["seeker"])
     got = payloads(people, EventType.REQUEST_TRANSITIONED)
     assert [len(got[r]) for r in ("seeker", "connector", "coach")] == [1, 0, 0]
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
-from accounts.personal_data import account_delete, account_export
 from tests.factories import UserFactory
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from workflows.personal_data import account_export, do_account_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,6 @@ def test_my_endpoints_are_in_my_data_without_their_secret_and_go_with_my_account
     assert [e["url"] for e in exported["webhook_endpoints"]] == ["https://hooks.example.org/janet"]
     assert endpoint.secret not in text and "whsec_" not in text
 
-    account_delete(user=janet)
+    do_account_delete(user=janet)
     assert list(WebhookEndpoint.objects.all()) == [others]
     assert not WebhookDelivery.objects.exists()

@@ -44,6 +44,8 @@ from intros.states import Mode, Outcome
 from lib import mail
 from lib.outbox.models import OutboxMessage
 from lib.outbox.services import outbox_flush
+from workflows import intros as actions
+from workflows.followups import do_record_outreach
 
 DOMAIN = "demo.warm-intros.test"
 PASSWORD = "warm-intros-demo"
@@ -254,7 +256,7 @@ class Demo:
 
     @staticmethod
     def approve(intro: IntroRequest, strength: str, note: str, mode: str = Mode.DOUBLE_OPT_IN, **kw) -> IntroRequest:
-        return services.intro_approve(
+        return actions.do_approve(
             intro=intro, connector=intro.connector, vouch_strength=strength, vouch_note=note, mode=mode, **kw
         ).intro
 
@@ -263,7 +265,7 @@ class Demo:
         return intro.target_links.filter(purpose=purpose, used_at__isnull=True).latest("pk")
 
     def accept(self, intro: IntroRequest, **terms) -> IntroRequest:
-        return services.target_accept(link=self.link(intro), terms=services.TargetTerms(**terms)).intro
+        return actions.do_target_accept(link=self.link(intro), terms=services.TargetTerms(**terms)).intro
 
     @staticmethod
     def tick_off(intro: IntroRequest, kind: str) -> None:
@@ -272,7 +274,7 @@ class Demo:
 
     @staticmethod
     def meet(intro: IntroRequest, note: str = "") -> None:
-        services.intro_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate(), note=note)
+        actions.do_record_meeting(intro=intro, seeker=intro.seeker, met_on=timezone.localdate(), note=note)
 
     def write(self, intro: IntroRequest, wanted: dt.datetime, note: str) -> Generator[dt.datetime, None, dt.datetime]:
         """The seeker writes at `wanted`, or, when the app warns that the target's window is
@@ -282,9 +284,7 @@ class Demo:
             yield moment
             fresh = IntroRequest.objects.with_people().get(pk=intro.pk)
             try:
-                followup_services.outreach_record(
-                    intro=fresh, seeker=fresh.seeker, at=moment, channel="email", note=note
-                )
+                do_record_outreach(intro=fresh, seeker=fresh.seeker, at=moment, channel="email", note=note)
             except followup_services.BoundaryWarning as warned:
                 if warned.allowed_from is None or warned.allowed_from <= moment:
                     raise
@@ -297,11 +297,9 @@ class Demo:
         fresh = IntroRequest.objects.with_people().get(pk=intro.pk)
         now = timezone.now()
         try:
-            followup_services.outreach_record(intro=fresh, seeker=fresh.seeker, at=now, channel="email", note=note)
+            do_record_outreach(intro=fresh, seeker=fresh.seeker, at=now, channel="email", note=note)
         except followup_services.BoundaryWarning:
-            followup_services.outreach_record(
-                intro=fresh, seeker=fresh.seeker, at=now, channel="email", note=note, confirmed=True
-            )
+            do_record_outreach(intro=fresh, seeker=fresh.seeker, at=now, channel="email", note=note, confirmed=True)
         else:  # pragma: no cover - the story needs the warning
             raise AssertionError("The app should have warned before this outreach.")
 
@@ -434,7 +432,7 @@ class Demo:
             "an operations manager with eight years of public-sector budgeting",
             "Learn how Northwind's administration plans its year, and whether my budgeting fits.",
         )
-        services.intro_submit(intro=janet, seeker=u["janet"])
+        actions.do_submit(intro=janet, seeker=u["janet"])
         yield self.day(-28, 9, 30, tz=NEW_YORK)
         self.approve(janet, Strength.ACQUAINTED, "Janet and I are in the same boot camp; she is diligent.")
         accepted = self.day(-27, 8, 30, tz=NEW_YORK)
@@ -444,7 +442,7 @@ class Demo:
             yield self.later(accepted, days=days, hour=10, tz=NEW_YORK)
             self.write_anyway(janet, "Following up on the introduction.")
         yield self.later(accepted, days=3, hour=17, tz=NEW_YORK)
-        services.target_step_back(
+        actions.do_target_step_back(
             link=self.link(janet, TargetLink.Purpose.STEP_BACK),
             note="I asked for four days and was written to every day.",
         )
@@ -457,7 +455,7 @@ class Demo:
             "an operations manager with eight years of public-sector budgeting",
             "Learn how the City Library Network runs operations across its branches.",
         )
-        services.intro_submit(intro=marcus, seeker=u["janet"])
+        actions.do_submit(intro=marcus, seeker=u["janet"])
         yield self.day(-5, 9, tz=NEW_YORK)
         self.approve(marcus, Strength.ACQUAINTED, "Janet ran budgets for a library network.")
         yield self.day(-1, 9, 30, tz=CHICAGO)
@@ -481,7 +479,7 @@ class Demo:
             "a healthcare administrator with a decade of shared-services experience",
             "Understand the shared-services roles at Northwind and how to prepare for them.",
         )
-        services.intro_submit(intro=natalie, seeker=u["natalie"])
+        actions.do_submit(intro=natalie, seeker=u["natalie"])
         yield self.day(-9, 10, tz=NEW_YORK)
         self.approve(natalie, Strength.CLOSE, "I read Natalie's preparation closely; she is ready and careful.")
         accepted = self.day(-8, 8, 45, tz=NEW_YORK)
@@ -501,7 +499,7 @@ class Demo:
         yield self.later(met, days=1, hour=9, tz=NEW_YORK)
         self.tick_off(natalie, FollowUp.Kind.CONNECTOR_CHECK_IN)  # Jill checks in with both
         yield self.later(met, days=1, hour=11, tz=NEW_YORK)
-        services.intro_record_outcome(
+        actions.do_record_outcome(
             intro=natalie,
             seeker=u["natalie"],
             outcome=Outcome.OFFER,
@@ -515,7 +513,7 @@ class Demo:
         yield self.day(-20, 13, tz=CHICAGO)
         omar = services.intro_create_draft(seeker=u["omar"], target=c["henry"], goal="Connect", blurb="Hi, I'm Omar.")
         try:
-            services.intro_submit(intro=omar, seeker=u["omar"])
+            actions.do_submit(intro=omar, seeker=u["omar"])
         except services.PreparationIncomplete:
             pass  # it cannot be submitted until the preparation is there
         else:  # pragma: no cover
@@ -529,9 +527,9 @@ class Demo:
             "Learn what Lumen's data platform team needs next year and if I fit it.",
         )
         omar = services.intro_update_preparation(intro=omar, seeker=u["omar"], preparation=good)
-        services.intro_submit(intro=omar, seeker=u["omar"])
+        actions.do_submit(intro=omar, seeker=u["omar"])
         yield self.day(-18, 9, tz=CHICAGO)
-        services.intro_request_changes(
+        actions.do_request_changes(
             intro=omar,
             connector=u["priya"],
             note="Say which of Lumen's products you have used, and what you'd ask Henry.",
@@ -544,7 +542,7 @@ class Demo:
                 "research_company": good["research_company"] + " I have used Lumen Pulse for dashboards since 2024."
             },
         )
-        services.intro_submit(intro=omar, seeker=u["omar"])
+        actions.do_submit(intro=omar, seeker=u["omar"])
         yield self.day(-16, 9, 30, tz=CHICAGO)
         self.approve(omar, Strength.ACQUAINTED, "We met twice at meetups; his preparation is now thorough.")
         accepted = self.day(-15, 10, tz=CHICAGO)
@@ -588,7 +586,7 @@ class Demo:
             "a product manager moving into robotics",
             "Hear how Sakura sets its product roadmap and where product managers fit in it.",
         )
-        services.intro_submit(intro=lee, seeker=u["lee"])
+        actions.do_submit(intro=lee, seeker=u["lee"])
 
     # --- story 4: the unused contact ---------------------------------------------------------------
 
@@ -617,7 +615,7 @@ class Demo:
             "an IT sales lead with a strong agency network",
             "Learn how Brightline's sales team works with technology clients.",
         )
-        services.intro_submit(intro=michael, seeker=u["michael"])
+        actions.do_submit(intro=michael, seeker=u["michael"])
         yield self.day(-39, 9, tz=LONDON)
         self.approve(michael, Strength.CLOSE, "Michael and I sold together for three years.")
         accepted = self.day(-38, 11, tz=LONDON)
@@ -633,10 +631,10 @@ class Demo:
         self.tick_off(michael, FollowUp.Kind.THANK_TARGET)
         hired = self.later(met, days=9, hour=10, tz=LONDON)
         yield hired
-        services.intro_record_outcome(
+        actions.do_record_outcome(
             intro=michael, seeker=u["michael"], outcome=Outcome.HIRED, note="Laura hired me as account director."
         )
-        services.intro_close(intro=michael, user=u["michael"])
+        actions.do_close(intro=michael, user=u["michael"])
 
         # Michael's old job is open: he refers Jacob to the hiring manager he worked for.
         yield self.day(-14, 10, tz=LONDON)
@@ -646,7 +644,7 @@ class Demo:
             "an IT salesperson looking for his next role",
             "Talk to Diane about the IT sales opening at Coretech.",
         )
-        services.intro_submit(intro=jacob, seeker=u["jacob"])
+        actions.do_submit(intro=jacob, seeker=u["jacob"])
         yield self.day(-13, 9, tz=LONDON)
         self.approve(jacob, Strength.CLOSE, "Jacob is the person I'd want in my old seat.", parent=michael)
         accepted = self.day(-12, 10, tz=LONDON)
@@ -663,7 +661,7 @@ class Demo:
         yield self.later(met, days=1, hour=9, tz=LONDON)
         self.tick_off(jacob, FollowUp.Kind.CONNECTOR_CHECK_IN)  # Michael checks in with both
         yield self.later(met, days=3, hour=10, tz=LONDON)
-        services.intro_record_outcome(
+        actions.do_record_outcome(
             intro=jacob, seeker=u["jacob"], outcome=Outcome.HIRED, note="Diane hired me into Michael's old role."
         )
 
@@ -680,11 +678,11 @@ class Demo:
         nora = self.ask(
             "nora", c["yuki"], "a controls engineer in New York", "Learn what Sakura looks for in US engineers."
         )
-        services.intro_submit(intro=nora, seeker=u["nora"])
+        actions.do_submit(intro=nora, seeker=u["nora"])
         yield self.on(saturday - dt.timedelta(days=11), 9, tz=CHICAGO)
         self.approve(nora, Strength.CLOSE, "Nora was my intern; I would hire her again.")
         yield self.on(saturday - dt.timedelta(days=9), 11, tz=TOKYO)  # a Thursday in Tokyo
-        services.target_defer(link=self.link(nora), until=saturday, note="Board week. Please ask me after.")
+        actions.do_target_defer(link=self.link(nora), until=saturday, note="Board week. Please ask me after.")
         # The re-ask is due on Saturday 09:00 in Tokyo, Friday evening in New York; the sweep
         # holds it to Monday 09:00 in Tokyo. She accepts that morning.
         monday = self.on(saturday + dt.timedelta(days=2), 11, tz=TOKYO)
