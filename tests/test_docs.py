@@ -74,4 +74,4 @@ def test_the_five_rules_each_name_a_place_that_exists_and_holds_it():
 def test_the_erasure_order_is_the_order_the_apps_depend_on_each_other():
     from workflows.personal_data import PARTS
 
-    assert [part.app for part in PARTS] == ["contacts", "intros", "followups", "cohorts"]
+    assert [part.app for part in PARTS] == ["contacts", "intros", "followups", "cohorts", "webhooks"]

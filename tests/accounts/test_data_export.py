@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import data_exports, personal_data
+from accounts import data_exports
 from accounts.data_exports import data_export_request, data_export_sweep
 from accounts.models import DataExport
 from contacts import services as contact_services
@@ -26,6 +26,7 @@ from tests.conftest import login
 from tests.factories import ContactFactory, IntroRequestFactory, UserFactory
 from tests.stories import accepted, awaiting_target, submitted
 from workflows import intros as actions
+from workflows import personal_data
 from workflows.personal_data import do_account_delete, do_build_data_export
 
 pytestmark = pytest.mark.django_db

@@ -312,7 +312,7 @@ def test_each_list_takes_the_same_queries_whatever_its_length(path):
 
 
 def test_my_data_download_names_my_tokens_and_never_a_secret():
-    from accounts.personal_data import account_export
+    from workflows.personal_data import account_export
 
     user = UserFactory()
     _, secret = AccessToken.issue(user=user, name="Sheet", scope="read")

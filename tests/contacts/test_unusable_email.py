@@ -119,7 +119,7 @@ ALLOWED_SOURCES = {
     ("lib/outbox/services.py", "addresses[role]"),
 }
 SENDING_CALLS = {"outbox_enqueue", "Pending"}
-APPS = ["lib", "accounts", "contacts", "intros", "followups", "cohorts", "config"]
+APPS = ["lib", "accounts", "contacts", "intros", "followups", "cohorts", "webhooks", "workflows", "api", "config"]
 
 
 def _recipient_expressions():

@@ -19,6 +19,7 @@ from tests.stories import accepted, submitted
 from webhooks.events import emit
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 from workflows import intros as actions
+from workflows.followups import do_record_outreach
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +180,7 @@ def test_a_boundary_breach_reaches_the_seeker_the_connector_and_the_coach_withou
     intro = accepted(seeker=people["seeker"], connector=people["connector"], target=target)
     target.unavailable_until = timezone.localdate() + dt.timedelta(days=5)
     target.save()
-    outreach = followup_services.outreach_record(
+    outreach = do_record_outreach(
         intro=intro, seeker=people["seeker"], at=timezone.now(), channel="email", note=NOTE, confirmed=True
     )
     assert outreach.is_breach
@@ -200,7 +201,7 @@ def test_an_outreach_inside_the_window_is_no_event(people):
     at = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
     while at > timezone.now() or at.weekday() > 4:
         at -= dt.timedelta(days=1)
-    outreach = followup_services.outreach_record(intro=intro, seeker=people["seeker"], at=at, channel="email")
+    outreach = do_record_outreach(intro=intro, seeker=people["seeker"], at=at, channel="email")
     assert not outreach.is_breach
     assert not WebhookDelivery.objects.filter(event_type=EventType.OUTREACH_BREACH).exists()
 
