@@ -34,5 +34,5 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin warm 
 USER warm
 
 EXPOSE 8000
-# WEB_CONCURRENCY (read by gunicorn) sets the number of web worker processes.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "30"]
+# config/gunicorn.py: threaded workers; WEB_CONCURRENCY processes × GUNICORN_THREADS threads.
+CMD ["gunicorn", "--config", "python:config.gunicorn", "--access-logfile", "-"]

@@ -22,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from config import gunicorn as gunicorn_config
+
 from .db import ROOT, bench_env
 from .pages import percentile
 
@@ -226,7 +228,8 @@ def measure(database: str, targets: list[tuple[str, str]], *, users: list[int], 
     process = subprocess.Popen(
         [
             gunicorn,
-            "config.wsgi",
+            "--config",
+            "python:config.gunicorn",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -272,6 +275,7 @@ def measure(database: str, targets: list[tuple[str, str]], *, users: list[int], 
         "tool": runs[0]["tool"] if runs else "",
         "seconds": seconds,
         "workers": workers,
+        "threads": gunicorn_config.threads,
         "cpus": min(len(os.sched_getaffinity(0)), GUNICORN_CPUS),
         "think_ms": list(THINK_MS),
         "pages": sorted({p for p, _ in targets}),

@@ -113,7 +113,7 @@ def sweep_table(s: dict) -> tuple[str, list[str]]:
 
 def http_table(h: dict) -> tuple[str, list[str]]:
     lines = [
-        f"### HTTP load (gunicorn, {h['workers']} sync workers on {h['cpus']} CPUs, 127.0.0.1; {h['tool']}, "
+        f"### HTTP load (gunicorn, {h['workers']} workers × {h['threads']} threads (config/gunicorn.py) on {h['cpus']} CPUs, 127.0.0.1; {h['tool']}, "
         f"think {h['think_ms'][0]}–{h['think_ms'][1]} ms, {h['seconds']} s a run, {len(h['pages'])} pages)",
         "",
         "| People | Requests/s | p50 | p95 | p99 | Errors | Target | Pass/miss |",

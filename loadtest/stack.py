@@ -204,18 +204,17 @@ class RedisServer(Process):
 
 
 def gunicorn(env: dict[str, str], log_dir: Path, *, port: int, workers: int = 1, name: str = "web") -> Process:
-    """gunicorn config.wsgi as docker-compose runs it (sync workers, --timeout 30); started and listening."""
+    """gunicorn as docker-compose runs it (config/gunicorn.py: threaded workers); started and listening."""
     process = Process(
         name,
         [
             str(BIN / "gunicorn"),
-            "config.wsgi",
+            "--config",
+            "python:config.gunicorn",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--timeout",
-            "30",
             "--access-logfile",
             str(log_dir / f"{name}-access.log"),
             # status, method, path, microseconds: what the load test counts
