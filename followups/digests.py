@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
+from intros.guidance import guidance_for_many
 from lib.dates import end_of_today, local_moment
 from lib.outbox.services import outbox_enqueue
 
@@ -58,21 +58,11 @@ def daily_digest(schedule: DigestSchedule, now: dt.datetime) -> bool:
     zone = zoneinfo.ZoneInfo(user.time_zone)
     tomorrow = end_of_today(now, zone)
     mine = FollowUp.objects.owned_by(user)
-    open_items = list(
-        mine.open()
-        .select_related("intro__target", "intro__connector")
-        .annotate(**outreach_log_annotations("intro_id"))
-        .order_by("due_at")[:50]
-    )
+    open_items = list(mine.open().select_related("intro__target", "intro__connector").order_by("due_at")[:50])
     # A follow-up about the first contact says what the introduction's guidance says, and while
     # that is not "write", it is not due: it waits, with the reason and the next good moment.
     first_contact = {f.intro_id: f for f in open_items if f.about_first_contact}
-    guidance = guidance_for_many(
-        [f.intro for f in first_contact.values()],
-        reader_zone=user.time_zone,
-        now=now,
-        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
-    )
+    guidance = guidance_for_many([f.intro for f in first_contact.values()], reader_zone=user.time_zone, now=now)
     waiting = []
     for followup in open_items:
         followup.guidance = guidance.get(followup.intro_id) if followup.about_first_contact else None

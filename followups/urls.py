@@ -6,9 +6,7 @@ app_name = "followups"
 
 urlpatterns = [
     path("", views.followup_list, name="list"),
-    path("<int:pk>/done/", views.followup_done, name="done"),
-    path("<int:pk>/skip/", views.followup_skip, name="skip"),
-    path("<int:pk>/snooze/", views.followup_snooze, name="snooze"),
+    path("act/", views.followup_act, name="act"),
     path("intros/<int:intro_pk>/outreach/", views.outreach_log, name="outreach"),
     path("offers/", views.offer_list, name="offers"),
     path("offers/<int:pk>/self/", views.offer_self_contact, name="offer_self_contact"),

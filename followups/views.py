@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from intros import services as intro_services
-from intros.guidance import annotated_outreach_log, guidance_for_many, outreach_log_annotations
+from intros.guidance import guidance_for_many
 from intros.models import IntroRequest
 from lib.dates import end_of_today
 from lib.htmx import redirect_after_write
@@ -44,10 +44,8 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     tomorrow = end_of_today(now)
     mine = FollowUp.objects.owned_by(request.user)
     # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
-    # whose introduction, target and outreach log come folded into the same query.
-    open_items = (
-        mine.open().select_related("intro__target", "intro__connector").annotate(**outreach_log_annotations("intro_id"))
-    )
+    # whose introduction and target come in the same query.
+    open_items = mine.open().select_related("intro__target", "intro__connector")
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lt=tomorrow),
@@ -74,20 +72,16 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             .select_related("intro__target")
             .order_by("-done_at", "-pk")[:10],
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
+            "act_url": reverse("followups:act"),
         },
     )
 
 
 def _attach_guidance(items: list[FollowUp], user, now) -> None:
     """A follow-up about the first contact shows its introduction's guidance: whether to write
-    now and, if not, why and until when (from rows annotated by `outreach_log_annotations`)."""
+    now and, if not, why and until when (the outreach logs of them all in one query)."""
     first_contact = {item.intro_id: item for item in items if item.about_first_contact}
-    guidance = guidance_for_many(
-        [item.intro for item in first_contact.values()],
-        reader_zone=user.time_zone,
-        now=now,
-        logs={pk: annotated_outreach_log(item) for pk, item in first_contact.items()},
-    )
+    guidance = guidance_for_many([item.intro for item in first_contact.values()], reader_zone=user.time_zone, now=now)
     for item in items:
         item.guidance = guidance.get(item.intro_id) if item.about_first_contact else None
 
@@ -95,31 +89,35 @@ def _attach_guidance(items: list[FollowUp], user, now) -> None:
 def _row(request: HttpRequest, followup: FollowUp, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
-        return render(request, "followups/followup_list.html#row", {"followup": followup, "swapped": True})
+        return render(
+            request,
+            "followups/followup_list.html#row",
+            {"followup": followup, "swapped": True, "act_url": reverse("followups:act")},
+        )
     return redirect("followups:list")
 
 
-@require_POST
-@login_required
-def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
-    followup.mark_done()
-    return _row(request, followup, f"Done: {followup.get_kind_display().lower()}.")
+# The buttons of every row post to one address, each naming its follow-up: name="done",
+# "snooze" or "skip", value = the follow-up's id; a snooze reads the row's own choice, days-<id>.
+ROW_ACTIONS = ("done", "snooze", "skip")
 
 
 @require_POST
 @login_required
-def followup_skip(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_act(request: HttpRequest) -> HttpResponse:
+    """Done, snooze or skip one of my open follow-ups, as the clicked button says."""
+    action, pk = next(((name, request.POST[name]) for name in ROW_ACTIONS if name in request.POST), (None, ""))
+    if action is None or not (pk.isascii() and pk.isdigit()):
+        messages.error(request, "Choose Done, Snooze or Skip on one of your follow-ups.")
+        return redirect_after_write(request, reverse("followups:list"))
     followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
-    followup.skip()
-    return _row(request, followup, f"Skipped: {followup.get_kind_display().lower()}.")
-
-
-@require_POST
-@login_required
-def followup_snooze(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = get_object_or_404(FollowUp.objects.owned_by(request.user).open().select_related("intro__target"), pk=pk)
-    form = SnoozeForm(request.POST)
+    if action == "done":
+        followup.mark_done()
+        return _row(request, followup, f"Done: {followup.get_kind_display().lower()}.")
+    if action == "skip":
+        followup.skip()
+        return _row(request, followup, f"Skipped: {followup.get_kind_display().lower()}.")
+    form = SnoozeForm({"days": request.POST.get(f"days-{followup.pk}", "")})
     if not form.is_valid():
         messages.error(request, "Choose how long to snooze.")
         return redirect_after_write(request, reverse("followups:list"))

@@ -10,8 +10,8 @@ reminder sweep times its reminders by `decide`.
 
 Like the policy, `decide` and `guide` are pure: the caller passes the window, a summary of the
 outreach log and `now`. `guidance_for` and `guidance_for_many` read those from the database; a
-list page folds the summary into the query it makes anyway (`outreach_log_annotations`), so the
-guidance costs it no query. The outreach log belongs to `followups`, which sits above this app: it
+list page reads the summaries of all its rows in one grouped query of the log (`outreach_logs`),
+asked only when a row is in a state that gets guidance. The outreach log belongs to `followups`, which sits above this app: it
 is read here through the introduction's own relation (`outreaches`), as the introduction page and
 the step-back email read it, never by import.
 """
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Q
 
 from contacts import policy
 from contacts.windows import Window, day_in_words, days_in_words, zone_in_words
@@ -327,45 +326,29 @@ class _Words:
 # --- from the database ------------------------------------------------------------------------
 
 
-def outreach_log_annotations(intro: str = "pk") -> dict[str, Subquery]:
-    """Annotations that fold each introduction's outreach log into a query of introductions (or,
-    `intro="intro_id"`, of rows pointing at one), read back by `guidance_for_many`.
-
-    Scalar subqueries rather than a join and GROUP BY: they run for the rows the page shows,
-    after its LIMIT, each an index probe of the log by introduction."""
-    from .models import IntroRequest
-
-    # The outreach log's model, by the relation's name: it lives in `followups`, above this app.
-    log = IntroRequest._meta.get_field("outreaches").related_model.objects.filter(intro=OuterRef(intro)).order_by()
-
-    def one(queryset, value) -> Subquery:
-        return Subquery(queryset.values("intro").annotate(value=value).values("value")[:1])
-
-    breaches = log.filter(is_breach=True)
-    return {
-        "outreach_attempts": Coalesce(one(log, Count("pk")), 0),
-        "outreach_breaches": Coalesce(one(breaches, Count("pk")), 0),
-        "outreach_last_at": one(log, Max("at")),
-        "outreach_last_breach_at": one(breaches, Max("at")),
-    }
-
-
-def annotated_outreach_log(row) -> OutreachLog | None:
-    """The log `outreach_log_annotations` folded into `row`; None if it was not."""
-    if not hasattr(row, "outreach_attempts"):
-        return None
-    return OutreachLog(row.outreach_attempts, row.outreach_breaches, row.outreach_last_at, row.outreach_last_breach_at)
-
-
 def outreach_logs(intro_ids: Iterable[int]) -> dict[int, OutreachLog]:
-    """The outreach log of each introduction, in one query (none for no introductions)."""
+    """The outreach log of each introduction, in one grouped query of the log (none for no
+    introductions); an introduction with no outreach has no entry."""
     from .models import IntroRequest
 
     ids = set(intro_ids)
     if not ids:
         return {}
-    rows = IntroRequest.objects.filter(pk__in=ids).annotate(**outreach_log_annotations()).order_by()
-    return {row.pk: annotated_outreach_log(row) for row in rows.only("pk")}
+    # The outreach log's model, by the relation's name: it lives in `followups`, above this app.
+    log = IntroRequest._meta.get_field("outreaches").related_model.objects
+    breach = Q(is_breach=True)
+    rows = (
+        log.filter(intro_id__in=ids)
+        .order_by()
+        .values("intro_id")
+        .annotate(
+            attempts=Count("pk"),
+            breaches=Count("pk", filter=breach),
+            last_at=Max("at"),
+            last_breach_at=Max("at", filter=breach),
+        )
+    )
+    return {row.pop("intro_id"): OutreachLog(**row) for row in rows}
 
 
 def decide_for(intro, *, outreaches: OutreachLog, now: dt.datetime) -> Decision | None:
@@ -394,13 +377,10 @@ def guidance_for_many(
     intros: Iterable, *, reader_zone: str, now: dt.datetime, logs: Mapping[int, OutreachLog] | None = None
 ) -> dict[int, Guidance]:
     """The guidance of each request in GUIDED_STATES (by pk), for a reader. Each request needs its
-    target and, for a mention-my-name one, its connector. Its outreach log comes from `logs`, from
-    the request's own `outreach_log_annotations`, or else from one query for all that lack one."""
+    target and, for a mention-my-name one, its connector. Its outreach log comes from `logs`, or
+    else from one query for all that lack one (`outreach_logs`)."""
     guided = [intro for intro in intros if intro.status in GUIDED_STATES]
     known = dict(logs or {})
-    for intro in guided:
-        if intro.pk not in known and (log := annotated_outreach_log(intro)) is not None:
-            known[intro.pk] = log
     known |= outreach_logs(intro.pk for intro in guided if intro.pk not in known)
     found = {}
     for intro in guided:

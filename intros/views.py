@@ -33,13 +33,7 @@ from .forms import (
     TargetNoteForm,
     VouchForm,
 )
-from .guidance import (
-    annotated_outreach_log,
-    guidance_for,
-    guidance_for_many,
-    outreach_log_annotations,
-    terms_in_words,
-)
+from .guidance import guidance_for, guidance_for_many, terms_in_words
 from .models import PREPARATION_FIELDS, REVIEWED_FIELDS, IntroRequest, TargetLink, next_step
 from .states import OPEN_STATES, PAST_FOR_CONNECTOR, PAST_FOR_SEEKER, SAID_NO_STATES, Actor, Status, allows, link_open
 
@@ -69,10 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
-    # Each row's outreach log comes folded in, for its guidance (intros.guidance): no query of its own.
-    intros = list(
-        open_requests.listed(mine="seeker").annotate(**outreach_log_annotations()).order_by("-updated_at")[:limit]
-    )
+    intros = list(open_requests.listed(mine="seeker").order_by("-updated_at")[:limit])
     # Both counts in one query, always asked: the same queries however many there are.
     counts = IntroRequest.objects.visible_to(user).aggregate(
         open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
@@ -88,18 +79,14 @@ def home(request: HttpRequest) -> HttpResponse:
         user.followups.open()
         .filter(due_at__lt=tomorrow)
         .select_related("intro__target", "intro__connector")
-        .annotate(**outreach_log_annotations("intro_id"))
         .order_by("due_at")[:20]
     )
     first_contact = {f.intro_id: f for f in due if f.about_first_contact}
     for intro in intros:
         first_contact.pop(intro.pk, None)  # listed already
-    # Whether to write to each target now.
+    # Whether to write to each target now (their outreach logs in one query).
     guidance = guidance_for_many(
-        [*intros, *(f.intro for f in first_contact.values())],
-        reader_zone=user.time_zone,
-        now=now,
-        logs={pk: annotated_outreach_log(f) for pk, f in first_contact.items()},
+        [*intros, *(f.intro for f in first_contact.values())], reader_zone=user.time_zone, now=now
     )
     for intro in intros:
         intro.guidance = guidance.get(intro.pk)

@@ -113,7 +113,7 @@ def play(client) -> History:
     def thank_through_the_page(user, intro):
         client.force_login(user)
         followup = FollowUp.objects.get(intro=intro, kind=FollowUp.Kind.THANK_CONNECTOR)
-        assert client.post(reverse("followups:done", args=[followup.pk])).status_code == 302
+        assert client.post(reverse("followups:act"), {"done": followup.pk}).status_code == 302
 
     h.r1 = h.r2 = h.r3 = h.r4 = h.r5 = h.r6 = h.r7 = None
     h.offers = {}

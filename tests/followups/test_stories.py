@@ -205,7 +205,7 @@ def test_story_1_janet_is_warned_each_time_nobody_tells_her_to_write_and_natalie
         assert "Thank the connector</span> — Jill Moreno" in page
         for followup in thanks.values():
             assert followup.owner == natalie
-            client.post(reverse("followups:done", args=[followup.pk]))
+            client.post(reverse("followups:act"), {"done": followup.pk})
     assert {f.kind for f in thanks.values()} == {FollowUp.Kind.THANK_CONNECTOR, FollowUp.Kind.THANK_TARGET}
     assert all(
         f.status == FollowUp.Status.DONE for f in FollowUp.objects.filter(pk__in=[f.pk for f in thanks.values()])

@@ -9,7 +9,7 @@ import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from followups import services
@@ -55,7 +55,15 @@ def offer(seeker, cohort):
 
 # --- who may do what ------------------------------------------------------------------------------
 
-FOLLOWUP_ACTIONS = ["followups:done", "followups:skip", "followups:snooze"]
+FOLLOWUP_ACTIONS = ["done", "skip", "snooze"]
+ACT = reverse_lazy("followups:act")
+
+
+def act(action: str, followup, days: str = "3") -> dict:
+    """The post of one button on the follow-up list: its action and follow-up, and the row's days."""
+    return {action: str(followup.pk), f"days-{followup.pk}": days}
+
+
 OFFER_ACTIONS = [
     "followups:offer_self_contact",
     "followups:offer_request",
@@ -64,24 +72,23 @@ OFFER_ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize("name", FOLLOWUP_ACTIONS)
+@pytest.mark.parametrize("action", FOLLOWUP_ACTIONS)
 @pytest.mark.parametrize("who", ["member", "outsider"])
-def test_someone_elses_followup_is_a_404_and_stays_open(client, request, followup, member, outsider, name, who):
+def test_someone_elses_followup_is_a_404_and_stays_open(client, request, followup, member, outsider, action, who):
     due = followup.due_at
     client.force_login(request.getfixturevalue(who))
-    response = client.post(reverse(name, args=[followup.pk]), {"days": "3"})
+    response = client.post(ACT, act(action, followup))
     assert response.status_code == 404
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.OPEN and followup.due_at == due
 
 
-@pytest.mark.parametrize("name", FOLLOWUP_ACTIONS)
-def test_followup_actions_are_post_only_and_need_a_login(client, seeker, followup, name):
-    url = reverse(name, args=[followup.pk])
+@pytest.mark.parametrize("action", FOLLOWUP_ACTIONS)
+def test_followup_actions_are_post_only_and_need_a_login(client, seeker, followup, action):
     client.force_login(seeker)
-    assert client.get(url).status_code == 405
+    assert client.get(ACT).status_code == 405
     client.logout()
-    response = client.post(url, {"days": "3"})
+    response = client.post(ACT, act(action, followup))
     assert response.status_code == 302 and response.url.startswith(LOGIN)
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.OPEN
@@ -170,7 +177,7 @@ def test_calendar_reset_is_post_only(client, seeker):
 
 def test_done_through_the_page_redirects_and_moves_it_to_recently_done(client, seeker, followup):
     client.force_login(seeker)
-    response = client.post(reverse("followups:done", args=[followup.pk]), follow=True)
+    response = client.post(ACT, act("done", followup), follow=True)
     assert response.redirect_chain == [(reverse("followups:list"), 302)]
     page = response.content.decode()
     assert "Done: thank the connector." in page
@@ -178,12 +185,12 @@ def test_done_through_the_page_redirects_and_moves_it_to_recently_done(client, s
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.DONE and followup.done_at is not None and followup.next_action_at is None
     # A second click finds nothing open to tick off.
-    assert client.post(reverse("followups:done", args=[followup.pk])).status_code == 404
+    assert client.post(ACT, act("done", followup)).status_code == 404
 
 
 def test_done_with_htmx_returns_the_row_not_a_page(client, seeker, followup):
     client.force_login(seeker)
-    response = client.post(reverse("followups:done", args=[followup.pk]), headers=HTMX)
+    response = client.post(ACT, act("done", followup), headers=HTMX)
     assert response.status_code == 200
     fragment = response.content.decode()
     # The row, preceded only by the out-of-band messages block that says what happened.
@@ -194,14 +201,14 @@ def test_done_with_htmx_returns_the_row_not_a_page(client, seeker, followup):
     assert "<li" not in messages_block
     assert "<html" not in fragment and "My follow-ups" not in fragment
     assert "Thank the connector" in fragment and "Done" in fragment
-    assert 'action="/follow-ups/' not in fragment  # no buttons left on a done row
+    assert 'name="done"' not in fragment and "<button" not in fragment  # no buttons left on a done row
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.DONE
 
 
 def test_skip_with_htmx_returns_the_row_marked_skipped(client, seeker, followup):
     client.force_login(seeker)
-    response = client.post(reverse("followups:skip", args=[followup.pk]), headers=HTMX)
+    response = client.post(ACT, act("skip", followup), headers=HTMX)
     fragment = response.content.decode()
     assert response.status_code == 200 and "<html" not in fragment
     assert f'id="followup-{followup.pk}"' in fragment and "Skipped" in fragment
@@ -211,7 +218,7 @@ def test_skip_with_htmx_returns_the_row_marked_skipped(client, seeker, followup)
 
 def test_skip_through_the_page(client, seeker, followup):
     client.force_login(seeker)
-    response = client.post(reverse("followups:skip", args=[followup.pk]), follow=True)
+    response = client.post(ACT, act("skip", followup), follow=True)
     assert "Skipped: thank the connector." in response.content.decode()
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.SKIPPED
@@ -225,7 +232,7 @@ def test_snooze_moves_the_due_date_and_earns_a_new_reminder(client, seeker, foll
     # "in 4 days" counts calendar days from the moment the page is drawn: draw it at the moment
     # the follow-up was made (due in a day), not a midnight later.
     with time_machine.travel(due - dt.timedelta(days=1), tick=False):
-        response = client.post(reverse("followups:snooze", args=[followup.pk]), {"days": "3"}, headers=HTMX)
+        response = client.post(ACT, act("snooze", followup, "3"), headers=HTMX)
     fragment = response.content.decode()
     assert response.status_code == 200 and "<html" not in fragment
     assert f'id="followup-{followup.pk}"' in fragment and "in 4 days" in fragment
@@ -249,7 +256,7 @@ def test_snooze_moves_the_due_date_and_earns_a_new_reminder(client, seeker, foll
 
 def test_snooze_through_the_page_says_until_when(client, seeker, followup):
     client.force_login(seeker)
-    response = client.post(reverse("followups:snooze", args=[followup.pk]), {"days": "7"}, follow=True)
+    response = client.post(ACT, act("snooze", followup, "7"), follow=True)
     followup.refresh_from_db()
     assert f"Snoozed until {timezone.localtime(followup.due_at):%a %-d %b}" in response.content.decode()
 
@@ -258,13 +265,55 @@ def test_snooze_through_the_page_says_until_when(client, seeker, followup):
 def test_snooze_with_a_bad_choice_changes_nothing(client, seeker, followup, days):
     due = followup.due_at
     client.force_login(seeker)
-    response = client.post(reverse("followups:snooze", args=[followup.pk]), {"days": days}, follow=True)
+    response = client.post(ACT, act("snooze", followup, days), follow=True)
     assert "Choose how long to snooze." in response.content.decode()
     followup.refresh_from_db()
     assert followup.due_at == due
     # With htmx the answer is a client redirect, never a bare 302.
-    response = client.post(reverse("followups:snooze", args=[followup.pk]), {"days": days}, headers=HTMX)
+    response = client.post(ACT, act("snooze", followup, days), headers=HTMX)
     assert response.status_code == 200 and response["HX-Redirect"] == reverse("followups:list")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"done": ""}, {"done": "²"}, {"done": "12abc"}, {"skip": "-1"}, {"days-1": "3"}],
+    ids=["no button", "no id", "superscript two", "not a number", "negative", "days alone"],
+)
+def test_a_post_naming_no_follow_up_says_so_and_changes_nothing(client, seeker, followup, data):
+    client.force_login(seeker)
+    response = client.post(ACT, data, follow=True)
+    assert "Choose Done, Snooze or Skip on one of your follow-ups." in response.content.decode()
+    followup.refresh_from_db()
+    assert followup.status == FollowUp.Status.OPEN
+    response = client.post(ACT, data, headers=HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("followups:list")
+
+
+def test_the_list_has_one_form_however_many_rows(client, seeker):
+    """Rows are plain values and buttons, not a form each: the page's forms do not grow with it."""
+    client.force_login(seeker)
+
+    def forms_and_buttons() -> tuple[int, int]:
+        page = client.get(reverse("followups:list")).content.decode()
+        return page.count("<form"), page.count('hx-post="' + str(ACT) + '"')
+
+    def one(n: int) -> None:  # an offer's follow-up: any number of them may be open
+        offer = services.offer_create(seeker=seeker, offered_by_name="Sam Offerer", contact_name=f"Rita {n}")
+        FollowUp.objects.create(
+            owner=seeker,
+            offer=offer,
+            kind=FollowUp.Kind.OFFER_CONTACT,
+            counterpart=offer.contact_name,
+            due_at=timezone.now() + dt.timedelta(days=3 + n),
+        )
+
+    one(0)
+    few = forms_and_buttons()
+    for n in range(1, 13):
+        one(n)
+    many = forms_and_buttons()
+    assert many[0] == few[0]  # the same forms (the coming-up list's one, the calendar's)
+    assert many[1] == few[1] + 12 * 3  # Done, Snooze and Skip on each new row
 
 
 def test_list_sorts_into_overdue_today_and_coming_up(client, seeker):

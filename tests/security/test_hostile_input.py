@@ -94,7 +94,7 @@ def _counts() -> tuple:
 class Form:
     role: str | None  # who posts (None: nobody logged in)
     url: Callable[[World], str]
-    fields: tuple[str, ...]  # the text fields hostile strings go into
+    fields: tuple[str, ...] | Callable[[World], tuple[str, ...]]  # the text fields hostile strings go into
     base: Callable[[World], dict]  # a valid post, the hostile text goes on top
     show: Callable[[World], str] | None = None  # the page that shows what was stored
 
@@ -230,7 +230,13 @@ FORMS: dict[str, Form] = {
         lambda w: {"offered_by_name": "Jill Connector", "contact_name": "Pat"},
         lambda w: reverse("followups:offers"),
     ),
-    "snooze": Form("owner", lambda w: reverse("followups:snooze", args=[w.followup.pk]), ("days",), lambda w: {}),
+    # The follow-up list's one form: the clicked button names the follow-up, its row names the days.
+    "snooze": Form(
+        "owner",
+        lambda w: reverse("followups:act"),
+        lambda w: ("snooze", f"days-{w.followup.pk}"),
+        lambda w: {"snooze": str(w.followup.pk)},
+    ),
     "profile": Form(
         "owner",
         lambda w: reverse("accounts:profile"),
@@ -297,13 +303,15 @@ def test_hostile_text_in_every_form(name, world):
         client.force_login(world.users[form.role])
     statuses: dict[int, int] = {}
 
+    fields = form.fields(world) if callable(form.fields) else form.fields
+
     @HYPOTHESIS
-    @given(field=st.sampled_from(form.fields), text=hostile, everywhere=st.booleans())
+    @given(field=st.sampled_from(fields), text=hostile, everywhere=st.booleans())
     def attempt(field, text, everywhere):
         # Each example is a fresh visitor as far as the rate limits go (they stay on).
         with transaction.atomic(), override_settings(RATE_LIMIT_KEY_PREFIX=f"ratelimit-test-{uuid.uuid4().hex}"):
             data = form.base(world)
-            for f in form.fields if everywhere else (field,):
+            for f in fields if everywhere else (field,):
                 data[f] = text
             before = _counts()
             where = f"{name}: {field if not everywhere else 'every field'}={text[:60]!r}"

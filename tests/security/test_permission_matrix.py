@@ -272,17 +272,17 @@ MATRIX: dict[str, list[Case]] = {
     "contacts:export_vcard": [GET(roles(200))],
     # --- follow-ups -----------------------------------------------------------------------------
     "followups:list": [GET(roles(200))],
-    "followups:done": [
-        GET(POST_ONLY, args=pk("followup")),
-        POST(only(owner=302), args=pk("followup"), writers={"owner"}),
-    ],
-    "followups:skip": [
-        GET(POST_ONLY, args=pk("followup")),
-        POST(only(owner=302), args=pk("followup"), writers={"owner"}),
-    ],
-    "followups:snooze": [
-        GET(POST_ONLY, args=pk("followup")),
-        POST(only(owner=302), args=pk("followup"), data=lambda w: {"days": "1"}, writers={"owner"}),
+    # One address for the follow-up list's buttons: the button names the action and the follow-up.
+    "followups:act": [
+        GET(POST_ONLY),
+        # Snooze first: it leaves the follow-up open for the next case (done closes it).
+        POST(
+            only(owner=302),
+            data=lambda w: {"snooze": w.followup.pk, f"days-{w.followup.pk}": "1"},
+            writers={"owner"},
+            label="snooze",
+        ),
+        POST(only(owner=302), data=lambda w: {"done": w.followup.pk}, writers={"owner"}, label="done"),
     ],
     "followups:outreach": [
         GET(only(owner=200), args=pk("introduced")),
