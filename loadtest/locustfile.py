@@ -25,7 +25,7 @@ MAIL_DIR = Path(os.environ["LOADTEST_MAIL_DIR"])
 PASSWORD = MANIFEST["password"]
 
 VET = re.compile(r'href="/intros/(\d+)/">Vet the request')
-DONE = re.compile(r'action="/follow-ups/(\d+)/done/"')
+DONE = re.compile(r'name="done" value="(\d+)"')
 TARGET_LINK = re.compile(r"/r/(\d+)/([^/\s\"<>]+)/")
 INTRO_URL = re.compile(r"^/intros/(\d+)/$")
 
@@ -152,7 +152,7 @@ class Seeker(Person):
     def tick_off_follow_ups(self) -> None:
         page = self.client.get("/follow-ups/", name="/follow-ups/")
         for pk in DONE.findall(page.text)[:2]:
-            self.client.post(f"/follow-ups/{pk}/done/", headers=self.csrf(), name="/follow-ups/[id]/done/ POST")
+            self.client.post("/follow-ups/act/", {"done": pk}, headers=self.csrf(), name="/follow-ups/act/ POST (done)")
 
 
 class Connector(Person):
