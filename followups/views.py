@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from intros import services as intro_services
-from intros.guidance import guidance_for_many
-from intros.models import IntroRequest
+from intros.guidance import guidance_for_many, outreach_logs
+from intros.models import LIST_FIELDS, IntroRequest
 from lib.dates import end_of_today
 from lib.htmx import redirect_after_write
 from workflows.followups import do_record_outreach
@@ -33,6 +33,13 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # --- my follow-ups ----------------------------------------------------------------------------
 
 
+# A row: the follow-up, and of its introduction what an introductions list row reads.
+ROW_FIELDS = (
+    *(field.name for field in FollowUp._meta.concrete_fields),
+    "intro__seeker",
+    *(f"intro__{name}" for name in LIST_FIELDS if name != "pk" and not name.startswith("seeker__")),
+)
+
 # Each section shows its first SECTION_ROWS; "show all" lists the whole section (up to ALL_ROWS).
 SECTION_ROWS = 15
 ALL_ROWS = 300
@@ -44,8 +51,9 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     tomorrow = end_of_today(now)
     mine = FollowUp.objects.owned_by(request.user)
     # Rows link by intro_id/offer_id: no join, but for the first contact's guidance (intros.guidance),
-    # whose introduction and target come in the same query.
-    open_items = mine.open().select_related("intro__target", "intro__connector")
+    # whose introduction and target come in the same query, with only the columns a list row
+    # reads (not the preparation texts or the target's notes).
+    open_items = mine.open().select_related("intro__target", "intro__connector").only(*ROW_FIELDS)
     sections = {
         "overdue": Q(due_at__lt=now),
         "today": Q(due_at__gte=now, due_at__lt=tomorrow),
@@ -70,6 +78,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             **context,
             "done": mine.exclude(status=FollowUp.Status.OPEN)
             .select_related("intro__target")
+            .only(*(field.name for field in FollowUp._meta.concrete_fields), "intro__target__name")
             .order_by("-done_at", "-pk")[:10],
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
             "act_url": reverse("followups:act"),
@@ -81,7 +90,14 @@ def _attach_guidance(items: list[FollowUp], user, now) -> None:
     """A follow-up about the first contact shows its introduction's guidance: whether to write
     now and, if not, why and until when (the outreach logs of them all in one query)."""
     first_contact = {item.intro_id: item for item in items if item.about_first_contact}
-    guidance = guidance_for_many([item.intro for item in first_contact.values()], reader_zone=user.time_zone, now=now)
+    # Asked for every first-contact row, whatever its introduction's state: the page's queries
+    # depend on what kinds of rows it has, not on which states they are in.
+    guidance = guidance_for_many(
+        [item.intro for item in first_contact.values()],
+        reader_zone=user.time_zone,
+        now=now,
+        logs=outreach_logs(first_contact),
+    )
     for item in items:
         item.guidance = guidance.get(item.intro_id) if item.about_first_contact else None
 

@@ -377,14 +377,14 @@ def guidance_for_many(
     intros: Iterable, *, reader_zone: str, now: dt.datetime, logs: Mapping[int, OutreachLog] | None = None
 ) -> dict[int, Guidance]:
     """The guidance of each request in GUIDED_STATES (by pk), for a reader. Each request needs its
-    target and, for a mention-my-name one, its connector. Its outreach log comes from `logs`, or
-    else from one query for all that lack one (`outreach_logs`)."""
+    target and, for a mention-my-name one, its connector. The outreach logs are `logs` when the
+    caller has read them (`outreach_logs`: a request missing from it has none), else one query."""
     guided = [intro for intro in intros if intro.status in GUIDED_STATES]
-    known = dict(logs or {})
-    known |= outreach_logs(intro.pk for intro in guided if intro.pk not in known)
+    if logs is None:
+        logs = outreach_logs(intro.pk for intro in guided)
     found = {}
     for intro in guided:
-        log = known.get(intro.pk, NO_OUTREACH)
+        log = logs.get(intro.pk, NO_OUTREACH)
         found[intro.pk] = guide(
             decide_for(intro, outreaches=log, now=now),
             target_name=intro.target.name,
