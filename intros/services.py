@@ -193,15 +193,22 @@ def open_request_to(*, seeker, target: Contact) -> IntroRequest | None:
 
 def asked_before(*, seeker, target: Contact, viewer=None) -> list[IntroRequest]:
     """The seeker's earlier requests to meet `target` that ended in a no (or no answer), newest
-    first, each with `ended_at` and `ended_note`, as `viewer` (the seeker by default) may see them."""
-    return list(
+    first, each with `ended_at` and `ended_note`, as `viewer` (the seeker by default) may see them.
+
+    Each row carries what a history line shows (its state, how it ended in words, when, the
+    note, its link): the seeker and the target are the ones passed in, not loaded again."""
+    rows = list(
         IntroRequest.objects.visible_to(viewer or seeker)
         .filter(seeker=seeker, target=target)
         .said_no()
         .with_ending()
-        .with_people()
+        .select_related("connector")
+        .only("status", "updated_at", "seeker_id", "target_id", "connector__full_name")
         .order_by("-updated_at", "-pk")
     )
+    for row in rows:
+        row.seeker, row.target = seeker, target
+    return rows
 
 
 def intro_create_draft(

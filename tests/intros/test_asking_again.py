@@ -12,6 +12,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,20 +30,20 @@ pytestmark = pytest.mark.django_db
 WHY_NOW = "She moved to the Berlin office in March and now hires for the team I know best."
 
 
-def _said_no(status: str, seeker, target) -> IntroRequest:
-    """A request of `seeker` to `target` that ended in `status`."""
+def _said_no(status: str, seeker, target, **fields) -> IntroRequest:
+    """A request of `seeker` to `target` (with `fields`) that ended in `status`."""
     if status == Status.DECLINED_BY_CONNECTOR:
-        intro = submitted(seeker=seeker, target=target)
+        intro = submitted(seeker=seeker, target=target, **fields)
         actions.do_decline(intro=intro, connector=intro.connector, note="Not the right moment for her.")
     elif status == Status.DECLINED_BY_TARGET:
-        intro = awaiting_target(seeker=seeker, target=target)
+        intro = awaiting_target(seeker=seeker, target=target, **fields)
         link, _ = last_link_token(intro)
         actions.do_target_decline(link=link, note="Too much on my plate this spring.")
     elif status == Status.EXPIRED:
-        intro = awaiting_target(seeker=seeker, target=target)
+        intro = awaiting_target(seeker=seeker, target=target, **fields)
         actions.do_expire(intro=intro)
     else:
-        intro = accepted(seeker=seeker, target=target)
+        intro = accepted(seeker=seeker, target=target, **fields)
         link, _ = last_link_token(intro, purpose="step_back")
         actions.do_target_step_back(link=link, note="I asked for four days.")
     intro.refresh_from_db()
@@ -206,6 +207,28 @@ def test_the_history_shows_what_they_said(client, cohort, seeker, target):
     client.force_login(seeker)
     html = client.get(reverse("intros:create", args=[target.pk])).content.decode()
     assert "Too much on my plate this spring." in html
+
+
+def test_the_history_costs_the_same_queries_however_long_it_is(client, cohort, seeker, connector, target):
+    """Each history line reads only what the query loaded: a line that reached for a column or
+    a person not loaded would cost a query of its own."""
+    _said_no(Status.DECLINED_BY_TARGET, seeker, target)
+
+    def pages() -> tuple[int, int, str]:
+        client.force_login(seeker)
+        with CaptureQueriesContext(connection) as form:
+            form_html = client.get(reverse("intros:create", args=[target.pk])).content.decode()
+        intro = IntroRequest.objects.filter(seeker=seeker, target=target).latest("pk")
+        with CaptureQueriesContext(connection) as page:
+            client.get(intro.get_absolute_url())
+        return len(form), len(page), form_html
+
+    short_form, short_page, _ = pages()
+    _said_no(Status.EXPIRED, seeker, target, why_now=WHY_NOW)
+    _said_no(Status.DECLINED_BY_CONNECTOR, seeker, target, why_now=WHY_NOW)
+    long_form, long_page, html = pages()
+    assert html.count("See that request") == 3 and "Jill Connector declined to make the introduction" in html
+    assert (long_form, long_page) == (short_form, short_page)
 
 
 def test_a_request_that_did_not_end_in_a_no_needs_no_reason(client, cohort, seeker, target):
