@@ -84,6 +84,11 @@ class FollowUp(models.Model):
             models.Index(
                 fields=["next_action_at"], condition=Q(next_action_at__isnull=False), name="followup_next_action_idx"
             ),
+            # "Recently done" on the follow-up list: a person's last ten, read from the index in
+            # order (without it every finished follow-up is joined to its introduction, then sorted).
+            models.Index(
+                fields=["owner", "-done_at", "-id"], condition=~Q(status="open"), name="followup_recent_done_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

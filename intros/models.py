@@ -86,14 +86,21 @@ LIST_FIELDS = (
 )
 
 
-def _seen_as_seeker(user) -> Q:
+def seen_as_seeker(user) -> Q:
     return Q(seeker=user)
 
 
-def _seen_as_connector(user) -> Q:
+def seen_as_connector(user) -> Q:
     # A request is its connector's to see once it was first submitted to them. Before that it
     # is the seeker's own draft, and stays theirs if they withdraw it unsubmitted.
     return Q(connector=user, first_submitted_at__isnull=False)
+
+
+# The states the querysets below filter on, as conditions a count can reuse (Count(filter=...))
+# on the side of `visible_to` it already stands on: one query for several numbers, no subquery.
+OPEN = Q(status__in=OPEN_STATES)
+AWAITING_CONNECTOR = Q(status=Status.SUBMITTED)
+CARRIED = Q(status__in=CARRIED_STATES)
 
 
 class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
@@ -102,26 +109,26 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
         those submitted to them as the connector. Every page and action about a request looks
         it up here, or through `of_seeker` / `of_connector` (each one side of this rule) and
         the methods built on them; anything else answers 404."""
-        return self.filter(_seen_as_seeker(user) | _seen_as_connector(user))
+        return self.filter(seen_as_seeker(user) | seen_as_connector(user))
 
     def of_seeker(self, user) -> IntroRequestQuerySet:
         """The seeker's side of `visible_to`: the requests they made, drafts included."""
-        return self.filter(_seen_as_seeker(user))
+        return self.filter(seen_as_seeker(user))
 
     def of_connector(self, user) -> IntroRequestQuerySet:
         """The connector's side of `visible_to`: requests submitted to them, in any state since."""
-        return self.filter(_seen_as_connector(user))
+        return self.filter(seen_as_connector(user))
 
     def awaiting_connector(self, user) -> IntroRequestQuerySet:
-        return self.of_connector(user).filter(status=Status.SUBMITTED)
+        return self.of_connector(user).filter(AWAITING_CONNECTOR)
 
     def shown_in_chain_to(self, user) -> IntroRequestQuerySet:
         """The requests a referral chain shows as a line (names, state, outcome) to someone who
         may see one of its requests: every submitted one, but another person's draft never."""
-        return self.filter(_seen_as_seeker(user) | Q(first_submitted_at__isnull=False))
+        return self.filter(seen_as_seeker(user) | Q(first_submitted_at__isnull=False))
 
     def open(self) -> IntroRequestQuerySet:
-        return self.filter(status__in=OPEN_STATES)
+        return self.filter(OPEN)
 
     def said_no(self) -> IntroRequestQuerySet:
         """Ended because someone said no or never answered (`SAID_NO_STATES`)."""
@@ -139,7 +146,7 @@ class IntroRequestQuerySet(models.QuerySet["IntroRequest"]):
 
     def carried_by(self, connector) -> IntroRequestQuerySet:
         """The introductions a connector is carrying: approved and not yet met or ended."""
-        return self.of_connector(connector).filter(status__in=CARRIED_STATES)
+        return self.of_connector(connector).filter(CARRIED)
 
     def queue_of(self, connector) -> IntroRequestQuerySet:
         """Requests waiting for the connector to vet, oldest first: the queue."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -34,7 +34,18 @@ from .forms import (
     VouchForm,
 )
 from .guidance import guidance_for, guidance_for_many, terms_in_words
-from .models import PREPARATION_FIELDS, REVIEWED_FIELDS, IntroRequest, TargetLink, next_step
+from .models import (
+    AWAITING_CONNECTOR,
+    CARRIED,
+    OPEN,
+    PREPARATION_FIELDS,
+    REVIEWED_FIELDS,
+    IntroRequest,
+    TargetLink,
+    next_step,
+    seen_as_connector,
+    seen_as_seeker,
+)
 from .states import OPEN_STATES, PAST_FOR_CONNECTOR, PAST_FOR_SEEKER, SAID_NO_STATES, Actor, Status, allows, link_open
 
 
@@ -64,10 +75,11 @@ def home(request: HttpRequest) -> HttpResponse:
     open_requests = IntroRequest.objects.of_seeker(user).open()
     limit = _rows(request.GET.get("all") == "open")
     intros = list(open_requests.listed(mine="seeker").order_by("-updated_at")[:limit])
-    # Both counts in one query, always asked: the same queries however many there are.
+    # Both counts in one query, always asked: the same queries however many there are. Each
+    # is its list's condition: the seeker's side and open, the connector's side and waiting.
     counts = IntroRequest.objects.visible_to(user).aggregate(
-        open=Count("pk", filter=Q(pk__in=open_requests.values("pk"))),
-        waiting_on_me=Count("pk", filter=Q(pk__in=IntroRequest.objects.awaiting_connector(user).values("pk"))),
+        open=Count("pk", filter=seen_as_seeker(user) & OPEN),
+        waiting_on_me=Count("pk", filter=seen_as_connector(user) & AWAITING_CONNECTOR),
     )
     now = timezone.now()
     for intro in intros:
@@ -419,7 +431,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     show_all = request.GET.get("all", "")
     waiting_qs = IntroRequest.objects.awaiting_connector(user)
-    progress_qs = IntroRequest.objects.of_connector(user).open().exclude(status=Status.SUBMITTED)
+    progress_qs = IntroRequest.objects.of_connector(user).open().exclude(AWAITING_CONNECTOR)
     waiting = list(waiting_qs.listed(mine="connector").order_by("updated_at")[: _rows(show_all == "waiting")])
     in_progress = list(progress_qs.listed(mine="connector").order_by("-updated_at")[: _rows(show_all == "progress")])
     for intro in in_progress:
@@ -431,10 +443,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .listed(mine="connector")
         .order_by("-updated_at")[:10]
     )
+    # The three lists' sizes from the connector's side in one pass (the lists' own conditions).
     counts = IntroRequest.objects.of_connector(user).aggregate(
-        waiting=Count("pk", filter=Q(pk__in=waiting_qs.values("pk"))),
-        in_progress=Count("pk", filter=Q(pk__in=progress_qs.values("pk"))),
-        carried=Count("pk", filter=Q(pk__in=IntroRequest.objects.carried_by(user).values("pk"))),
+        waiting=Count("pk", filter=AWAITING_CONNECTOR),
+        in_progress=Count("pk", filter=OPEN & ~AWAITING_CONNECTOR),
+        carried=Count("pk", filter=CARRIED),
     )
     return render(
         request,
