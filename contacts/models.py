@@ -232,6 +232,8 @@ class Contact(models.Model):
     search_text = models.TextField(editable=False, blank=True)  # name, organisation, role: what a cohort sees
     search_organisation = models.TextField(editable=False, blank=True)
     search_email = models.TextField(editable=False, blank=True)
+    # On PostgreSQL search_text and search_email also have trigram indexes, for `LIKE '%key%'`
+    # (migration 0006_search_trigram_indexes; not declared here, as SQLite has no such index).
 
     # The availability window.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])

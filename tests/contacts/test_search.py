@@ -429,3 +429,27 @@ def test_an_offer_finds_the_offerers_contact_whatever_the_accents(seeker, connec
     intro = followup_services.offer_request_intro(offer=offer, seeker=seeker)
 
     assert intro.target_id == existing.pk
+
+
+# --- the index a search needs (PostgreSQL) ----------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("search", "index"),
+    [
+        (lambda: Contact.objects.search_shared("northwind"), "contact_search_text_trgm"),
+        (lambda: Contact.objects.search("northwind"), "contact_search_email_trgm"),
+    ],
+    ids=["shared search: name, organisation, role", "own search: and the email"],
+)
+def test_a_search_inside_the_words_can_use_a_trigram_index(search, index):
+    """`LIKE '%key%'` cannot use a b-tree: without a trigram index every search reads every
+    contact it may see (7 ms at 20,000 contacts in `make bench`, growing with the account).
+    With sequential scans priced out, the plan must reach for the index: it exists and fits."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite (the embedded default) has no trigram index; a search scans there")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = search().explain()
+    assert index in plan, plan
