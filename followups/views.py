@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from intros import services as intro_services
 from intros.guidance import guidance_for_many, outreach_logs
-from intros.models import LIST_FIELDS, IntroRequest
+from intros.models import IntroRequest, list_fields_via
 from lib.dates import end_of_today
 from lib.htmx import redirect_after_write
 from workflows.followups import do_record_outreach
@@ -34,11 +34,7 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 # A row: the follow-up, and of its introduction what an introductions list row reads.
-ROW_FIELDS = (
-    *(field.name for field in FollowUp._meta.concrete_fields),
-    "intro__seeker",
-    *(f"intro__{name}" for name in LIST_FIELDS if name != "pk" and not name.startswith("seeker__")),
-)
+ROW_FIELDS = (*(field.name for field in FollowUp._meta.concrete_fields), *list_fields_via("intro"))
 
 # Each section shows its first SECTION_ROWS; "show all" lists the whole section (up to ALL_ROWS).
 SECTION_ROWS = 15

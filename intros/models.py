@@ -86,6 +86,15 @@ LIST_FIELDS = (
 )
 
 
+def list_fields_via(relation: str) -> tuple[str, ...]:
+    """`LIST_FIELDS` through a relation to a request (`"intro"`): for the rows of another model
+    that show their request as a seeker's list row does (the seeker being the reader)."""
+    return (
+        f"{relation}__seeker",
+        *(f"{relation}__{name}" for name in LIST_FIELDS if name != "pk" and not name.startswith("seeker__")),
+    )
+
+
 def seen_as_seeker(user) -> Q:
     return Q(seeker=user)
 

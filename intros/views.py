@@ -42,6 +42,7 @@ from .models import (
     REVIEWED_FIELDS,
     IntroRequest,
     TargetLink,
+    list_fields_via,
     next_step,
     seen_as_connector,
     seen_as_seeker,
@@ -91,6 +92,7 @@ def home(request: HttpRequest) -> HttpResponse:
         user.followups.open()
         .filter(due_at__lt=tomorrow)
         .select_related("intro__target", "intro__connector")
+        .only(*(field.name for field in user.followups.model._meta.concrete_fields), *list_fields_via("intro"))
         .order_by("due_at")[:20]
     )
     first_contact = {f.intro_id: f for f in due if f.about_first_contact}

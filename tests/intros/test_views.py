@@ -3,6 +3,8 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -397,6 +399,33 @@ def test_home_and_inbox_queries_do_not_grow_with_requests(
     assert many.count('class="item-title"') > few.count('class="item-title"')
     other = connector if who == "seeker" else seeker
     assert other.full_name in many
+
+
+def test_home_due_today_costs_the_same_queries_however_many(client, cohort, seeker, connector):
+    """Follow-ups due today come with their introduction and its target in the home's own query,
+    loading only what a row reads: a row reaching for more would cost a query of its own."""
+    from followups.models import FollowUp
+
+    def reach_out_due() -> IntroRequest:
+        intro = accepted(seeker=seeker, target=ContactFactory(owner=connector))
+        FollowUp.objects.update_or_create(
+            intro=intro,
+            kind=FollowUp.Kind.REACH_OUT,
+            defaults={"owner": seeker, "counterpart": intro.target.name, "due_at": timezone.now()},
+        )
+        return intro
+
+    client.force_login(seeker)
+    first = reach_out_due()
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("intros:home")).content.decode()
+    assert f"the introduction to {first.target.name}" in page
+    more = [reach_out_due() for _ in range(3)]
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("intros:home")).content.decode()
+    assert all(f"the introduction to {intro.target.name}" in page for intro in more)
+    assert 'class="guidance"' in page
+    assert len(many) == len(one), [q["sql"][:120] for q in many]
 
 
 def test_a_draft_withdrawn_unsubmitted_never_reaches_the_connector(client, seeker, connector, target):
