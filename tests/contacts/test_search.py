@@ -446,10 +446,16 @@ def test_an_offer_finds_the_offerers_contact_whatever_the_accents(seeker, connec
 def test_a_search_inside_the_words_can_use_a_trigram_index(search, index):
     """`LIKE '%key%'` cannot use a b-tree: without a trigram index every search reads every
     contact it may see (7 ms at 20,000 contacts in `make bench`, growing with the account).
-    With sequential scans priced out, the plan must reach for the index: it exists and fits."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite (the embedded default) has no trigram index; a search scans there")
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = search().explain()
-    assert index in plan, plan
+    On PostgreSQL, with sequential scans priced out, the plan must reach for the index: it
+    exists and fits. SQLite (the Makefile runs this file there too) has no such index: the
+    migration must have made none there, and the same search still answers, by scanning."""
+    ContactFactory(name="Ada Lovelace", organisation="Northwind Traders")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = search().explain()
+        assert index in plan, plan
+    else:
+        indexes = connection.introspection.get_constraints(connection.cursor(), Contact._meta.db_table)
+        assert not any("trgm" in name for name in indexes), sorted(indexes)
+    assert [c.name for c in search()] == ["Ada Lovelace"]
