@@ -33,8 +33,11 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # --- my follow-ups ----------------------------------------------------------------------------
 
 
-# A row: the follow-up, and of its introduction what an introductions list row reads.
-ROW_FIELDS = (*(field.name for field in FollowUp._meta.concrete_fields), *list_fields_via("intro"))
+# What the list loads: a follow-up's own columns and, for an open row, of its introduction what an
+# introductions list row reads (its guidance included); a finished row names the target only.
+FOLLOWUP_COLUMNS = tuple(field.name for field in FollowUp._meta.concrete_fields)
+ROW_FIELDS = (*FOLLOWUP_COLUMNS, *list_fields_via("intro"))
+DONE_ROW_FIELDS = (*FOLLOWUP_COLUMNS, "intro__target__name")
 
 # Each section shows its first SECTION_ROWS; "show all" lists the whole section (up to ALL_ROWS).
 SECTION_ROWS = 15
@@ -74,7 +77,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             **context,
             "done": mine.exclude(status=FollowUp.Status.OPEN)
             .select_related("intro__target")
-            .only(*(field.name for field in FollowUp._meta.concrete_fields), "intro__target__name")
+            .only(*DONE_ROW_FIELDS)
             .order_by("-done_at", "-pk")[:10],
             "calendar_url": settings.SITE_URL + reverse("followups:calendar", args=[feed.token]),
             "act_url": reverse("followups:act"),

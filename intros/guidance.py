@@ -10,10 +10,10 @@ reminder sweep times its reminders by `decide`.
 
 Like the policy, `decide` and `guide` are pure: the caller passes the window, a summary of the
 outreach log and `now`. `guidance_for` and `guidance_for_many` read those from the database; a
-list page reads the summaries of all its rows in one grouped query of the log (`outreach_logs`),
-asked only when a row is in a state that gets guidance. The outreach log belongs to `followups`, which sits above this app: it
-is read here through the introduction's own relation (`outreaches`), as the introduction page and
-the step-back email read it, never by import.
+list page reads the summaries of all its rows in one grouped query of the log (`outreach_logs`).
+The outreach log belongs to `followups`, which sits above this app: it is read here through the
+introduction's own relation (`outreaches`), as the introduction page and the step-back email read
+it, never by import.
 """
 
 from __future__ import annotations
